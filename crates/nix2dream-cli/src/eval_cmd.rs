@@ -1,0 +1,213 @@
+//! `nix2dream eval`: nix-instantiate --eval, flag for flag.
+
+use anyhow::{bail, Context as _};
+use nix2dream_eval::{print, Attrs, EvalError, EvalOptions, Evaluator, MemoryFs, RealFs, Value};
+use nix2dream_syntax::Symbol;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_modules.rs"));
+
+/// Where the embedded `modules/` folder appears to the evaluator.
+pub const EMBEDDED_ROOT: &str = "/nix2dream-embedded/modules";
+
+#[derive(Default)]
+struct EvalArgs {
+    file: Option<String>,
+    expr: Option<String>,
+    attr_paths: Vec<String>,
+    strict: bool,
+    json: bool,
+    /// `(name, expression source, is_string)`
+    auto_args: Vec<(String, String, bool)>,
+    include: Vec<String>,
+}
+
+fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
+    let mut out = EvalArgs::default();
+    let mut i = 0;
+    let need = |i: usize, n: usize, flag: &str| -> anyhow::Result<()> {
+        if i + n >= args.len() {
+            bail!("flag '{}' requires {} argument{}", flag, n, if n > 1 { "s" } else { "" });
+        }
+        Ok(())
+    };
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "--eval" | "--eval-only" | "--show-trace" | "--no-show-trace" | "--read-write-mode" | "--parse" => {}
+            "--strict" => out.strict = true,
+            "--json" => out.json = true,
+            "--timeout" => {
+                need(i, 1, a)?;
+                i += 1;
+            }
+            "-E" | "--expr" => {
+                need(i, 1, a)?;
+                out.expr = Some(args[i + 1].clone());
+                i += 1;
+            }
+            "-A" | "--attr" => {
+                need(i, 1, a)?;
+                out.attr_paths.push(args[i + 1].clone());
+                i += 1;
+            }
+            "--arg" => {
+                need(i, 2, a)?;
+                out.auto_args.push((args[i + 1].clone(), args[i + 2].clone(), false));
+                i += 2;
+            }
+            "--argstr" => {
+                need(i, 2, a)?;
+                out.auto_args.push((args[i + 1].clone(), args[i + 2].clone(), true));
+                i += 2;
+            }
+            "-I" | "--include" => {
+                need(i, 1, a)?;
+                out.include.push(args[i + 1].clone());
+                i += 1;
+            }
+            _ if a.starts_with("-I") && a.len() > 2 => out.include.push(a[2..].to_string()),
+            _ if a.starts_with('-') && a != "-" => bail!("unrecognised flag '{}'", a),
+            _ => {
+                if out.file.is_some() {
+                    bail!("only one file can be evaluated at a time (got '{}')", a);
+                }
+                out.file = Some(a.to_string());
+            }
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// `-I` entries, then `NIX_PATH`, then the embedded `nix2dream` modules.
+pub fn search_path(includes: &[String]) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let mut add = |entry: &str| {
+        if entry.is_empty() {
+            return;
+        }
+        let (prefix, path) = match entry.split_once('=') {
+            Some((p, path)) => (p.to_string(), path.to_string()),
+            None => (String::new(), entry.to_string()),
+        };
+        let abs = if path.starts_with('/') || path.contains("://") { path } else { cwd.join(path).display().to_string() };
+        entries.push((prefix, abs));
+    };
+    for inc in includes {
+        add(inc);
+    }
+    if let Ok(nix_path) = std::env::var("NIX_PATH") {
+        for entry in nix_path.split(':') {
+            add(entry);
+        }
+    }
+    entries.push(("nix2dream".to_string(), EMBEDDED_ROOT.to_string()));
+    entries
+}
+
+/// An evaluator over the real filesystem with the embedded modules mounted.
+pub fn new_evaluator(includes: &[String]) -> Evaluator {
+    let mut fs = MemoryFs::over(Box::new(RealFs));
+    for (rel, text) in EMBEDDED_MODULES {
+        fs.add_file(Path::new(EMBEDDED_ROOT).join(rel), text.as_bytes().to_vec());
+    }
+    let options = EvalOptions { search_path: search_path(includes), ..EvalOptions::default() };
+    Evaluator::new(Box::new(fs), options)
+}
+
+pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
+    let opts = parse_args(args)?;
+    let mut ev = new_evaluator(&opts.include);
+    let result = evaluate(&mut ev, &opts);
+    flush_traces(&mut ev);
+    match result {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", text).context("writing to stdout")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprint!("{}", ev.render_error(&e));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn flush_traces(ev: &mut Evaluator) {
+    for t in ev.traces.drain(..) {
+        eprintln!("{}", t);
+    }
+}
+
+fn evaluate(ev: &mut Evaluator, opts: &EvalArgs) -> Result<String, EvalError> {
+    let root = match (&opts.expr, &opts.file) {
+        (Some(e), _) => ev.eval_string(e, "«string»")?,
+        (None, Some(f)) => ev.eval_file(Path::new(f))?,
+        (None, None) => ev.eval_file(Path::new("default.nix"))?,
+    };
+    let mut auto = Attrs::default();
+    for (name, src, is_string) in &opts.auto_args {
+        let v = if *is_string { Value::string(src.as_str()) } else { ev.eval_string(src, "«string»")? };
+        auto.insert(Symbol::intern(name), v, None);
+    }
+    let value = ev.auto_call(root, &auto)?;
+    let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
+    let mut outputs = Vec::new();
+    for path in &paths {
+        let mut v = value.clone();
+        for part in path.split('.').filter(|p| !p.is_empty()) {
+            v = select_attr_path_part(ev, &v, part)?;
+        }
+        v = ev.auto_call(v, &auto)?;
+        outputs.push(render(ev, &v, opts)?);
+    }
+    Ok(outputs.join("\n"))
+}
+
+fn select_attr_path_part(ev: &mut Evaluator, v: &Value, part: &str) -> Result<Value, EvalError> {
+    let v = ev.force(v)?;
+    match &v {
+        Value::List(l) if part.chars().all(|c| c.is_ascii_digit()) => {
+            let i: usize = part.parse().unwrap_or(usize::MAX);
+            match l.get(i) {
+                Some(item) => ev.force(item),
+                None => Err(EvalError::new(
+                    nix2dream_eval::ErrorKind::Type,
+                    format!("list index {} in selection path '{}' is out of range", i, part),
+                    None,
+                )),
+            }
+        }
+        Value::Attrs(a) => match a.get(Symbol::intern(part)).cloned() {
+            Some(x) => ev.force(&x),
+            None => Err(EvalError::new(
+                nix2dream_eval::ErrorKind::Type,
+                format!("attribute '{}' in selection path '{}' not found", part, part),
+                None,
+            )),
+        },
+        other => Err(EvalError::new(
+            nix2dream_eval::ErrorKind::Type,
+            format!("the expression selected by the selection path '{}' should be a set but is {}", part, other.type_desc()),
+            None,
+        )),
+    }
+}
+
+fn render(ev: &mut Evaluator, v: &Value, opts: &EvalArgs) -> Result<String, EvalError> {
+    if opts.json {
+        let mut out = String::new();
+        let mut ctx = Default::default();
+        let span = nix2dream_syntax::Span::new(nix2dream_syntax::FileId(0), 0, 0);
+        print::write_json(ev, v, span, &mut out, &mut ctx)?;
+        return Ok(out);
+    }
+    if opts.strict {
+        ev.force_deep(v)?;
+    }
+    print::print_value(ev, v, opts.strict)
+}

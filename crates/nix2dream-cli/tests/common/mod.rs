@@ -1,0 +1,115 @@
+//! Shared helpers for the data-driven fixture tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+pub struct Case {
+    pub name: String,
+    pub expected_stdout: Option<String>,
+    pub expected_error: Option<String>,
+    /// What Nix 2.8 prints where we deliberately follow current Nix.
+    pub oracle_override: Option<String>,
+}
+
+pub fn fixtures_dir(area: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(area).canonicalize().unwrap()
+}
+
+/// Every top-level `<case>.nix` with its recorded expectation.
+pub fn fixture_cases(dir: &Path) -> Vec<Case> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_suffix(".nix").map(str::to_string))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{}.{}", name, ext))).ok();
+            Case {
+                expected_stdout: read("exp"),
+                expected_error: read("err").map(|s| s.trim_end_matches('\n').to_string()),
+                oracle_override: read("oracle"),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// Parse errors come from different parsers (bison vs rnix), so only the
+/// kind of error must agree for them; everything else matches exactly.
+pub fn error_matches(expected: &str, got: &str) -> bool {
+    if expected.starts_with("error: syntax error") {
+        return got.starts_with("error: syntax error");
+    }
+    expected == got
+}
+
+pub fn oracle_available(what: &str) -> bool {
+    let found = Command::new("nix-instantiate").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    if !found {
+        if std::env::var("NIX2DREAM_REQUIRE_ORACLES").as_deref() == Ok("1") {
+            panic!("{}: nix-instantiate is required (NIX2DREAM_REQUIRE_ORACLES=1) but not installed", what);
+        }
+        eprintln!("skipped {}: nix-instantiate not installed (apt-get install -y nix-bin)", what);
+    }
+    found
+}
+
+/// Re-run the oracle on a case and compare with the recording.
+pub fn check_against_oracle(dir: &Path, case: &Case) -> Result<(), String> {
+    let home = std::env::temp_dir().join("nix2dream-oracle-home");
+    let _ = std::fs::create_dir_all(&home);
+    let out = Command::new("nix-instantiate")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("NIX_PATH", "")
+        .args(["--eval", "--strict"])
+        .arg(format!("./{}.nix", case.name))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let first_err = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("").to_string();
+    let got = if out.status.success() { stdout } else { first_err + "\n" };
+    let want = match (&case.oracle_override, &case.expected_stdout, &case.expected_error) {
+        (Some(o), _, _) => o.clone(),
+        (None, Some(e), _) => e.clone(),
+        (None, None, Some(e)) => format!("{}\n", e),
+        _ => return Err("no expectation".into()),
+    };
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("oracle printed {:?}, recorded {:?}", got, want))
+    }
+}
+
+/// Run `f` over all cases on a few threads; collect failures.
+pub fn run_parallel<F>(cases: &[Case], f: F) -> Vec<(String, String)>
+where
+    F: Fn(&Case) -> Result<(), String> + Sync,
+{
+    let failures = Mutex::new(Vec::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(case) = cases.get(i) else { break };
+                if let Err(why) = f(case) {
+                    failures.lock().unwrap().push((case.name.clone(), why));
+                }
+            });
+        }
+    });
+    let mut v = failures.into_inner().unwrap();
+    v.sort();
+    v
+}

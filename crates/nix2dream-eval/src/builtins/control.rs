@@ -1,0 +1,301 @@
+//! Type predicates, arithmetic, control flow, imports, JSON and files.
+
+use super::primop;
+use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::value::*;
+use crate::Evaluator;
+use nix2dream_syntax::ir::BinOp;
+use nix2dream_syntax::{Span, Symbol};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+pub(crate) static PRIMOPS: &[PrimOp] = &[
+    primop!("typeOf", 1, type_of),
+    primop!("isAttrs", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::Attrs(_)))),
+    primop!("isList", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::List(_)))),
+    primop!("isFunction", 1, |ev, a, _| is_type(ev, a, Value::is_function)),
+    primop!("isString", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::String(_)))),
+    primop!("isInt", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::Int(_)))),
+    primop!("isFloat", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::Float(_)))),
+    primop!("isBool", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::Bool(_)))),
+    primop!("isNull", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::Null))),
+    primop!("isPath", 1, |ev, a, _| is_type(ev, a, |v| matches!(v, Value::Path(_)))),
+    primop!("add", 2, |ev, a, s| arith(ev, a, s, BinOp::Add)),
+    primop!("sub", 2, |ev, a, s| arith(ev, a, s, BinOp::Sub)),
+    primop!("mul", 2, |ev, a, s| arith(ev, a, s, BinOp::Mul)),
+    primop!("div", 2, |ev, a, s| arith(ev, a, s, BinOp::Div)),
+    primop!("lessThan", 2, less_than),
+    primop!("bitAnd", 2, |ev, a, s| bits(ev, a, s, |x, y| x & y)),
+    primop!("bitOr", 2, |ev, a, s| bits(ev, a, s, |x, y| x | y)),
+    primop!("bitXor", 2, |ev, a, s| bits(ev, a, s, |x, y| x ^ y)),
+    primop!("ceil", 1, |ev, a, s| round(ev, a, s, f64::ceil)),
+    primop!("floor", 1, |ev, a, s| round(ev, a, s, f64::floor)),
+    primop!("seq", 2, seq),
+    primop!("deepSeq", 2, deep_seq),
+    primop!("throw", 1, throw),
+    primop!("abort", 1, abort),
+    primop!("trace", 2, trace),
+    primop!("warn", 2, warn),
+    primop!("tryEval", 1, try_eval),
+    primop!("addErrorContext", 2, add_error_context),
+    primop!("import", 1, import),
+    primop!("toJSON", 1, to_json),
+    primop!("fromJSON", 1, from_json),
+    primop!("pathExists", 1, path_exists),
+    primop!("readFile", 1, read_file),
+    primop!("readDir", 1, read_dir),
+    primop!("readFileType", 1, read_file_type),
+    primop!("getEnv", 1, get_env),
+    primop!("toPath", 1, to_path),
+    primop!("findFile", 2, find_file),
+];
+
+fn type_of(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    Ok(Value::string(ev.force(&args[0])?.type_of()))
+}
+
+fn is_type(ev: &mut Evaluator, args: &[Value], pred: fn(&Value) -> bool) -> EvalResult<Value> {
+    Ok(Value::Bool(pred(&ev.force(&args[0])?)))
+}
+
+fn arith(ev: &mut Evaluator, args: &[Value], span: Span, op: BinOp) -> EvalResult<Value> {
+    let a = ev.force(&args[0])?;
+    let b = ev.force(&args[1])?;
+    for v in [&a, &b] {
+        if !matches!(v, Value::Int(_) | Value::Float(_)) {
+            return Err(EvalError::type_error(
+                format!("value is {} while an integer was expected", v.type_desc()),
+                span,
+            ));
+        }
+    }
+    ev.arith(op, a, b, span)
+}
+
+fn less_than(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(Value::Bool(ev.less_than(&args[0], &args[1], span)?))
+}
+
+fn bits(ev: &mut Evaluator, args: &[Value], span: Span, f: fn(i64, i64) -> i64) -> EvalResult<Value> {
+    let a = ev.expect_int(&args[0], span)?;
+    let b = ev.expect_int(&args[1], span)?;
+    Ok(Value::Int(f(a, b)))
+}
+
+fn round(ev: &mut Evaluator, args: &[Value], span: Span, f: fn(f64) -> f64) -> EvalResult<Value> {
+    match ev.force(&args[0])? {
+        Value::Int(i) => Ok(Value::Int(i)),
+        Value::Float(x) => Ok(Value::Int(f(x) as i64)),
+        other => Err(EvalError::type_error(format!("value is {} while a float was expected", other.type_desc()), span)),
+    }
+}
+
+fn seq(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    ev.force(&args[0])?;
+    ev.force(&args[1])
+}
+
+fn deep_seq(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    ev.force_deep(&args[0])?;
+    ev.force(&args[1])
+}
+
+fn throw(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (msg, _) = ev.coerce_to_string(&args[0], span, false, false)?;
+    Err(EvalError::new(ErrorKind::Throw, msg, Some(span)))
+}
+
+fn abort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (msg, _) = ev.coerce_to_string(&args[0], span, false, false)?;
+    Err(EvalError::new(
+        ErrorKind::Abort,
+        format!("evaluation aborted with the following error message: '{}'", msg),
+        Some(span),
+    ))
+}
+
+fn trace(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    let v = ev.force(&args[0])?;
+    let shown = match &v {
+        Value::String(s) => s.text.to_string(),
+        _ => crate::print::print_value(ev, &v, false)?,
+    };
+    ev.trace(format!("trace: {}", shown));
+    ev.force(&args[1])
+}
+
+fn warn(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let msg = ev.expect_string(&args[0], span)?;
+    ev.trace(format!("evaluation warning: {}", msg.text));
+    ev.force(&args[1])
+}
+
+fn try_eval(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    let (success, value) = match ev.force(&args[0]) {
+        Ok(v) => (true, v),
+        Err(e) if e.is_catchable() => (false, Value::Bool(false)),
+        Err(e) => return Err(e),
+    };
+    let mut a = Attrs::with_capacity(2);
+    a.insert(Symbol::intern("success"), Value::Bool(success), None);
+    a.insert(Symbol::intern("value"), value, None);
+    Ok(Value::attrs(a))
+}
+
+fn add_error_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    match ev.force(&args[1]) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let msg = match ev.coerce_to_string(&args[0], span, false, false) {
+                Ok((m, _)) => m,
+                Err(_) => return Err(e),
+            };
+            Err(e.context(Some(span), msg))
+        }
+    }
+}
+
+/// The path a value names, for `import`, `readFile` and friends.
+pub(crate) fn value_to_path(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<PathBuf> {
+    let (s, _) = ev.coerce_to_string(v, span, false, false)?;
+    if !s.starts_with('/') {
+        return Err(EvalError::type_error(format!("string '{}' doesn't represent an absolute path", s), span));
+    }
+    Ok(PathBuf::from(nix2dream_syntax::lower::canonicalize(Path::new(&s))))
+}
+
+fn import(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let path = value_to_path(ev, &args[0], span)?;
+    ev.import_path(&path, Some(span))
+}
+
+fn path_exists(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let path = value_to_path(ev, &args[0], span)?;
+    Ok(Value::Bool(ev.io.path_exists(&path)))
+}
+
+fn read_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let path = value_to_path(ev, &args[0], span)?;
+    let bytes = ev.io.read_file(&path).map_err(|e| {
+        EvalError::new(ErrorKind::Io, format!("opening file '{}': {}", path.display(), crate::io_message(&e)), Some(span))
+    })?;
+    Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+fn read_dir(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let path = value_to_path(ev, &args[0], span)?;
+    let entries = ev.io.read_dir(&path).map_err(|e| {
+        EvalError::new(ErrorKind::Io, format!("opening directory '{}': {}", path.display(), crate::io_message(&e)), Some(span))
+    })?;
+    let mut a = Attrs::with_capacity(entries.len());
+    for (name, t) in entries {
+        a.insert(Symbol::intern(&name), Value::string(t.nix_name()), None);
+    }
+    Ok(Value::attrs(a))
+}
+
+fn read_file_type(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let path = value_to_path(ev, &args[0], span)?;
+    match ev.io.file_type(&path) {
+        Some(t) => Ok(Value::string(t.nix_name())),
+        None => Err(EvalError::new(
+            ErrorKind::Io,
+            format!("getting status of '{}': No such file or directory", path.display()),
+            Some(span),
+        )),
+    }
+}
+
+fn get_env(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let name = ev.expect_str(&args[0], span)?;
+    if ev.options.pure {
+        return Ok(Value::string(""));
+    }
+    Ok(Value::string(ev.io.env_var(&name).unwrap_or_default()))
+}
+
+fn to_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let path = value_to_path(ev, &args[0], span)?;
+    Ok(Value::string(path.to_string_lossy().into_owned()))
+}
+
+/// `__findFile nixPath "name/sub"`: the lookup behind `<name/sub>`.
+fn find_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let list = ev.expect_list(&args[0], span)?;
+    let wanted = ev.expect_str(&args[1], span)?;
+    for item in list.iter() {
+        let a = ev.expect_attrs(item, span)?;
+        let prefix = match a.get(Symbol::intern("prefix")).cloned() {
+            Some(p) => ev.expect_str(&p, span)?,
+            None => Rc::from(""),
+        };
+        let Some(path_v) = a.get(Symbol::intern("path")).cloned() else {
+            return Err(EvalError::type_error("attribute 'path' missing", span));
+        };
+        let (path, _) = ev.coerce_to_string(&path_v, span, false, false)?;
+        let rest = if prefix.is_empty() {
+            Some(wanted.to_string())
+        } else if *wanted == *prefix {
+            Some(String::new())
+        } else if wanted.starts_with(&format!("{}/", prefix)) {
+            Some(wanted[prefix.len() + 1..].to_string())
+        } else {
+            None
+        };
+        let Some(rest) = rest else { continue };
+        let candidate = if rest.is_empty() { PathBuf::from(&path) } else { Path::new(&path).join(&rest) };
+        let candidate = PathBuf::from(nix2dream_syntax::lower::canonicalize(&candidate));
+        if ev.io.path_exists(&candidate) {
+            return Ok(Value::Path(candidate.to_string_lossy().into_owned().into()));
+        }
+    }
+    Err(EvalError::new(
+        ErrorKind::Io,
+        format!(
+            "file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)",
+            wanted
+        ),
+        Some(span),
+    ))
+}
+
+fn to_json(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let mut ctx = Context::new();
+    let mut out = String::new();
+    crate::print::write_json(ev, &args[0], span, &mut out, &mut ctx)?;
+    Ok(Value::string_with_context(out, ctx))
+}
+
+fn from_json(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let text = ev.expect_str(&args[0], span)?;
+    let parsed: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| EvalError::new(ErrorKind::Other, format!("while parsing JSON: {}", e), Some(span)))?;
+    Ok(json_to_value(&parsed))
+}
+
+pub(crate) fn json_to_value(j: &serde_json::Value) -> Value {
+    match j {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                // C++ Nix 2.8 stores large unsigned numbers wrapped.
+                Value::Int(u as i64)
+            } else {
+                Value::Float(n.as_f64().unwrap_or(0.0))
+            }
+        }
+        serde_json::Value::String(s) => Value::string(s.as_str()),
+        serde_json::Value::Array(items) => Value::list(items.iter().map(json_to_value).collect()),
+        serde_json::Value::Object(map) => {
+            // Later duplicates win in C++ Nix; serde_json keeps the last too.
+            let entries = map
+                .iter()
+                .map(|(k, v)| AttrEntry { name: Symbol::intern(k), value: json_to_value(v), pos: None })
+                .collect();
+            Value::attrs(Attrs::from_entries(entries))
+        }
+    }
+}

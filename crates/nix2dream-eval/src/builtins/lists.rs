@@ -1,0 +1,313 @@
+//! Builtins on lists.
+
+use super::primop;
+use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::value::*;
+use crate::Evaluator;
+use nix2dream_syntax::{Span, Symbol};
+
+pub(crate) static PRIMOPS: &[PrimOp] = &[
+    primop!("length", 1, length),
+    primop!("head", 1, head),
+    primop!("tail", 1, tail),
+    primop!("elemAt", 2, elem_at),
+    primop!("map", 2, map),
+    primop!("filter", 2, filter),
+    primop!("foldl'", 3, foldl),
+    primop!("genList", 2, gen_list),
+    primop!("concatLists", 1, concat_lists),
+    primop!("concatMap", 2, concat_map),
+    primop!("elem", 2, elem),
+    primop!("all", 2, all),
+    primop!("any", 2, any),
+    primop!("sort", 2, sort),
+    primop!("partition", 2, partition),
+    primop!("groupBy", 2, group_by),
+    primop!("genericClosure", 1, generic_closure),
+];
+
+fn length(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(Value::Int(ev.expect_list(&args[0], span)?.len() as i64))
+}
+
+fn head(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[0], span)?;
+    match l.first() {
+        Some(v) => ev.force(v),
+        None => Err(EvalError::new(ErrorKind::Other, "list index 0 is out of bounds", Some(span))),
+    }
+}
+
+fn tail(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[0], span)?;
+    if l.is_empty() {
+        return Err(EvalError::new(ErrorKind::Other, "'tail' called on an empty list", Some(span)));
+    }
+    Ok(Value::list(l[1..].to_vec()))
+}
+
+fn elem_at(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[0], span)?;
+    let i = ev.expect_int(&args[1], span)?;
+    if i < 0 || i as usize >= l.len() {
+        return Err(EvalError::new(ErrorKind::Other, format!("list index {} is out of bounds", i), Some(span)));
+    }
+    ev.force(&l[i as usize])
+}
+
+fn map(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = args[0].clone();
+    Ok(Value::list(l.iter().map(|x| Value::apply_thunk(f.clone(), x.clone())).collect()))
+}
+
+fn filter(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = ev.expect_function(&args[0], span)?;
+    let mut out = Vec::new();
+    let mut all_kept = true;
+    for x in l.iter() {
+        let r = ev.call_value(&f, x.clone(), Some(span))?;
+        if ev.expect_bool(&r, span)? {
+            out.push(x.clone());
+        } else {
+            all_kept = false;
+        }
+    }
+    if all_kept {
+        return Ok(Value::List(l));
+    }
+    Ok(Value::list(out))
+}
+
+fn foldl(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[2], span)?;
+    let f = args[0].clone();
+    let mut acc = args[1].clone();
+    if !l.is_empty() {
+        ev.expect_function(&f, span)?;
+    }
+    for x in l.iter() {
+        let partial = ev.call_value(&f, acc, Some(span))?;
+        acc = ev.call_value(&partial, x.clone(), Some(span))?;
+    }
+    ev.force(&acc)
+}
+
+fn gen_list(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let n = ev.expect_int(&args[1], span)?;
+    if n < 0 {
+        return Err(EvalError::new(ErrorKind::Other, format!("cannot create list of size {}", n), Some(span)));
+    }
+    let f = args[0].clone();
+    Ok(Value::list((0..n).map(|i| Value::apply_thunk(f.clone(), Value::Int(i))).collect()))
+}
+
+fn concat_lists(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[0], span)?;
+    let mut out = Vec::new();
+    for x in l.iter() {
+        out.extend(ev.expect_list(x, span)?.iter().cloned());
+    }
+    Ok(Value::list(out))
+}
+
+fn concat_map(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = ev.expect_function(&args[0], span)?;
+    let mut out = Vec::new();
+    for x in l.iter() {
+        let r = ev.call_value(&f, x.clone(), Some(span))?;
+        out.extend(ev.expect_list(&r, span)?.iter().cloned());
+    }
+    Ok(Value::list(out))
+}
+
+fn elem(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    for x in l.iter() {
+        if ev.values_equal(&args[0], x, span)? {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+fn all(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = ev.expect_function(&args[0], span)?;
+    for x in l.iter() {
+        let r = ev.call_value(&f, x.clone(), Some(span))?;
+        if !ev.expect_bool(&r, span)? {
+            return Ok(Value::Bool(false));
+        }
+    }
+    Ok(Value::Bool(true))
+}
+
+fn any(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = ev.expect_function(&args[0], span)?;
+    for x in l.iter() {
+        let r = ev.call_value(&f, x.clone(), Some(span))?;
+        if ev.expect_bool(&r, span)? {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+fn sort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = ev.expect_function(&args[0], span)?;
+    let mut items: Vec<Value> = Vec::with_capacity(l.len());
+    for x in l.iter() {
+        items.push(ev.force(x)?);
+    }
+    // A stable merge sort driven by the user's comparator; errors escape
+    // through `failure` because the comparator closure cannot return them.
+    let is_less_than_builtin = matches!(&f, Value::PrimOp(op) if op.name == "lessThan");
+    let mut failure: Option<EvalError> = None;
+    let mut cmp = |a: &Value, b: &Value| -> bool {
+        if failure.is_some() {
+            return false;
+        }
+        let r = if is_less_than_builtin {
+            ev.less_than(a, b, span)
+        } else {
+            ev.call_value(&f, a.clone(), Some(span))
+                .and_then(|p| ev.call_value(&p, b.clone(), Some(span)))
+                .and_then(|r| ev.expect_bool(&r, span))
+        };
+        match r {
+            Ok(b) => b,
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        }
+    };
+    let sorted = merge_sort(items, &mut cmp);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(Value::list(sorted))
+}
+
+/// Stable merge sort calling only `less(a, b)`, like `std::stable_sort`.
+fn merge_sort(mut v: Vec<Value>, less: &mut dyn FnMut(&Value, &Value) -> bool) -> Vec<Value> {
+    if v.len() <= 1 {
+        return v;
+    }
+    // Insertion sort for short runs keeps comparator calls few.
+    if v.len() <= 16 {
+        for i in 1..v.len() {
+            let mut j = i;
+            while j > 0 && less(&v[j], &v[j - 1]) {
+                v.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        return v;
+    }
+    let right = v.split_off(v.len() / 2);
+    let left = merge_sort(v, less);
+    let right = merge_sort(right, less);
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let mut li = left.into_iter().peekable();
+    let mut ri = right.into_iter().peekable();
+    loop {
+        match (li.peek(), ri.peek()) {
+            (Some(a), Some(b)) => {
+                if less(b, a) {
+                    out.push(ri.next().unwrap());
+                } else {
+                    out.push(li.next().unwrap());
+                }
+            }
+            (Some(_), None) => {
+                out.extend(li);
+                break;
+            }
+            (None, _) => {
+                out.extend(ri);
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn partition(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = ev.expect_function(&args[0], span)?;
+    let (mut right, mut wrong) = (Vec::new(), Vec::new());
+    for x in l.iter() {
+        let r = ev.call_value(&f, x.clone(), Some(span))?;
+        if ev.expect_bool(&r, span)? {
+            right.push(x.clone());
+        } else {
+            wrong.push(x.clone());
+        }
+    }
+    let mut a = Attrs::with_capacity(2);
+    a.insert(Symbol::intern("right"), Value::list(right), None);
+    a.insert(Symbol::intern("wrong"), Value::list(wrong), None);
+    Ok(Value::attrs(a))
+}
+
+fn group_by(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let l = ev.expect_list(&args[1], span)?;
+    let f = ev.expect_function(&args[0], span)?;
+    let mut groups: Vec<(Symbol, Vec<Value>)> = Vec::new();
+    let mut index: std::collections::HashMap<Symbol, usize> = std::collections::HashMap::new();
+    for x in l.iter() {
+        let r = ev.call_value(&f, x.clone(), Some(span))?;
+        let key = Symbol::intern(&ev.expect_str(&r, span)?);
+        match index.get(&key) {
+            Some(&i) => groups[i].1.push(x.clone()),
+            None => {
+                index.insert(key, groups.len());
+                groups.push((key, vec![x.clone()]));
+            }
+        }
+    }
+    let entries = groups.into_iter().map(|(name, v)| AttrEntry { name, value: Value::list(v), pos: None }).collect();
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+fn generic_closure(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let a = ev.expect_attrs(&args[0], span)?;
+    let Some(start) = a.get(Symbol::intern("startSet")).cloned() else {
+        return Err(EvalError::type_error("attribute 'startSet' required", span));
+    };
+    let Some(op) = a.get(Symbol::intern("operator")).cloned() else {
+        return Err(EvalError::type_error("attribute 'operator' required", span));
+    };
+    let key_sym = Symbol::intern("key");
+    let mut work: std::collections::VecDeque<Value> = ev.expect_list(&start, span)?.iter().cloned().collect();
+    let mut seen: Vec<Value> = Vec::new();
+    let mut out = Vec::new();
+    while let Some(item) = work.pop_front() {
+        let e = ev.expect_attrs(&item, span)?;
+        let Some(key) = e.get(key_sym).cloned() else {
+            return Err(EvalError::type_error("attribute 'key' required", span));
+        };
+        let key = ev.force(&key)?;
+        let mut dup = false;
+        for s in &seen {
+            if ev.compare(s, &key, span)? == std::cmp::Ordering::Equal {
+                dup = true;
+                break;
+            }
+        }
+        if dup {
+            continue;
+        }
+        seen.push(key);
+        out.push(item.clone());
+        let next = ev.call_value(&op, item, Some(span))?;
+        work.extend(ev.expect_list(&next, span)?.iter().cloned());
+    }
+    Ok(Value::list(out))
+}

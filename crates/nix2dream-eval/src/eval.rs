@@ -1,0 +1,745 @@
+//! The tree-walking interpreter: expressions to values.
+//!
+//! Speed comes from what C++ Nix does too: variables are (depth, slot) pairs
+//! resolved before evaluation, thunks are overwritten with their value, and
+//! tail positions (`if`, `let`, `with`, `assert`, a call's body) loop instead
+//! of recursing. The Rust stack grows on demand, so deep recursion is bounded
+//! by [`EvalOptions::max_depth`], not by the 8 MiB main stack.
+
+use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::value::*;
+use crate::Evaluator;
+use nix2dream_syntax::ir::*;
+use nix2dream_syntax::{Span, Symbol};
+use std::rc::Rc;
+
+/// How much stack must be left before we allocate a new segment, and how
+/// large each new segment is.
+const RED_ZONE: usize = 256 * 1024;
+const STACK_SEGMENT: usize = 16 * 1024 * 1024;
+
+impl Evaluator {
+    /// Evaluate `expr` in `env` to weak head normal form.
+    pub fn eval(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
+        self.depth += 1;
+        if self.depth > self.options.max_depth {
+            self.depth -= 1;
+            return Err(EvalError::new(
+                ErrorKind::StackOverflow,
+                "stack overflow (possible infinite recursion)",
+                expr.span(),
+            ));
+        }
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.eval_inner(expr.clone(), env.clone()));
+        self.depth -= 1;
+        r
+    }
+
+    /// Turn an expression into a value without evaluating it, avoiding a
+    /// thunk allocation where the value is already known.
+    #[inline]
+    pub fn maybe_thunk(&mut self, expr: &ExprRef, env: &Rc<Env>) -> Value {
+        match &**expr {
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Float(f) => Value::Float(*f),
+            Expr::Str(s) => Value::String(Rc::new(NixString { text: s.clone(), context: Context::new() })),
+            Expr::Path(p) => Value::Path(p.clone()),
+            Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot) {
+                Some(v) => v,
+                // The slot is in the scope being built: defer the lookup.
+                None => Value::thunk(expr.clone(), env.clone()),
+            },
+            Expr::Var(Var::Global(i), _) => self.globals[*i as usize].clone(),
+            Expr::Lambda(def) => Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() })),
+            _ => Value::thunk(expr.clone(), env.clone()),
+        }
+    }
+
+    /// Force a value to weak head normal form.
+    #[inline]
+    pub fn force(&mut self, v: &Value) -> EvalResult<Value> {
+        match v {
+            Value::Thunk(t) => self.force_thunk(t),
+            other => Ok(other.clone()),
+        }
+    }
+
+    fn force_thunk(&mut self, t: &Rc<Thunk>) -> EvalResult<Value> {
+        {
+            let state = t.state.borrow();
+            if let ThunkState::Done(v) = &*state {
+                return Ok(v.clone());
+            }
+        }
+        let pending = std::mem::replace(&mut *t.state.borrow_mut(), ThunkState::Blackhole);
+        let result = match &pending {
+            ThunkState::Pending(expr, env) => self.eval(expr, env),
+            ThunkState::Apply(f, a) => {
+                let (f, a) = (f.clone(), a.clone());
+                self.call_value(&f, a, None)
+            }
+            ThunkState::Blackhole => {
+                return Err(EvalError::new(ErrorKind::InfiniteRecursion, "infinite recursion encountered", None));
+            }
+            ThunkState::Done(_) => unreachable!("checked above"),
+        };
+        match result {
+            Ok(v) => {
+                *t.state.borrow_mut() = ThunkState::Done(v.clone());
+                Ok(v)
+            }
+            Err(e) => {
+                // Put the thunk back so that a later force (after tryEval)
+                // re-evaluates it and reports the same error.
+                *t.state.borrow_mut() = pending;
+                Err(e)
+            }
+        }
+    }
+
+    fn eval_inner(&mut self, expr: ExprRef, env: Rc<Env>) -> EvalResult<Value> {
+        // Tail calls loop instead of recursing, but they still count towards
+        // the depth limit, so that `f = x: f x` fails as in C++ Nix instead
+        // of running forever.
+        let entry_depth = self.depth;
+        let r = self.eval_loop(expr, env);
+        self.depth = entry_depth;
+        r
+    }
+
+    fn eval_loop(&mut self, mut expr: ExprRef, mut env: Rc<Env>) -> EvalResult<Value> {
+        loop {
+            let next: (ExprRef, Rc<Env>) = match &*expr {
+                Expr::Int(i) => return Ok(Value::Int(*i)),
+                Expr::Float(f) => return Ok(Value::Float(*f)),
+                Expr::Str(s) => return Ok(Value::String(Rc::new(NixString { text: s.clone(), context: Context::new() }))),
+                Expr::Path(p) => return Ok(Value::Path(p.clone())),
+                Expr::HomePath(rest) => {
+                    let home = self.io.env_var("HOME").unwrap_or_default();
+                    let p = nix2dream_syntax::lower::canonicalize(std::path::Path::new(&format!("{}{}", home, rest)));
+                    return Ok(Value::Path(p.into()));
+                }
+                Expr::Var(var, span) => return self.eval_var(var, &env, *span),
+                Expr::Select(sel) => return self.eval_select(sel, &env),
+                Expr::HasAttr(target, path, span) => return self.eval_has_attr(target, path, &env, *span),
+                Expr::Attrs(def) => return self.eval_attrs(def, &env),
+                Expr::List(items) => {
+                    let v: Vec<Value> = items.iter().map(|i| self.maybe_thunk(i, &env)).collect();
+                    return Ok(Value::list(v));
+                }
+                Expr::Lambda(def) => return Ok(Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() }))),
+                Expr::Call(fun, args, span) => {
+                    let mut f = self.eval(fun, &env)?;
+                    let (last, init) = args.split_last().expect("a call has at least one argument");
+                    for a in init {
+                        let arg = self.maybe_thunk(a, &env);
+                        f = self.call_value(&f, arg, Some(*span))?;
+                    }
+                    let arg = self.maybe_thunk(last, &env);
+                    match &f {
+                        // Tail call: evaluate the body in this loop.
+                        Value::Lambda(c) => {
+                            self.tick(*span)?;
+                            self.depth += 1;
+                            if self.depth > self.options.max_depth {
+                                return Err(EvalError::new(
+                                    ErrorKind::StackOverflow,
+                                    "stack overflow (possible infinite recursion)",
+                                    Some(*span),
+                                ));
+                            }
+                            let new_env = self.bind_args(c, arg, *span)?;
+                            (c.def.body.clone(), new_env)
+                        }
+                        _ => return self.call_value(&f, arg, Some(*span)),
+                    }
+                }
+                Expr::Let(values, body) => {
+                    let new_env = Env::new(Some(env.clone()), values.len());
+                    for v in values.iter() {
+                        let val = self.maybe_thunk(v, &new_env);
+                        new_env.push(val);
+                    }
+                    (body.clone(), new_env)
+                }
+                Expr::With(ns, body, _) => {
+                    let ns_val = self.maybe_thunk(ns, &env);
+                    let new_env = Env::with_values(Some(env.clone()), vec![ns_val]);
+                    (body.clone(), new_env)
+                }
+                Expr::If(c, t, f, span) => {
+                    let cond = self.eval(c, &env)?;
+                    let b = self.expect_bool(&cond, c.span().unwrap_or(*span))?;
+                    (if b { t.clone() } else { f.clone() }, env)
+                }
+                Expr::Assert(c, body, span) => {
+                    let cond = self.eval(c, &env)?;
+                    if !self.expect_bool(&cond, c.span().unwrap_or(*span))? {
+                        let text = crate::show::show_expr(self, c);
+                        return Err(EvalError::new(
+                            ErrorKind::Assertion,
+                            format!("assertion '{}' failed", text),
+                            Some(*span),
+                        ));
+                    }
+                    (body.clone(), env)
+                }
+                Expr::Not(e, span) => {
+                    let v = self.eval(e, &env)?;
+                    return Ok(Value::Bool(!self.expect_bool(&v, *span)?));
+                }
+                Expr::Neg(e, span) => {
+                    let v = self.eval(e, &env)?;
+                    return self.arith(BinOp::Sub, Value::Int(0), v, *span);
+                }
+                Expr::BinOp(op, l, r, span) => return self.eval_binop(*op, l, r, &env, *span),
+                Expr::Interp(parts, kind, span) => return self.eval_interp(parts, *kind, &env, *span),
+                Expr::CurPos(span) => return Ok(self.pos_attrs(*span)),
+                Expr::Error(span) => {
+                    return Err(EvalError::new(ErrorKind::Syntax, "syntax error", Some(*span)));
+                }
+            };
+            expr = next.0;
+            env = next.1;
+        }
+    }
+
+    fn eval_var(&mut self, var: &Var, env: &Rc<Env>, span: Span) -> EvalResult<Value> {
+        match var {
+            Var::Local { depth, slot } => match env.ancestor(*depth).get(*slot) {
+                Some(v) => self.force(&v).map_err(|e| e.at(span)),
+                None => Err(EvalError::new(
+                    ErrorKind::InfiniteRecursion,
+                    "infinite recursion encountered",
+                    Some(span),
+                )),
+            },
+            Var::Global(i) => {
+                let v = self.globals[*i as usize].clone();
+                self.force(&v)
+            }
+            Var::With { name, with_depths } => {
+                for d in with_depths.iter() {
+                    let holder = env.ancestor(*d).get(0).unwrap_or(Value::Null);
+                    let attrs = self.force(&holder)?;
+                    let Value::Attrs(attrs) = attrs else {
+                        return Err(EvalError::type_error(
+                            format!("value is {} while a set was expected", attrs.type_desc()),
+                            span,
+                        ));
+                    };
+                    if let Some(v) = attrs.get(*name) {
+                        let v = v.clone();
+                        return self.force(&v);
+                    }
+                }
+                Err(EvalError::new(ErrorKind::Type, format!("undefined variable '{}'", name), Some(span)))
+            }
+        }
+    }
+
+    /// The name of an attribute-path element, evaluating dynamic ones.
+    fn attr_key(&mut self, key: &AttrKey, env: &Rc<Env>, span: Span) -> EvalResult<Option<Symbol>> {
+        match key {
+            AttrKey::Static(s) => Ok(Some(*s)),
+            AttrKey::Dynamic(e) => {
+                let v = self.eval(e, env)?;
+                match &v {
+                    Value::Null => Ok(None),
+                    _ => {
+                        let s = self.expect_string(&v, e.span().unwrap_or(span))?;
+                        Ok(Some(Symbol::intern(&s.text)))
+                    }
+                }
+            }
+        }
+    }
+
+    fn eval_select(&mut self, sel: &Select, env: &Rc<Env>) -> EvalResult<Value> {
+        let mut cur = self.eval(&sel.expr, env)?;
+        for key in sel.path.iter() {
+            let name = match self.attr_key(key, env, sel.span)? {
+                Some(n) => n,
+                None => {
+                    return Err(EvalError::type_error("value is null while a string was expected", sel.span));
+                }
+            };
+            let found = match &cur {
+                Value::Attrs(a) => a.get(name).cloned(),
+                other => {
+                    if let Some(d) = &sel.default {
+                        return self.eval(d, env);
+                    }
+                    return Err(EvalError::type_error(
+                        format!("value is {} while a set was expected", other.type_desc()),
+                        sel.span,
+                    ));
+                }
+            };
+            match found {
+                Some(v) => {
+                    cur = self
+                        .force(&v)
+                        .map_err(|e| e.context(Some(sel.span), format!("while evaluating the attribute '{}'", name)))?;
+                }
+                None => {
+                    if let Some(d) = &sel.default {
+                        return self.eval(d, env);
+                    }
+                    let mut err = EvalError::type_error(format!("attribute '{}' missing", name), sel.span);
+                    if let Value::Attrs(a) = &cur {
+                        if let Some(s) = suggest(name.as_str(), a.entries().iter().map(|e| e.name.as_str())) {
+                            err = err.with_hint(format!("Did you mean {}?", s));
+                        }
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        Ok(cur)
+    }
+
+    fn eval_has_attr(&mut self, target: &ExprRef, path: &[AttrKey], env: &Rc<Env>, _span: Span) -> EvalResult<Value> {
+        let mut cur = self.eval(target, env)?;
+        for key in path {
+            let Value::Attrs(a) = &cur else { return Ok(Value::Bool(false)) };
+            let Some(name) = self.attr_key(key, env, _span)? else { return Ok(Value::Bool(false)) };
+            match a.get(name).cloned() {
+                Some(v) => cur = self.force(&v)?,
+                None => return Ok(Value::Bool(false)),
+            }
+        }
+        Ok(Value::Bool(true))
+    }
+
+    fn eval_attrs(&mut self, def: &Rc<AttrsDef>, env: &Rc<Env>) -> EvalResult<Value> {
+        let scope = if def.rec { Env::new(Some(env.clone()), def.statics.len()) } else { env.clone() };
+        let mut entries = Vec::with_capacity(def.statics.len() + def.dynamics.len());
+        for a in def.statics.iter() {
+            let v = self.maybe_thunk(&a.value, &scope);
+            if def.rec {
+                scope.push(v.clone());
+            }
+            entries.push(AttrEntry { name: a.name, value: v, pos: Some(a.span) });
+        }
+        // Lowering sorts static attributes by symbol, so no sort is needed
+        // unless dynamic attributes are added.
+        let mut attrs = Attrs::from_sorted(entries);
+        for d in def.dynamics.iter() {
+            let Some(name) = self.attr_key(&AttrKey::Dynamic(d.name.clone()), &scope, d.span)? else { continue };
+            if attrs.contains(name) {
+                return Err(EvalError::type_error(format!("dynamic attribute '{}' already defined", name), d.span));
+            }
+            let v = self.maybe_thunk(&d.value, &scope);
+            attrs.insert(name, v, Some(d.span));
+        }
+        Ok(Value::attrs(attrs))
+    }
+
+    fn eval_binop(&mut self, op: BinOp, l: &ExprRef, r: &ExprRef, env: &Rc<Env>, span: Span) -> EvalResult<Value> {
+        match op {
+            BinOp::And => {
+                let a = self.eval(l, env)?;
+                if !self.expect_bool(&a, l.span().unwrap_or(span))? {
+                    return Ok(Value::Bool(false));
+                }
+                let b = self.eval(r, env)?;
+                Ok(Value::Bool(self.expect_bool(&b, r.span().unwrap_or(span))?))
+            }
+            BinOp::Or => {
+                let a = self.eval(l, env)?;
+                if self.expect_bool(&a, l.span().unwrap_or(span))? {
+                    return Ok(Value::Bool(true));
+                }
+                let b = self.eval(r, env)?;
+                Ok(Value::Bool(self.expect_bool(&b, r.span().unwrap_or(span))?))
+            }
+            BinOp::Impl => {
+                let a = self.eval(l, env)?;
+                if !self.expect_bool(&a, l.span().unwrap_or(span))? {
+                    return Ok(Value::Bool(true));
+                }
+                let b = self.eval(r, env)?;
+                Ok(Value::Bool(self.expect_bool(&b, r.span().unwrap_or(span))?))
+            }
+            BinOp::Eq => {
+                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                Ok(Value::Bool(self.values_equal(&a, &b, span)?))
+            }
+            BinOp::NotEq => {
+                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                Ok(Value::Bool(!self.values_equal(&a, &b, span)?))
+            }
+            BinOp::Less | BinOp::LessEq | BinOp::Greater | BinOp::GreaterEq => {
+                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                let res = match op {
+                    BinOp::Less => self.less_than(&a, &b, span)?,
+                    BinOp::Greater => self.less_than(&b, &a, span)?,
+                    BinOp::LessEq => !self.less_than(&b, &a, span)?,
+                    _ => !self.less_than(&a, &b, span)?,
+                };
+                Ok(Value::Bool(res))
+            }
+            BinOp::Concat => {
+                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                let la = self.expect_list(&a, span)?;
+                let lb = self.expect_list(&b, span)?;
+                if la.is_empty() {
+                    return Ok(b);
+                }
+                if lb.is_empty() {
+                    return Ok(a);
+                }
+                let mut v = Vec::with_capacity(la.len() + lb.len());
+                v.extend_from_slice(&la);
+                v.extend_from_slice(&lb);
+                Ok(Value::list(v))
+            }
+            BinOp::Update => {
+                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                let aa = self.expect_attrs(&a, span)?;
+                let ab = self.expect_attrs(&b, span)?;
+                if ab.is_empty() {
+                    return Ok(a);
+                }
+                if aa.is_empty() {
+                    return Ok(b);
+                }
+                Ok(Value::attrs(aa.update(&ab)))
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                self.arith(op, a, b, span)
+            }
+        }
+    }
+
+    /// Arithmetic and `+` on strings and paths. Both operands are forced.
+    pub fn arith(&mut self, op: BinOp, a: Value, b: Value, span: Span) -> EvalResult<Value> {
+        use Value::*;
+        // Nix 2.8 wraps silently; current Nix reports overflow, and so do we.
+        let overflow = |what: &str, x: i64, sign: char, y: i64| {
+            EvalError::new(ErrorKind::Other, format!("integer overflow in {} {} {} {}", what, x, sign, y), Some(span))
+        };
+        match (op, &a, &b) {
+            (BinOp::Add, Int(x), Int(y)) => x.checked_add(*y).map(Int).ok_or_else(|| overflow("adding", *x, '+', *y)),
+            (BinOp::Sub, Int(x), Int(y)) => x.checked_sub(*y).map(Int).ok_or_else(|| overflow("subtracting", *x, '-', *y)),
+            (BinOp::Mul, Int(x), Int(y)) => x.checked_mul(*y).map(Int).ok_or_else(|| overflow("multiplying", *x, '*', *y)),
+            (BinOp::Div, Int(x), Int(y)) => {
+                if *y == 0 {
+                    return Err(EvalError::new(ErrorKind::Other, "division by zero", Some(span)));
+                }
+                x.checked_div(*y)
+                    .map(Int)
+                    .ok_or_else(|| EvalError::new(ErrorKind::Other, "overflow in integer division", Some(span)))
+            }
+            (_, Int(_) | Float(_), Int(_) | Float(_)) => {
+                let x = as_f64(&a);
+                let y = as_f64(&b);
+                Ok(Float(match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    _ => {
+                        if y == 0.0 {
+                            return Err(EvalError::new(ErrorKind::Other, "division by zero", Some(span)));
+                        }
+                        x / y
+                    }
+                }))
+            }
+            // `+` is string concatenation unless the left side is a number
+            // or a path, and the right side is coerced like interpolation.
+            (BinOp::Add, Int(_), _) | (BinOp::Add, Float(_), _) => Err(EvalError::type_error(
+                format!("cannot add {} to {}", b.type_desc(), a.type_desc()),
+                span,
+            )),
+            (BinOp::Add, Path(p), _) => {
+                let (s, ctx) = self.coerce_to_string(&b, span, false, false)?;
+                if !ctx.is_empty() {
+                    return Err(EvalError::type_error(
+                        "a string that refers to a store path cannot be appended to a path",
+                        span,
+                    ));
+                }
+                let joined = format!("{}{}", p, s);
+                Ok(Path(nix2dream_syntax::lower::canonicalize(std::path::Path::new(&joined)).into()))
+            }
+            (BinOp::Add, _, _) => {
+                let (xs, mut ctx) = self.coerce_to_string(&a, span, false, true)?;
+                let (ys, yctx) = self.coerce_to_string(&b, span, false, true)?;
+                ctx.extend(yctx);
+                let mut s = xs;
+                s.push_str(&ys);
+                Ok(Value::string_with_context(s, ctx))
+            }
+            (BinOp::Div, Int(_) | Float(_), _) => Err(EvalError::type_error(
+                format!("value is {} while a float was expected", b.type_desc()),
+                span,
+            )),
+            (_, Int(_) | Float(_), _) => Err(EvalError::type_error(
+                format!("value is {} while an integer was expected", b.type_desc()),
+                span,
+            )),
+            _ => Err(EvalError::type_error(
+                format!("value is {} while an integer was expected", a.type_desc()),
+                span,
+            )),
+        }
+    }
+
+    fn eval_interp(&mut self, parts: &[ExprRef], kind: InterpKind, env: &Rc<Env>, span: Span) -> EvalResult<Value> {
+        let mut out = String::new();
+        let mut ctx = Context::new();
+        let mut first = true;
+        let mut is_path = false;
+        for part in parts {
+            let v = self.eval(part, env)?;
+            let pspan = part.span().unwrap_or(span);
+            if first && kind == InterpKind::Path {
+                if let Value::Path(p) = &v {
+                    out.push_str(p);
+                    is_path = true;
+                    first = false;
+                    continue;
+                }
+            }
+            if is_path {
+                // Interpolation into a path: strings only, no store paths.
+                let (s, c) = self.coerce_to_string(&v, pspan, false, false)?;
+                if !c.is_empty() {
+                    return Err(EvalError::type_error(
+                        "a string that refers to a store path cannot be appended to a path",
+                        pspan,
+                    ));
+                }
+                out.push_str(&s);
+            } else {
+                match &v {
+                    Value::String(s) => {
+                        out.push_str(&s.text);
+                        ctx.extend(s.context.iter().cloned());
+                    }
+                    _ => {
+                        let (s, c) = self.coerce_to_string(&v, pspan, false, true)?;
+                        out.push_str(&s);
+                        ctx.extend(c);
+                    }
+                }
+            }
+            first = false;
+        }
+        if is_path {
+            return Ok(Value::Path(nix2dream_syntax::lower::canonicalize(std::path::Path::new(&out)).into()));
+        }
+        Ok(Value::string_with_context(out, ctx))
+    }
+
+    /// Call `f` with one argument.
+    pub fn call_value(&mut self, f: &Value, arg: Value, span: Option<Span>) -> EvalResult<Value> {
+        let f = self.force(f)?;
+        let span = span.unwrap_or(self.dummy_span());
+        match &f {
+            Value::Lambda(c) => {
+                self.tick(span)?;
+                let env = self.bind_args(c, arg, span)?;
+                let body = c.def.body.clone();
+                self.eval(&body, &env)
+            }
+            Value::PrimOp(op) => {
+                if op.arity == 1 {
+                    self.run_primop(op, &[arg], span)
+                } else {
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op, args: vec![arg] })))
+                }
+            }
+            Value::PrimOpApp(app) => {
+                let mut args = app.args.clone();
+                args.push(arg);
+                if args.len() == app.op.arity {
+                    self.run_primop(app.op, &args, span)
+                } else {
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op: app.op, args })))
+                }
+            }
+            Value::Attrs(a) => {
+                if let Some(functor) = a.get(Symbol::intern("__functor")).cloned() {
+                    let inner = self.call_value(&functor, f.clone(), Some(span))?;
+                    return self.call_value(&inner, arg, Some(span));
+                }
+                Err(EvalError::type_error(
+                    format!("attempt to call something which is not a function but {}", f.type_desc()),
+                    span,
+                ))
+            }
+            other => Err(EvalError::type_error(
+                format!("attempt to call something which is not a function but {}", other.type_desc()),
+                span,
+            )),
+        }
+    }
+
+    fn run_primop(&mut self, op: &'static PrimOp, args: &[Value], span: Span) -> EvalResult<Value> {
+        self.depth += 1;
+        if self.depth > self.options.max_depth {
+            self.depth -= 1;
+            return Err(EvalError::new(ErrorKind::StackOverflow, "stack overflow (possible infinite recursion)", Some(span)));
+        }
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || (op.run)(self, args, span));
+        self.depth -= 1;
+        r.map_err(|e| {
+            let e = e.at(span);
+            if e.is_catchable() || e.kind() == ErrorKind::Abort {
+                e
+            } else {
+                e.context(Some(span), format!("while calling the '{}' builtin", op.name))
+            }
+        })
+    }
+
+    /// Count a function call against the fuel limit and poll the interrupt
+    /// hook now and then.
+    #[inline]
+    fn tick(&mut self, span: Span) -> EvalResult<()> {
+        self.steps = self.steps.wrapping_add(1);
+        if let Some(fuel) = &mut self.fuel {
+            if *fuel == 0 {
+                return Err(EvalError::new(ErrorKind::Interrupted, "evaluation ran out of fuel", Some(span)));
+            }
+            *fuel -= 1;
+        }
+        if self.steps & 0xfff == 0 {
+            if let Some(hook) = &mut self.interrupt {
+                if hook() {
+                    return Err(EvalError::new(ErrorKind::Interrupted, "evaluation interrupted", Some(span)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bind a call's argument into a fresh environment for the lambda body.
+    pub(crate) fn bind_args(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> EvalResult<Rc<Env>> {
+        match &c.def.param {
+            Param::Ident(_) => Ok(Env::with_values(Some(c.env.clone()), vec![arg])),
+            Param::Pattern { formals, ellipsis, bind } => {
+                let forced = self.force(&arg)?;
+                let Value::Attrs(attrs) = &forced else {
+                    return Err(EvalError::type_error(
+                        format!("value is {} while a set was expected", forced.type_desc()),
+                        span,
+                    ));
+                };
+                let env = Env::new(Some(c.env.clone()), c.def.env_size as usize);
+                let mut used = 0;
+                for f in formals.iter() {
+                    match attrs.get(f.name) {
+                        Some(v) => {
+                            used += 1;
+                            env.push(v.clone());
+                        }
+                        None => match &f.default {
+                            Some(d) => {
+                                let v = self.maybe_thunk(d, &env);
+                                env.push(v);
+                            }
+                            None => {
+                                return Err(EvalError::type_error(
+                                    format!(
+                                        "function '{}' called without required argument '{}'",
+                                        lambda_name(&c.def),
+                                        f.name
+                                    ),
+                                    span,
+                                ));
+                            }
+                        },
+                    }
+                }
+                if !*ellipsis && used != attrs.len() {
+                    for e in attrs.entries() {
+                        if !formals.iter().any(|f| f.name == e.name) {
+                            let msg = format!(
+                                "function '{}' called with unexpected argument '{}'",
+                                lambda_name(&c.def),
+                                e.name
+                            );
+                            let mut err = EvalError::type_error(msg, span);
+                            if let Some(s) = suggest(e.name.as_str(), formals.iter().map(|f| f.name.as_str())) {
+                                err = err.with_hint(format!("Did you mean {}?", s));
+                            }
+                            return Err(err);
+                        }
+                    }
+                }
+                if bind.is_some() {
+                    env.push(forced.clone());
+                }
+                Ok(env)
+            }
+        }
+    }
+
+    pub(crate) fn dummy_span(&self) -> Span {
+        Span::new(nix2dream_syntax::FileId(0), 0, 0)
+    }
+
+    pub(crate) fn source_text(&self, span: Span) -> String {
+        let file = self.sources.get(span.file);
+        file.text.get(span.start as usize..span.end as usize).unwrap_or("").to_string()
+    }
+
+    /// `__curPos` and `unsafeGetAttrPos` results.
+    pub fn pos_attrs(&mut self, span: Span) -> Value {
+        let file = self.sources.get(span.file).clone();
+        let lc = file.line_col(span.start);
+        let mut a = Attrs::with_capacity(3);
+        a.insert(Symbol::intern("file"), Value::string(file.origin.display()), None);
+        a.insert(Symbol::intern("line"), Value::Int(lc.line as i64), None);
+        a.insert(Symbol::intern("column"), Value::Int(lc.column as i64), None);
+        Value::attrs(a)
+    }
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => 0.0,
+    }
+}
+
+pub(crate) fn lambda_name(def: &LambdaDef) -> String {
+    match def.name {
+        Some(n) => n.to_string(),
+        None => "anonymous lambda".to_string(),
+    }
+}
+
+/// The closest candidate by edit distance, if close enough to be a typo.
+pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(wanted, c);
+        let limit = (wanted.len().max(c.len()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = if a[i - 1] == b[j - 1] { 0 } else { 1 };
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,0 +1,176 @@
+//! The evaluator's only door to the outside world.
+//!
+//! Architecture invariant: evaluation reads files exclusively through
+//! [`EvalIo`]. The CLI uses [`RealFs`]; tests, editors and sandboxes use
+//! [`MemoryFs`] (optionally layered over another backend).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileType {
+    Regular,
+    Directory,
+    Symlink,
+    Unknown,
+}
+
+impl FileType {
+    /// The name `builtins.readDir` and `readFileType` use.
+    pub fn nix_name(self) -> &'static str {
+        match self {
+            FileType::Regular => "regular",
+            FileType::Directory => "directory",
+            FileType::Symlink => "symlink",
+            FileType::Unknown => "unknown",
+        }
+    }
+}
+
+pub trait EvalIo {
+    fn read_file(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// The type of `path` itself (symlinks are not followed), or `None`.
+    fn file_type(&self, path: &Path) -> Option<FileType>;
+    /// Entries of a directory, sorted by name.
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>>;
+    /// Environment variable lookup (`builtins.getEnv`, `$HOME`, `NIX_PATH`).
+    fn env_var(&self, name: &str) -> Option<String>;
+
+    fn path_exists(&self, path: &Path) -> bool {
+        self.file_type(path).is_some()
+    }
+
+    /// Follow symlinks: is `path` a directory?
+    fn is_dir(&self, path: &Path) -> bool {
+        match self.file_type(path) {
+            Some(FileType::Directory) => true,
+            Some(FileType::Symlink) => self.read_dir(path).is_ok(),
+            _ => false,
+        }
+    }
+}
+
+/// The machine's filesystem and environment.
+#[derive(Default)]
+pub struct RealFs;
+
+impl EvalIo for RealFs {
+    fn read_file(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn file_type(&self, path: &Path) -> Option<FileType> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        let t = meta.file_type();
+        Some(if t.is_symlink() {
+            FileType::Symlink
+        } else if t.is_dir() {
+            FileType::Directory
+        } else if t.is_file() {
+            FileType::Regular
+        } else {
+            FileType::Unknown
+        })
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let t = self.file_type(&entry.path()).unwrap_or(FileType::Unknown);
+            out.push((name, t));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn env_var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+/// An in-memory filesystem, optionally over a fallback backend: files
+/// written here shadow the fallback's. Directories exist implicitly.
+#[derive(Default)]
+pub struct MemoryFs {
+    files: BTreeMap<PathBuf, Vec<u8>>,
+    env: BTreeMap<String, String>,
+    fallback: Option<Box<dyn EvalIo>>,
+}
+
+impl MemoryFs {
+    pub fn new() -> MemoryFs {
+        MemoryFs::default()
+    }
+
+    pub fn over(fallback: Box<dyn EvalIo>) -> MemoryFs {
+        MemoryFs { fallback: Some(fallback), ..MemoryFs::default() }
+    }
+
+    pub fn add_file(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> &mut Self {
+        self.files.insert(path.into(), contents.into());
+        self
+    }
+
+    pub fn set_env(&mut self, name: &str, value: &str) -> &mut Self {
+        self.env.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    fn is_memory_dir(&self, path: &Path) -> bool {
+        self.files.keys().any(|f| f.starts_with(path) && f != path)
+    }
+}
+
+impl EvalIo for MemoryFs {
+    fn read_file(&self, path: &Path) -> io::Result<Vec<u8>> {
+        if let Some(c) = self.files.get(path) {
+            return Ok(c.clone());
+        }
+        match &self.fallback {
+            Some(f) => f.read_file(path),
+            None => Err(io::Error::new(io::ErrorKind::NotFound, "No such file or directory")),
+        }
+    }
+
+    fn file_type(&self, path: &Path) -> Option<FileType> {
+        if self.files.contains_key(path) {
+            return Some(FileType::Regular);
+        }
+        if self.is_memory_dir(path) {
+            return Some(FileType::Directory);
+        }
+        self.fallback.as_ref().and_then(|f| f.file_type(path))
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>> {
+        let mut entries: BTreeMap<String, FileType> = BTreeMap::new();
+        if let Some(f) = &self.fallback {
+            if let Ok(list) = f.read_dir(path) {
+                entries.extend(list);
+            }
+        }
+        for file in self.files.keys() {
+            if let Ok(rest) = file.strip_prefix(path) {
+                let mut comps = rest.components();
+                if let Some(first) = comps.next() {
+                    let t = if comps.next().is_some() { FileType::Directory } else { FileType::Regular };
+                    entries.insert(first.as_os_str().to_string_lossy().into_owned(), t);
+                }
+            }
+        }
+        if entries.is_empty() && self.file_type(path) != Some(FileType::Directory) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "No such file or directory"));
+        }
+        Ok(entries.into_iter().collect())
+    }
+
+    fn env_var(&self, name: &str) -> Option<String> {
+        if let Some(v) = self.env.get(name) {
+            return Some(v.clone());
+        }
+        self.fallback.as_ref().and_then(|f| f.env_var(name))
+    }
+}

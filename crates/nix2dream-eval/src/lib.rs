@@ -1,0 +1,300 @@
+//! nix2dream-eval: a lazy Nix evaluator that matches C++ Nix result for
+//! result.
+//!
+//! Start reading at [`Evaluator`]: it owns the source map, the global scope
+//! (builtins), the import cache and the IO backend. [`eval`] holds the
+//! interpreter loop, [`value`] the runtime representation, [`builtins`] the
+//! native functions and [`print`] Nix's value printing and JSON output.
+//!
+//! Architecture invariant: the evaluator reads files and the environment
+//! only through [`io::EvalIo`], never prints, and never touches processes.
+//! Higher layers (the module system) add native builtins through
+//! [`Evaluator::register_primop`]; this crate knows nothing of them.
+
+pub mod builtins;
+pub mod error;
+pub mod eval;
+pub mod io;
+mod ops;
+pub mod print;
+mod report;
+mod show;
+pub mod value;
+
+pub use error::{ErrorKind, EvalError, EvalResult, TraceFrame};
+pub use io::{EvalIo, MemoryFs, RealFs};
+pub use value::{Attrs, Value};
+
+use nix2dream_syntax::{lower_file, Diagnostic, FileId, Origin, SourceMap, Span, Symbol};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use value::Env;
+
+/// Settings of one evaluator.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// How deep evaluation may nest before it fails with "stack overflow".
+    /// The stack itself grows on demand, so this bounds memory, not crashes.
+    pub max_depth: usize,
+    /// `-I` entries and `NIX_PATH`: `(prefix, path)`; an empty prefix
+    /// searches inside the path.
+    pub search_path: Vec<(String, String)>,
+    /// Pure mode: no environment variables, fixed time, restricted reads.
+    pub pure: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions { max_depth: 5_000_000, search_path: Vec::new(), pure: false }
+    }
+}
+
+/// Computes the store path a path literal is copied to when it is
+/// interpolated into a string.
+pub type StoreHook = Box<dyn Fn(&dyn EvalIo, &str) -> Result<String, String>>;
+
+pub struct Evaluator {
+    pub sources: SourceMap,
+    pub options: EvalOptions,
+    pub io: Box<dyn EvalIo>,
+    pub(crate) globals: Vec<Value>,
+    pub(crate) global_names: HashMap<Symbol, u32>,
+    /// The `builtins` set under construction (primops, then constants).
+    pub(crate) builtins_set: Attrs,
+    import_cache: HashMap<PathBuf, Value>,
+    pub(crate) depth: usize,
+    pub(crate) steps: u64,
+    pub(crate) fuel: Option<u64>,
+    pub(crate) interrupt: Option<Box<dyn FnMut() -> bool>>,
+    pub(crate) store_hook: Option<StoreHook>,
+    pub(crate) regex_cache: HashMap<String, Rc<regex::Regex>>,
+    /// Trace messages (`builtins.trace`, `warn`) for the embedder to show.
+    pub traces: Vec<String>,
+    /// If set, trace messages are handed to this callback as they happen
+    /// instead of being collected in `traces`.
+    pub trace_sink: Option<Box<dyn FnMut(&str)>>,
+    root_env: Rc<Env>,
+}
+
+impl Evaluator {
+    pub fn new(io: Box<dyn EvalIo>, options: EvalOptions) -> Evaluator {
+        let mut ev = Evaluator {
+            sources: SourceMap::default(),
+            options,
+            io,
+            globals: Vec::new(),
+            global_names: HashMap::new(),
+            builtins_set: Attrs::default(),
+            import_cache: HashMap::new(),
+            depth: 0,
+            steps: 0,
+            fuel: None,
+            interrupt: None,
+            store_hook: None,
+            regex_cache: HashMap::new(),
+            traces: Vec::new(),
+            trace_sink: None,
+            root_env: Env::new(None, 0),
+        };
+        // File 0 is a placeholder so that a dummy span points somewhere.
+        ev.sources.add(Origin::Named("«none»".into()), "".into());
+        builtins::install(&mut ev);
+        ev
+    }
+
+    /// An evaluator over the real filesystem with default options.
+    pub fn with_real_fs() -> Evaluator {
+        Evaluator::new(Box::new(RealFs), EvalOptions::default())
+    }
+
+    /// Stop after `calls` more function calls (for fuzzing and sandboxes).
+    pub fn set_fuel(&mut self, calls: Option<u64>) {
+        self.fuel = calls;
+    }
+
+    /// A hook polled every few thousand calls; returning `true` cancels the
+    /// evaluation with [`ErrorKind::Interrupted`].
+    pub fn set_interrupt(&mut self, hook: Option<Box<dyn FnMut() -> bool>>) {
+        self.interrupt = hook;
+    }
+
+    pub fn set_store_hook(&mut self, hook: Option<StoreHook>) {
+        self.store_hook = hook;
+    }
+
+    /// Add or replace a global builtin, visible as `builtins.NAME` and, if
+    /// `global` is set, as a plain name too. Must be called before code that
+    /// uses it is lowered.
+    pub fn register_primop(&mut self, op: &'static value::PrimOp, global: bool) {
+        builtins::register(self, op.name, Value::PrimOp(op), global);
+        builtins::refresh_builtins_set(self);
+    }
+
+    /// Add a constant to `builtins` (and optionally the global scope).
+    pub fn register_constant(&mut self, name: &str, v: Value, global: bool) {
+        builtins::register(self, name, v, global);
+        builtins::refresh_builtins_set(self);
+    }
+
+    /// Parse and lower a source text; on errors, return them all.
+    pub fn parse(&mut self, origin: Origin, text: &str) -> Result<(FileId, nix2dream_syntax::ir::ExprRef), (FileId, Vec<Diagnostic>)> {
+        let base_dir = match &origin {
+            Origin::Path(p) => p.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/")),
+            Origin::Named(_) => self.cwd(),
+        };
+        let file = self.sources.add(origin, text.into());
+        let lowered = lower_file(text, file, &base_dir, &self.global_names);
+        if lowered.has_errors() {
+            return Err((file, lowered.diagnostics));
+        }
+        Ok((file, lowered.expr))
+    }
+
+    fn cwd(&self) -> PathBuf {
+        std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
+    }
+
+    fn diagnostics_error(&self, diags: &[Diagnostic]) -> EvalError {
+        let d = &diags[0];
+        let mut msg = d.message.clone();
+        if let Some(first) = d.first_definition {
+            let file = self.sources.get(first.file);
+            let lc = file.line_col(first.start);
+            let origin = match &file.origin {
+                Origin::Path(p) => p.display().to_string(),
+                Origin::Named(_) => "(string)".to_string(),
+            };
+            msg = format!("{} at {}:{}:{}", msg, origin, lc.line, lc.column);
+        }
+        EvalError::new(ErrorKind::Syntax, msg, Some(d.span))
+    }
+
+    /// Evaluate a source text (like `nix-instantiate -E`) to WHNF.
+    pub fn eval_string(&mut self, text: &str, name: &str) -> EvalResult<Value> {
+        let (_, expr) = match self.parse(Origin::Named(name.to_string()), text) {
+            Ok(x) => x,
+            Err((_, diags)) => return Err(self.diagnostics_error(&diags)),
+        };
+        let env = self.root_env.clone();
+        self.eval(&expr, &env)
+    }
+
+    /// Evaluate a file (a directory means its `default.nix`), cached per
+    /// path as `import` is.
+    pub fn eval_file(&mut self, path: &Path) -> EvalResult<Value> {
+        let abs = if path.is_absolute() { path.to_path_buf() } else { self.cwd().join(path) };
+        let canon = PathBuf::from(nix2dream_syntax::lower::canonicalize(&abs));
+        self.import_path(&canon, None)
+    }
+
+    /// `import`: parse, lower and evaluate a file once; later imports of the
+    /// same path return the same value.
+    pub fn import_path(&mut self, path: &Path, span: Option<Span>) -> EvalResult<Value> {
+        let mut path = path.to_path_buf();
+        if self.io.is_dir(&path) {
+            path.push("default.nix");
+        }
+        if let Some(v) = self.import_cache.get(&path) {
+            return Ok(v.clone());
+        }
+        let bytes = self.io.read_file(&path).map_err(|e| {
+            EvalError::new(
+                ErrorKind::Io,
+                format!("getting status of '{}': {}", path.display(), io_message(&e)),
+                span,
+            )
+        })?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (_, expr) = match self.parse(Origin::Path(path.clone()), &text) {
+            Ok(x) => x,
+            Err((_, diags)) => return Err(self.diagnostics_error(&diags)),
+        };
+        // The file's value is a thunk, so that a file importing itself
+        // lazily works and a strict self-import is infinite recursion.
+        let env = self.root_env.clone();
+        let v = Value::thunk(expr, env);
+        self.import_cache.insert(path, v.clone());
+        self.force(&v)
+    }
+
+    /// Force deeply (`--strict`, `deepSeq`): every list element and
+    /// attribute value, recursively.
+    pub fn force_deep(&mut self, v: &Value) -> EvalResult<Value> {
+        let v = self.force(v)?;
+        let mut seen = std::collections::HashSet::new();
+        self.force_deep_inner(&v, &mut seen)?;
+        Ok(v)
+    }
+
+    fn force_deep_inner(&mut self, v: &Value, seen: &mut std::collections::HashSet<usize>) -> EvalResult<()> {
+        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+            let v = self.force(v)?;
+            match &v {
+                Value::Attrs(a) => {
+                    if !seen.insert(Rc::as_ptr(a) as usize) {
+                        return Ok(());
+                    }
+                    for e in a.entries() {
+                        let name = e.name;
+                        self.force_deep_inner(&e.value, seen)
+                            .map_err(|err| err.context(e.pos, format!("while evaluating the attribute '{}'", name)))?;
+                    }
+                }
+                Value::List(l) => {
+                    if !seen.insert(Rc::as_ptr(l) as usize) {
+                        return Ok(());
+                    }
+                    for item in l.iter() {
+                        self.force_deep_inner(item, seen)?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+
+    /// Call a function value with automatic arguments, as nix-instantiate
+    /// does for a file that evaluates to a function: formals are filled
+    /// from `args`, other functions are returned as they are.
+    pub fn auto_call(&mut self, f: Value, args: &Attrs) -> EvalResult<Value> {
+        let f = self.force(&f)?;
+        match &f {
+            Value::Lambda(c) => match &c.def.param {
+                nix2dream_syntax::ir::Param::Pattern { formals, ellipsis, .. } => {
+                    let mut given = Attrs::default();
+                    for e in args.entries() {
+                        if *ellipsis || formals.iter().any(|fm| fm.name == e.name) {
+                            given.insert(e.name, e.value.clone(), None);
+                        }
+                    }
+                    self.call_value(&f, Value::attrs(given), None)
+                }
+                _ => Ok(f),
+            },
+            _ => Ok(f),
+        }
+    }
+
+    /// The position of an error, for rendering: file, line, column.
+    pub fn locate(&self, span: Span) -> (String, nix2dream_syntax::LineCol) {
+        let file = self.sources.get(span.file);
+        (file.origin.display(), file.line_col(span.start))
+    }
+
+    pub(crate) fn trace(&mut self, msg: String) {
+        match &mut self.trace_sink {
+            Some(sink) => sink(&msg),
+            None => self.traces.push(msg),
+        }
+    }
+}
+
+pub(crate) fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,265 @@
+//! Type expectations, equality, ordering and string coercion, with Nix's
+//! rules and error messages.
+
+use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::value::*;
+use crate::Evaluator;
+use nix2dream_syntax::{Span, Symbol};
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+impl Evaluator {
+    fn expected(&self, v: &Value, what: &str, span: Span) -> EvalError {
+        EvalError::type_error(format!("value is {} while {} was expected", v.type_desc(), what), span)
+    }
+
+    pub fn expect_bool(&mut self, v: &Value, span: Span) -> EvalResult<bool> {
+        match self.force(v)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(self.expected(&other, "a Boolean", span)),
+        }
+    }
+
+    pub fn expect_int(&mut self, v: &Value, span: Span) -> EvalResult<i64> {
+        match self.force(v)? {
+            Value::Int(i) => Ok(i),
+            other => Err(self.expected(&other, "an integer", span)),
+        }
+    }
+
+    pub fn expect_list(&mut self, v: &Value, span: Span) -> EvalResult<Rc<Vec<Value>>> {
+        match self.force(v)? {
+            Value::List(l) => Ok(l),
+            other => Err(self.expected(&other, "a list", span)),
+        }
+    }
+
+    pub fn expect_attrs(&mut self, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> {
+        match self.force(v)? {
+            Value::Attrs(a) => Ok(a),
+            other => Err(self.expected(&other, "a set", span)),
+        }
+    }
+
+    pub fn expect_function(&mut self, v: &Value, span: Span) -> EvalResult<Value> {
+        let f = self.force(v)?;
+        if f.is_function() {
+            return Ok(f);
+        }
+        if let Value::Attrs(a) = &f {
+            if a.contains(Symbol::intern("__functor")) {
+                return Ok(f);
+            }
+        }
+        Err(self.expected(&f, "a function", span))
+    }
+
+    /// A string value (not coerced), with its context.
+    pub fn expect_string(&mut self, v: &Value, span: Span) -> EvalResult<Rc<NixString>> {
+        match self.force(v)? {
+            Value::String(s) => Ok(s),
+            other => Err(self.expected(&other, "a string", span)),
+        }
+    }
+
+    /// The text of a string, ignoring context (for names, regexes, ...).
+    pub fn expect_str(&mut self, v: &Value, span: Span) -> EvalResult<Rc<str>> {
+        Ok(self.expect_string(v, span)?.text.clone())
+    }
+
+    /// Nix's `coerceToString`. `coerce_more` is `toString`'s extra leniency
+    /// (numbers, booleans, null, lists); `copy_to_store` turns paths into
+    /// store paths, as interpolation does.
+    pub fn coerce_to_string(
+        &mut self,
+        v: &Value,
+        span: Span,
+        coerce_more: bool,
+        copy_to_store: bool,
+    ) -> EvalResult<(String, Context)> {
+        let v = self.force(v)?;
+        match &v {
+            Value::String(s) => Ok((s.text.to_string(), s.context.clone())),
+            Value::Path(p) => {
+                if copy_to_store {
+                    let store_path = self.copy_path_to_store(p, span)?;
+                    let mut ctx = Context::new();
+                    ctx.insert(store_path.clone().into());
+                    Ok((store_path, ctx))
+                } else {
+                    Ok((p.to_string(), Context::new()))
+                }
+            }
+            Value::Attrs(a) => {
+                if let Some(f) = a.get(Symbol::intern("__toString")).cloned() {
+                    let r = self.call_value(&f, v.clone(), Some(span))?;
+                    return self.coerce_to_string(&r, span, coerce_more, copy_to_store);
+                }
+                if let Some(out) = a.get(Symbol::intern("outPath")).cloned() {
+                    return self.coerce_to_string(&out, span, coerce_more, copy_to_store);
+                }
+                Err(EvalError::type_error("cannot coerce a set to a string", span))
+            }
+            Value::Int(i) if coerce_more => Ok((i.to_string(), Context::new())),
+            Value::Float(f) if coerce_more => Ok((format!("{:.6}", f), Context::new())),
+            Value::Bool(b) if coerce_more => Ok((if *b { "1" } else { "" }.to_string(), Context::new())),
+            Value::Null if coerce_more => Ok((String::new(), Context::new())),
+            Value::List(items) if coerce_more => {
+                let mut out = String::new();
+                let mut ctx = Context::new();
+                for (i, item) in items.iter().enumerate() {
+                    let (s, c) = self.coerce_to_string(item, span, coerce_more, copy_to_store)?;
+                    out.push_str(&s);
+                    ctx.extend(c);
+                    // Like C++ Nix: no separator after an empty list element.
+                    if i + 1 < items.len() {
+                        let is_empty_list = matches!(self.force(item)?, Value::List(ref l) if l.is_empty());
+                        if !is_empty_list {
+                            out.push(' ');
+                        }
+                    }
+                }
+                Ok((out, ctx))
+            }
+            other => Err(EvalError::type_error(format!("cannot coerce {} to a string", other.type_desc()), span)),
+        }
+    }
+
+    /// The store path a path literal would be copied to. Content hashing of
+    /// files into the (virtual) store lives with the store code; until a
+    /// store is configured this is an error that says so.
+    pub fn copy_path_to_store(&mut self, path: &str, span: Span) -> EvalResult<String> {
+        match &self.store_hook {
+            Some(hook) => hook(self.io.as_ref(), path).map_err(|m| EvalError::new(ErrorKind::Io, m, Some(span))),
+            None => Err(EvalError::new(
+                ErrorKind::Io,
+                format!("cannot copy '{}' to the store: this evaluator has no store configured", path),
+                Some(span),
+            )),
+        }
+    }
+
+    /// `==`: deep, forcing both sides.
+    pub fn values_equal(&mut self, a: &Value, b: &Value, span: Span) -> EvalResult<bool> {
+        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.values_equal_inner(a, b, span, true))
+    }
+
+    fn values_equal_inner(&mut self, a: &Value, b: &Value, span: Span, top: bool) -> EvalResult<bool> {
+        // Elements of lists and sets that are the very same object compare
+        // equal once forced, as in C++ Nix (so `[f] == [f]` holds).
+        let same = !top && same_object(a, b);
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        if same {
+            return Ok(true);
+        }
+        Ok(match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Int(x), Value::Float(y)) => (*x as f64) == *y,
+            (Value::Float(x), Value::Int(y)) => *x == (*y as f64),
+            (Value::Float(x), Value::Float(y)) => x == y,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Null, Value::Null) => true,
+            (Value::String(x), Value::String(y)) => x.text == y.text,
+            (Value::Path(x), Value::Path(y)) => x == y,
+            (Value::List(x), Value::List(y)) => {
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if !self.values_equal_inner(p, q, span, false)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                // Derivations compare by their output path.
+                if is_derivation(self, x)? && is_derivation(self, y)? {
+                    let out = Symbol::intern("outPath");
+                    if let (Some(p), Some(q)) = (x.get(out).cloned(), y.get(out).cloned()) {
+                        return self.values_equal_inner(&p, &q, span, false);
+                    }
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (p, q) in x.entries().iter().zip(y.entries().iter()) {
+                    if p.name != q.name {
+                        return Ok(false);
+                    }
+                }
+                for (p, q) in x.entries().iter().zip(y.entries().iter()) {
+                    if !self.values_equal_inner(&p.value, &q.value, span, false)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// `<` on numbers, strings, paths and lists (lexicographically).
+    pub fn less_than(&mut self, a: &Value, b: &Value, span: Span) -> EvalResult<bool> {
+        Ok(self.compare(a, b, span)? == Ordering::Less)
+    }
+
+    pub fn compare(&mut self, a: &Value, b: &Value, span: Span) -> EvalResult<Ordering> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                let (x, y) = (num(&a), num(&b));
+                Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal))
+            }
+            (Value::String(x), Value::String(y)) => Ok(x.text.as_bytes().cmp(y.text.as_bytes())),
+            (Value::Path(x), Value::Path(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
+            (Value::List(x), Value::List(y)) => {
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if self.values_equal(p, q, span)? {
+                        continue;
+                    }
+                    return Ok(if self.less_than(p, q, span)? { Ordering::Less } else { Ordering::Greater });
+                }
+                Ok(x.len().cmp(&y.len()))
+            }
+            _ => Err(EvalError::type_error(
+                format!("cannot compare {} with {}", a.type_desc(), b.type_desc()),
+                span,
+            )),
+        }
+    }
+}
+
+fn num(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}
+
+fn same_object(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Thunk(x), Value::Thunk(y)) => Rc::ptr_eq(x, y),
+        (Value::Attrs(x), Value::Attrs(y)) => Rc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
+        (Value::PrimOp(x), Value::PrimOp(y)) => std::ptr::eq(*x, *y),
+        (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// `type = "derivation"`.
+pub(crate) fn is_derivation(ev: &mut Evaluator, a: &Attrs) -> EvalResult<bool> {
+    match a.get(Symbol::intern("type")).cloned() {
+        Some(t) => match ev.force(&t)? {
+            Value::String(s) => Ok(&*s.text == "derivation"),
+            _ => Ok(false),
+        },
+        None => Ok(false),
+    }
+}

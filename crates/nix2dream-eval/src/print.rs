@@ -1,0 +1,241 @@
+//! Nix's own value printing (`nix-instantiate --eval`) and JSON output.
+
+use crate::error::{EvalError, EvalResult};
+use crate::value::*;
+use crate::Evaluator;
+use nix2dream_syntax::{Span, Symbol};
+use std::collections::HashSet;
+use std::fmt::Write;
+
+/// Print `v` as `nix-instantiate --eval` does. With `strict`, nested values
+/// are forced; without it, unevaluated ones print as `<CODE>`.
+pub fn print_value(ev: &mut Evaluator, v: &Value, strict: bool) -> EvalResult<String> {
+    let mut out = String::new();
+    let mut seen = HashSet::new();
+    print_inner(ev, v, strict, &mut out, &mut seen)?;
+    Ok(out)
+}
+
+fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, seen: &mut HashSet<usize>) -> EvalResult<()> {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+        let v = match v {
+            Value::Thunk(t) if !strict => match &*t.state.borrow() {
+                ThunkState::Done(v) => v.clone(),
+                _ => {
+                    out.push_str("<CODE>");
+                    return Ok(());
+                }
+            },
+            other => ev.force(other)?,
+        };
+        match &v {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{}", i);
+            }
+            Value::Float(f) => out.push_str(&format_float(*f)),
+            Value::String(s) => print_string(&s.text, out),
+            Value::Path(p) => out.push_str(p),
+            Value::Attrs(a) => {
+                if a.is_empty() {
+                    out.push_str("{ }");
+                    return Ok(());
+                }
+                // Anything printed before prints as «repeated» afterwards.
+                if !seen.insert(std::rc::Rc::as_ptr(a) as usize) {
+                    out.push_str("«repeated»");
+                    return Ok(());
+                }
+                out.push_str("{ ");
+                for e in a.sorted_by_name() {
+                    print_attr_name(e.name.as_str(), out);
+                    out.push_str(" = ");
+                    print_inner(ev, &e.value, strict, out, seen)?;
+                    out.push_str("; ");
+                }
+                out.push('}');
+            }
+            Value::List(l) => {
+                if l.is_empty() {
+                    out.push_str("[ ]");
+                    return Ok(());
+                }
+                if !seen.insert(std::rc::Rc::as_ptr(l) as usize) {
+                    out.push_str("«repeated»");
+                    return Ok(());
+                }
+                out.push_str("[ ");
+                for item in l.iter() {
+                    print_inner(ev, item, strict, out, seen)?;
+                    out.push(' ');
+                }
+                out.push(']');
+            }
+            Value::Lambda(_) => out.push_str("<LAMBDA>"),
+            Value::PrimOp(_) => out.push_str("<PRIMOP>"),
+            Value::PrimOpApp(_) => out.push_str("<PRIMOP-APP>"),
+            Value::Thunk(_) => out.push_str("<CODE>"),
+        }
+        Ok(())
+    })
+}
+
+/// A Nix string literal with the escapes C++ Nix prints.
+pub fn print_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn print_attr_name(name: &str, out: &mut String) {
+    if is_plain_identifier(name) {
+        out.push_str(name);
+    } else {
+        print_string(name, out);
+    }
+}
+
+/// Printed unquoted: identifiers, except the keyword `if` (C++ Nix 2.8
+/// quotes only that one).
+fn is_plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else { return false };
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return false;
+    }
+    if s == "if" {
+        return false;
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '-'))
+}
+
+/// A float as C++'s `ostream << double` prints it: `%g` with six
+/// significant digits.
+pub fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        return if f.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if f.is_infinite() {
+        return if f < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    const P: i32 = 6;
+    // The exponent after rounding to P significant digits decides the style.
+    let sci = format!("{:.*e}", (P - 1) as usize, f);
+    let (mantissa, exp) = sci.split_once('e').expect("exponent format");
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= P {
+        let m = trim_zeros(mantissa);
+        format!("{}e{}{:02}", m, if exp < 0 { '-' } else { '+' }, exp.abs())
+    } else {
+        let decimals = (P - 1 - exp).max(0) as usize;
+        trim_zeros(&format!("{:.*}", decimals, f)).to_string()
+    }
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// `builtins.toJSON` and `--json`: strict, sorted keys, `outPath` and
+/// `__toString` sets as strings, paths copied to the store.
+pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, ctx: &mut Context) -> EvalResult<()> {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+        let v = ev.force(v)?;
+        match &v {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{}", i);
+            }
+            Value::Float(f) => out.push_str(&format_float(*f)),
+            Value::String(s) => {
+                json_string(&s.text, out);
+                ctx.extend(s.context.iter().cloned());
+            }
+            Value::Path(p) => {
+                let store_path = ev.copy_path_to_store(p, span)?;
+                json_string(&store_path, out);
+                ctx.insert(store_path.into());
+            }
+            Value::List(l) => {
+                out.push('[');
+                for (i, item) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json(ev, item, span, out, ctx)?;
+                }
+                out.push(']');
+            }
+            Value::Attrs(a) => {
+                if a.contains(Symbol::intern("__toString")) {
+                    let (s, c) = ev.coerce_to_string(&v, span, false, true)?;
+                    json_string(&s, out);
+                    ctx.extend(c);
+                    return Ok(());
+                }
+                if let Some(p) = a.get(Symbol::intern("outPath")).cloned() {
+                    return write_json(ev, &p, span, out, ctx);
+                }
+                out.push('{');
+                for (i, e) in a.sorted_by_name().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_string(e.name.as_str(), out);
+                    out.push(':');
+                    let name = e.name;
+                    write_json(ev, &e.value, span, out, ctx)
+                        .map_err(|err| err.context(e.pos, format!("while evaluating attribute '{}'", name)))?;
+                }
+                out.push('}');
+            }
+            other => {
+                return Err(EvalError::type_error(
+                    format!("cannot convert {} to JSON", other.type_desc()),
+                    span,
+                ))
+            }
+        }
+        Ok(())
+    })
+}
+
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}

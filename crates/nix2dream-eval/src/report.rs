@@ -1,0 +1,54 @@
+//! Render an [`EvalError`] as C++ Nix does: the message, the position, the
+//! source line with a caret, then the trace. Returns text; printing it is
+//! the caller's business.
+
+use crate::error::EvalError;
+use crate::Evaluator;
+use nix2dream_syntax::Span;
+use std::fmt::Write;
+
+impl Evaluator {
+    /// The full, human-readable report of an error.
+    pub fn render_error(&self, err: &EvalError) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "error: {}", err.message());
+        if let Some(span) = err.span() {
+            self.render_location(span, &mut out);
+        }
+        if let Some(hint) = err.hint() {
+            let _ = writeln!(out, "\n       {}", hint);
+        }
+        for frame in err.trace() {
+            let _ = writeln!(out, "\n       … {}", frame.message);
+            if let Some(span) = frame.span {
+                self.render_location(span, &mut out);
+            }
+        }
+        out
+    }
+
+    fn render_location(&self, span: Span, out: &mut String) {
+        if span.file.0 == 0 {
+            return;
+        }
+        let file = self.sources.get(span.file);
+        let lc = file.line_col(span.start);
+        let origin = match &file.origin {
+            nix2dream_syntax::Origin::Path(p) => p.display().to_string(),
+            nix2dream_syntax::Origin::Named(n) => n.clone(),
+        };
+        let _ = writeln!(out, "\n       at {}:{}:{}:\n", origin, lc.line, lc.column);
+        let width = (lc.line + 1).to_string().len();
+        if lc.line > 1 {
+            let prev = file.line_text(lc.line - 1);
+            if !prev.trim().is_empty() {
+                let _ = writeln!(out, "       {:>w$}| {}", lc.line - 1, prev, w = width + 4);
+            }
+        }
+        let _ = writeln!(out, "       {:>w$}| {}", lc.line, file.line_text(lc.line), w = width + 4);
+        let line_text = file.line_text(lc.line);
+        let caret_pad: String =
+            line_text.chars().take(lc.column as usize - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let _ = writeln!(out, "       {:>w$}| {}^", "", caret_pad, w = width + 4);
+    }
+}

@@ -1,0 +1,224 @@
+//! Print an expression the way C++ Nix's `Expr::show` does, for messages
+//! such as "assertion '(x == 1)' failed": fully parenthesized, with the
+//! arithmetic operators shown as the builtin calls they desugar to.
+
+use crate::Evaluator;
+use nix2dream_syntax::ir::*;
+
+pub(crate) fn show_expr(ev: &Evaluator, e: &Expr) -> String {
+    let mut out = String::new();
+    show(ev, e, &mut out);
+    out
+}
+
+fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
+    match e {
+        Expr::Int(i) => out.push_str(&i.to_string()),
+        Expr::Float(f) => out.push_str(&crate::print::format_float(*f)),
+        Expr::Str(s) => crate::print::print_string(s, out),
+        Expr::Path(p) => out.push_str(p),
+        Expr::HomePath(p) => {
+            out.push('~');
+            out.push_str(p);
+        }
+        Expr::Var(_, span) => out.push_str(&ev.source_text(*span)),
+        Expr::Select(sel) => {
+            out.push('(');
+            show(ev, &sel.expr, out);
+            out.push_str(").");
+            show_path(ev, &sel.path, out);
+            if let Some(d) = &sel.default {
+                out.push_str(" or (");
+                show(ev, d, out);
+                out.push(')');
+            }
+        }
+        Expr::HasAttr(target, path, _) => {
+            out.push_str("((");
+            show(ev, target, out);
+            out.push_str(") ? ");
+            show_path(ev, path, out);
+            out.push(')');
+        }
+        Expr::Attrs(def) => {
+            if def.rec {
+                out.push_str("rec ");
+            }
+            out.push_str("{ ");
+            for a in &def.statics {
+                if a.inherited {
+                    out.push_str(&format!("inherit {}; ", a.name));
+                } else {
+                    out.push_str(&format!("{} = ", a.name));
+                    show(ev, &a.value, out);
+                    out.push_str("; ");
+                }
+            }
+            for d in &def.dynamics {
+                out.push_str("\"${");
+                show(ev, &d.name, out);
+                out.push_str("}\" = ");
+                show(ev, &d.value, out);
+                out.push_str("; ");
+            }
+            out.push('}');
+        }
+        Expr::List(items) => {
+            out.push_str("[ ");
+            for i in items.iter() {
+                show(ev, i, out);
+                out.push(' ');
+            }
+            out.push(']');
+        }
+        Expr::Lambda(l) => {
+            out.push('(');
+            match &l.param {
+                Param::Ident(n) => out.push_str(n.as_str()),
+                Param::Pattern { formals, ellipsis, bind } => {
+                    out.push_str("{ ");
+                    for (i, f) in formals.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        out.push_str(f.name.as_str());
+                        if let Some(d) = &f.default {
+                            out.push_str(" ? ");
+                            show(ev, d, out);
+                        }
+                    }
+                    if *ellipsis {
+                        out.push_str(if formals.is_empty() { "..." } else { ", ..." });
+                    }
+                    out.push_str(" }");
+                    if let Some(b) = bind {
+                        out.push_str(" @ ");
+                        out.push_str(b.as_str());
+                    }
+                }
+            }
+            out.push_str(": ");
+            show(ev, &l.body, out);
+            out.push(')');
+        }
+        Expr::Call(f, args, _) => {
+            out.push('(');
+            show(ev, f, out);
+            for a in args.iter() {
+                out.push(' ');
+                show(ev, a, out);
+            }
+            out.push(')');
+        }
+        Expr::Let(values, body) => {
+            out.push_str("(let ");
+            for v in values.iter() {
+                show(ev, v, out);
+                out.push_str("; ");
+            }
+            out.push_str("in ");
+            show(ev, body, out);
+            out.push(')');
+        }
+        Expr::With(a, b, _) => {
+            out.push_str("(with ");
+            show(ev, a, out);
+            out.push_str("; ");
+            show(ev, b, out);
+            out.push(')');
+        }
+        Expr::If(c, t, f, _) => {
+            out.push_str("(if ");
+            show(ev, c, out);
+            out.push_str(" then ");
+            show(ev, t, out);
+            out.push_str(" else ");
+            show(ev, f, out);
+            out.push(')');
+        }
+        Expr::Assert(c, b, _) => {
+            out.push_str("assert ");
+            show(ev, c, out);
+            out.push_str("; ");
+            show(ev, b, out);
+        }
+        Expr::Not(e, _) => {
+            out.push_str("(! ");
+            show(ev, e, out);
+            out.push(')');
+        }
+        Expr::Neg(e, _) => call(ev, "__sub", &[&Expr::Int(0), e], out),
+        Expr::BinOp(op, l, r, _) => {
+            let infix = |sym: &str, out: &mut String| {
+                out.push('(');
+                show(ev, l, out);
+                out.push_str(&format!(" {} ", sym));
+                show(ev, r, out);
+                out.push(')');
+            };
+            match op {
+                BinOp::Add => infix("+", out),
+                BinOp::Sub => call(ev, "__sub", &[l, r], out),
+                BinOp::Mul => call(ev, "__mul", &[l, r], out),
+                BinOp::Div => call(ev, "__div", &[l, r], out),
+                BinOp::Less => call(ev, "__lessThan", &[l, r], out),
+                BinOp::Greater => call(ev, "__lessThan", &[r, l], out),
+                BinOp::LessEq => {
+                    out.push_str("(! ");
+                    call(ev, "__lessThan", &[r, l], out);
+                    out.push(')');
+                }
+                BinOp::GreaterEq => {
+                    out.push_str("(! ");
+                    call(ev, "__lessThan", &[l, r], out);
+                    out.push(')');
+                }
+                BinOp::Eq => infix("==", out),
+                BinOp::NotEq => infix("!=", out),
+                BinOp::And => infix("&&", out),
+                BinOp::Or => infix("||", out),
+                BinOp::Impl => infix("->", out),
+                BinOp::Update => infix("//", out),
+                BinOp::Concat => infix("++", out),
+            }
+        }
+        Expr::Interp(parts, _, _) => {
+            out.push('(');
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" + ");
+                }
+                show(ev, p, out);
+            }
+            out.push(')');
+        }
+        Expr::CurPos(_) => out.push_str("__curPos"),
+        Expr::Error(span) => out.push_str(&ev.source_text(*span)),
+    }
+}
+
+fn call(ev: &Evaluator, name: &str, args: &[&Expr], out: &mut String) {
+    out.push('(');
+    out.push_str(name);
+    for a in args {
+        out.push(' ');
+        show(ev, a, out);
+    }
+    out.push(')');
+}
+
+fn show_path(ev: &Evaluator, path: &[AttrKey], out: &mut String) {
+    for (i, k) in path.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        match k {
+            AttrKey::Static(s) => out.push_str(s.as_str()),
+            AttrKey::Dynamic(e) => {
+                out.push_str("\"${");
+                show(ev, e, out);
+                out.push_str("}\"");
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Diagnostics: problems found while parsing and lowering, as data.
+
+use crate::source::{FileId, Span};
+use rnix::{ParseError, SyntaxKind};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub span: Span,
+    pub message: String,
+    /// A parse error (as opposed to a lowering check such as an undefined
+    /// variable); Nix reports those first.
+    pub is_syntax: bool,
+    /// For "already defined" errors: where the first definition is.
+    pub first_definition: Option<Span>,
+}
+
+impl Diagnostic {
+    pub fn error(span: Span, message: String) -> Diagnostic {
+        Diagnostic { span, message, is_syntax: false, first_definition: None }
+    }
+}
+
+/// Translate rnix's error into Nix's wording where it can.
+pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnostic {
+    let end = text.len() as u32;
+    let span_of = |r: rnix::TextRange| Span::new(file, r.start().into(), r.end().into());
+    let (span, message) = match err {
+        ParseError::Unexpected(r) | ParseError::UnexpectedExtra(r) => {
+            let got = &text[usize::from(r.start())..usize::from(r.end())];
+            (span_of(*r), error_token_message(got))
+        }
+        ParseError::UnexpectedWanted(SyntaxKind::TOKEN_ERROR, r, _) => {
+            let got = &text[usize::from(r.start())..usize::from(r.end())];
+            (span_of(*r), error_token_message(got))
+        }
+        ParseError::UnexpectedWanted(got, r, _) => (span_of(*r), format!("syntax error, unexpected {}", describe_kind(*got))),
+        ParseError::UnexpectedDoubleBind(r) => (span_of(*r), "syntax error, unexpected '@'".to_string()),
+        ParseError::UnexpectedEOF | ParseError::UnexpectedEOFWanted(_) => {
+            (Span::new(file, end, end), "syntax error, unexpected end of file".to_string())
+        }
+        ParseError::DuplicatedArgs(r, name) => (span_of(*r), format!("duplicate formal function argument '{}'", name)),
+        ParseError::RecursionLimitExceeded => {
+            (Span::new(file, 0, 0), "syntax error, expression nested too deeply".to_string())
+        }
+        _ => (Span::new(file, 0, 0), format!("syntax error, {}", err)),
+    };
+    Diagnostic { span, message, is_syntax: true, first_definition: None }
+}
+
+/// Name the first token of `got` as Nix's bison parser does.
+fn describe_text(got: &str) -> String {
+    let first = rnix::tokenize(got.trim()).into_iter().find(|t| {
+        !matches!(t.0, SyntaxKind::TOKEN_WHITESPACE | SyntaxKind::TOKEN_COMMENT)
+    });
+    match first {
+        Some(t) => describe_kind(t.0),
+        None => "end of file".to_string(),
+    }
+}
+
+/// rnix reports a bad token as an error token; Nix has specific messages
+/// for the common ones.
+fn error_token_message(text: &str) -> String {
+    let t = text.trim();
+    if t.starts_with('"') || t.starts_with("''") {
+        "syntax error, unexpected end of file".to_string()
+    } else if (t.starts_with("./") || t.starts_with('/') || t.starts_with("~/") || t.starts_with("../")) && t.ends_with('/') {
+        "path has a trailing slash".to_string()
+    } else {
+        format!("syntax error, unexpected {}", describe_text(t))
+    }
+}
+
+fn describe_kind(kind: SyntaxKind) -> String {
+    use SyntaxKind::*;
+    let s = match kind {
+        TOKEN_R_BRACE => "'}'",
+        TOKEN_L_BRACE => "'{'",
+        TOKEN_R_PAREN => "')'",
+        TOKEN_L_PAREN => "'('",
+        TOKEN_R_BRACK => "']'",
+        TOKEN_L_BRACK => "'['",
+        TOKEN_SEMICOLON => "';'",
+        TOKEN_COLON => "':'",
+        TOKEN_ASSIGN => "'='",
+        TOKEN_COMMA => "','",
+        TOKEN_DOT => "'.'",
+        TOKEN_IN => "IN",
+        TOKEN_THEN => "THEN",
+        TOKEN_ELSE => "ELSE",
+        TOKEN_IDENT => "ID",
+        TOKEN_INTEGER => "INT",
+        TOKEN_FLOAT => "FLOAT",
+        TOKEN_STRING_START | TOKEN_STRING_END => "'\"'",
+        TOKEN_INTERPOL_START => "DOLLAR_CURLY",
+        TOKEN_SUB => "'-'",
+        TOKEN_ADD => "'+'",
+        TOKEN_MUL => "'*'",
+        TOKEN_DIV => "'/'",
+        TOKEN_LESS => "'<'",
+        TOKEN_MORE => "'>'",
+        TOKEN_QUESTION => "'?'",
+        TOKEN_AT => "'@'",
+        TOKEN_INVERT => "'!'",
+        TOKEN_EQUAL => "EQ",
+        TOKEN_NOT_EQUAL => "NEQ",
+        TOKEN_LESS_OR_EQ => "LEQ",
+        TOKEN_MORE_OR_EQ => "GEQ",
+        TOKEN_AND_AND => "AND",
+        TOKEN_OR_OR => "OR",
+        TOKEN_IMPLICATION => "IMPL",
+        TOKEN_UPDATE => "UPDATE",
+        TOKEN_CONCAT => "CONCAT",
+        TOKEN_IF => "IF",
+        TOKEN_LET => "LET",
+        TOKEN_REC => "REC",
+        TOKEN_WITH => "WITH",
+        TOKEN_ASSERT => "ASSERT",
+        TOKEN_INHERIT => "INHERIT",
+        TOKEN_OR => "OR_KW",
+        TOKEN_ELLIPSIS => "ELLIPSIS",
+        TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME => "PATH",
+        TOKEN_PATH_SEARCH => "SPATH",
+        TOKEN_URI => "URI",
+        _ => return format!("{:?}", kind).trim_start_matches("TOKEN_").to_lowercase(),
+    };
+    s.to_string()
+}

@@ -1,0 +1,59 @@
+//! Interned symbols: attribute names and identifiers compare as integers.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+
+/// An interned string. Two symbols are equal iff their strings are equal.
+/// The numeric order is creation order, not lexicographic order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Symbol(u32);
+
+#[derive(Default)]
+struct Interner {
+    map: HashMap<&'static str, Symbol>,
+    strings: Vec<&'static str>,
+}
+
+thread_local! {
+    // Evaluation is single-threaded; a per-thread table avoids locks on the
+    // hottest path (every attribute lookup by name). Strings are leaked:
+    // their number is bounded by the distinct names a program uses.
+    static INTERNER: RefCell<Interner> = RefCell::new(Interner::default());
+}
+
+impl Symbol {
+    pub fn intern(s: &str) -> Symbol {
+        INTERNER.with(|cell| {
+            let mut interner = cell.borrow_mut();
+            if let Some(&sym) = interner.map.get(s) {
+                return sym;
+            }
+            let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+            let sym = Symbol(interner.strings.len() as u32);
+            interner.strings.push(leaked);
+            interner.map.insert(leaked, sym);
+            sym
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        INTERNER.with(|cell| cell.borrow().strings[self.0 as usize])
+    }
+
+    pub fn id(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
