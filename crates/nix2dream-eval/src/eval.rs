@@ -20,7 +20,26 @@ const STACK_SEGMENT: usize = 16 * 1024 * 1024;
 
 impl Evaluator {
     /// Evaluate `expr` in `env` to weak head normal form.
+    #[inline]
     pub fn eval(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
+        // Leaves cannot recurse: answer them without the depth and stack
+        // checks, which dominate otherwise.
+        match &**expr {
+            Expr::Int(i) => return Ok(Value::Int(*i)),
+            Expr::Var(Var::Local { depth, slot }, span) => {
+                if let Some(v) = env.ancestor(*depth).get(*slot) {
+                    return match v {
+                        Value::Thunk(t) => self.force_thunk(&t).map_err(|e| e.at(*span)),
+                        other => Ok(other),
+                    };
+                }
+            }
+            _ => {}
+        }
+        self.eval_nested(expr, env)
+    }
+
+    fn eval_nested(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
         self.depth += 1;
         if self.depth > self.options.max_depth {
             self.depth -= 1;
@@ -30,8 +49,27 @@ impl Evaluator {
                 expr.span(),
             ));
         }
-        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.eval_inner(expr.clone(), env.clone()));
+        // Asking stacker costs a call per level; comparing the stack
+        // pointer with a cached guard address is nearly free, so only near
+        // the end of the current stack segment do we ask.
+        let r = if approximate_sp() < self.stack_guard {
+            self.eval_on_fresh_stack(expr, env)
+        } else {
+            self.eval_inner(expr, env)
+        };
         self.depth -= 1;
+        r
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn eval_on_fresh_stack(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
+        let saved = self.stack_guard;
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            self.stack_guard = stack_guard_here();
+            self.eval_inner(expr, env)
+        });
+        self.stack_guard = saved;
         r
     }
 
@@ -64,13 +102,15 @@ impl Evaluator {
         }
     }
 
+    #[inline]
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> EvalResult<Value> {
-        {
-            let state = t.state.borrow();
-            if let ThunkState::Done(v) = &*state {
-                return Ok(v.clone());
-            }
+        if let ThunkState::Done(v) = &*t.state.borrow() {
+            return Ok(v.clone());
         }
+        self.force_pending(t)
+    }
+
+    fn force_pending(&mut self, t: &Rc<Thunk>) -> EvalResult<Value> {
         let pending = std::mem::replace(&mut *t.state.borrow_mut(), ThunkState::Blackhole);
         let result = match &pending {
             ThunkState::Pending(expr, env) => self.eval(expr, env),
@@ -97,7 +137,8 @@ impl Evaluator {
         }
     }
 
-    fn eval_inner(&mut self, expr: ExprRef, env: Rc<Env>) -> EvalResult<Value> {
+    #[inline]
+    fn eval_inner(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
         // Tail calls loop instead of recursing, but they still count towards
         // the depth limit, so that `f = x: f x` fails as in C++ Nix instead
         // of running forever.
@@ -107,9 +148,16 @@ impl Evaluator {
         r
     }
 
-    fn eval_loop(&mut self, mut expr: ExprRef, mut env: Rc<Env>) -> EvalResult<Value> {
+    fn eval_loop(&mut self, first_expr: &ExprRef, first_env: &Rc<Env>) -> EvalResult<Value> {
+        // Tail positions replace (expr, env) instead of recursing; until the
+        // first one, the caller's references are used without cloning.
+        let mut owned: Option<(ExprRef, Rc<Env>)> = None;
         loop {
-            let next: (ExprRef, Rc<Env>) = match &*expr {
+            let (expr, env) = match &owned {
+                Some((e, v)) => (e, v),
+                None => (first_expr, first_env),
+            };
+            let next: (ExprRef, Rc<Env>) = match &**expr {
                 Expr::Int(i) => return Ok(Value::Int(*i)),
                 Expr::Float(f) => return Ok(Value::Float(*f)),
                 Expr::Str(s) => return Ok(Value::String(Rc::new(NixString { text: s.clone(), context: Context::new() }))),
@@ -119,23 +167,23 @@ impl Evaluator {
                     let p = nix2dream_syntax::lower::canonicalize(std::path::Path::new(&format!("{}{}", home, rest)));
                     return Ok(Value::Path(p.into()));
                 }
-                Expr::Var(var, span) => return self.eval_var(var, &env, *span),
-                Expr::Select(sel) => return self.eval_select(sel, &env),
-                Expr::HasAttr(target, path, span) => return self.eval_has_attr(target, path, &env, *span),
-                Expr::Attrs(def) => return self.eval_attrs(def, &env),
+                Expr::Var(var, span) => return self.eval_var(var, env, *span),
+                Expr::Select(sel) => return self.eval_select(sel, env),
+                Expr::HasAttr(target, path, span) => return self.eval_has_attr(target, path, env, *span),
+                Expr::Attrs(def) => return self.eval_attrs(def, env),
                 Expr::List(items) => {
-                    let v: Vec<Value> = items.iter().map(|i| self.maybe_thunk(i, &env)).collect();
+                    let v: Vec<Value> = items.iter().map(|i| self.maybe_thunk(i, env)).collect();
                     return Ok(Value::list(v));
                 }
                 Expr::Lambda(def) => return Ok(Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() }))),
                 Expr::Call(fun, args, span) => {
-                    let mut f = self.eval(fun, &env)?;
+                    let mut f = self.eval(fun, env)?;
                     let (last, init) = args.split_last().expect("a call has at least one argument");
                     for a in init {
-                        let arg = self.maybe_thunk(a, &env);
+                        let arg = self.maybe_thunk(a, env);
                         f = self.call_value(&f, arg, Some(*span))?;
                     }
-                    let arg = self.maybe_thunk(last, &env);
+                    let arg = self.maybe_thunk(last, env);
                     match &f {
                         // Tail call: evaluate the body in this loop.
                         Value::Lambda(c) => {
@@ -163,17 +211,17 @@ impl Evaluator {
                     (body.clone(), new_env)
                 }
                 Expr::With(ns, body, _) => {
-                    let ns_val = self.maybe_thunk(ns, &env);
-                    let new_env = Env::with_values(Some(env.clone()), vec![ns_val]);
+                    let ns_val = self.maybe_thunk(ns, env);
+                    let new_env = Env::with_one(Some(env.clone()), ns_val);
                     (body.clone(), new_env)
                 }
                 Expr::If(c, t, f, span) => {
-                    let cond = self.eval(c, &env)?;
+                    let cond = self.eval(c, env)?;
                     let b = self.expect_bool(&cond, c.span().unwrap_or(*span))?;
-                    (if b { t.clone() } else { f.clone() }, env)
+                    (if b { t.clone() } else { f.clone() }, env.clone())
                 }
                 Expr::Assert(c, body, span) => {
-                    let cond = self.eval(c, &env)?;
+                    let cond = self.eval(c, env)?;
                     if !self.expect_bool(&cond, c.span().unwrap_or(*span))? {
                         let text = crate::show::show_expr(self, c);
                         return Err(EvalError::new(
@@ -182,25 +230,24 @@ impl Evaluator {
                             Some(*span),
                         ));
                     }
-                    (body.clone(), env)
+                    (body.clone(), env.clone())
                 }
                 Expr::Not(e, span) => {
-                    let v = self.eval(e, &env)?;
+                    let v = self.eval(e, env)?;
                     return Ok(Value::Bool(!self.expect_bool(&v, *span)?));
                 }
                 Expr::Neg(e, span) => {
-                    let v = self.eval(e, &env)?;
+                    let v = self.eval(e, env)?;
                     return self.arith(BinOp::Sub, Value::Int(0), v, *span);
                 }
-                Expr::BinOp(op, l, r, span) => return self.eval_binop(*op, l, r, &env, *span),
-                Expr::Interp(parts, kind, span) => return self.eval_interp(parts, *kind, &env, *span),
+                Expr::BinOp(op, l, r, span) => return self.eval_binop(*op, l, r, env, *span),
+                Expr::Interp(parts, kind, span) => return self.eval_interp(parts, *kind, env, *span),
                 Expr::CurPos(span) => return Ok(self.pos_attrs(*span)),
                 Expr::Error(span) => {
                     return Err(EvalError::new(ErrorKind::Syntax, "syntax error", Some(*span)));
                 }
             };
-            expr = next.0;
-            env = next.1;
+            owned = Some(next);
         }
     }
 
@@ -372,6 +419,14 @@ impl Evaluator {
             }
             BinOp::Less | BinOp::LessEq | BinOp::Greater | BinOp::GreaterEq => {
                 let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+                    return Ok(Value::Bool(match op {
+                        BinOp::Less => x < y,
+                        BinOp::Greater => x > y,
+                        BinOp::LessEq => x <= y,
+                        _ => x >= y,
+                    }));
+                }
                 let res = match op {
                     BinOp::Less => self.less_than(&a, &b, span)?,
                     BinOp::Greater => self.less_than(&b, &a, span)?,
@@ -621,7 +676,7 @@ impl Evaluator {
     /// Bind a call's argument into a fresh environment for the lambda body.
     pub(crate) fn bind_args(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> EvalResult<Rc<Env>> {
         match &c.def.param {
-            Param::Ident(_) => Ok(Env::with_values(Some(c.env.clone()), vec![arg])),
+            Param::Ident(_) => Ok(Env::with_one(Some(c.env.clone()), arg)),
             Param::Pattern { formals, ellipsis, bind } => {
                 let forced = self.force(&arg)?;
                 let Value::Attrs(attrs) = &forced else {
@@ -699,6 +754,19 @@ impl Evaluator {
         a.insert(Symbol::intern("column"), Value::Int(lc.column as i64), None);
         Value::attrs(a)
     }
+}
+
+#[inline(always)]
+fn approximate_sp() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
+}
+
+/// The lowest address evaluation may reach on the current stack segment
+/// before it must switch to a new one.
+pub(crate) fn stack_guard_here() -> usize {
+    let remaining = stacker::remaining_stack().unwrap_or(0);
+    approximate_sp().saturating_sub(remaining) + RED_ZONE
 }
 
 fn as_f64(v: &Value) -> f64 {

@@ -64,6 +64,8 @@ pub struct Evaluator {
     pub(crate) builtins_set: Attrs,
     import_cache: HashMap<PathBuf, Value>,
     pub(crate) depth: usize,
+    /// Below this stack address, evaluation moves to a new stack segment.
+    pub(crate) stack_guard: usize,
     pub(crate) steps: u64,
     pub(crate) fuel: Option<u64>,
     pub(crate) interrupt: Option<Box<dyn FnMut() -> bool>>,
@@ -88,6 +90,7 @@ impl Evaluator {
             builtins_set: Attrs::default(),
             import_cache: HashMap::new(),
             depth: 0,
+            stack_guard: eval::stack_guard_here(),
             steps: 0,
             fuel: None,
             interrupt: None,

@@ -13,7 +13,11 @@ impl Evaluator {
         EvalError::type_error(format!("value is {} while {} was expected", v.type_desc(), what), span)
     }
 
+    #[inline]
     pub fn expect_bool(&mut self, v: &Value, span: Span) -> EvalResult<bool> {
+        if let Value::Bool(b) = v {
+            return Ok(*b);
+        }
         match self.force(v)? {
             Value::Bool(b) => Ok(b),
             other => Err(self.expected(&other, "a Boolean", span)),

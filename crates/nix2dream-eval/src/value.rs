@@ -248,10 +248,15 @@ pub struct PrimOpApp {
     pub args: Vec<Value>,
 }
 
-/// A runtime scope: one per `let`, `rec`, lambda call and `with`.
+/// A runtime scope: one per `let`, `rec`, lambda call and `with`. Small
+/// scopes (the common case: a lambda's one argument) live inline, so a call
+/// costs one allocation.
 pub struct Env {
     pub up: Option<Rc<Env>>,
-    slots: RefCell<Vec<Value>>,
+    // Interior mutability without a borrow flag: slots are only appended
+    // (while the scope is built) and read by cloning; no reference into the
+    // vector ever escapes `get`/`push`, and evaluation is single-threaded.
+    slots: std::cell::UnsafeCell<smallvec::SmallVec<[Value; 3]>>,
 }
 
 impl Env {
@@ -260,22 +265,33 @@ impl Env {
     /// `let x = x;` gets a real thunk (and infinite recursion) rather than
     /// a copy of an uninitialised slot.
     pub fn new(up: Option<Rc<Env>>, size: usize) -> Rc<Env> {
-        Rc::new(Env { up, slots: RefCell::new(Vec::with_capacity(size)) })
+        Rc::new(Env { up, slots: std::cell::UnsafeCell::new(smallvec::SmallVec::with_capacity(size)) })
     }
 
     pub fn with_values(up: Option<Rc<Env>>, values: Vec<Value>) -> Rc<Env> {
-        Rc::new(Env { up, slots: RefCell::new(values) })
+        Rc::new(Env { up, slots: std::cell::UnsafeCell::new(smallvec::SmallVec::from_vec(values)) })
+    }
+
+    /// A scope with exactly one slot (a plain lambda argument, `with`).
+    #[inline]
+    pub fn with_one(up: Option<Rc<Env>>, value: Value) -> Rc<Env> {
+        let mut slots = smallvec::SmallVec::new();
+        slots.push(value);
+        Rc::new(Env { up, slots: std::cell::UnsafeCell::new(slots) })
     }
 
     #[inline]
     pub fn get(&self, slot: u32) -> Option<Value> {
-        self.slots.borrow().get(slot as usize).cloned()
+        // SAFETY: see the field comment; the shared borrow ends before
+        // anything else can touch the slots.
+        unsafe { (&*self.slots.get()).get(slot as usize).cloned() }
     }
 
     /// Fill the next slot.
     #[inline]
     pub fn push(&self, v: Value) {
-        self.slots.borrow_mut().push(v);
+        // SAFETY: see the field comment; no other borrow is alive.
+        unsafe { (&mut *self.slots.get()).push(v) }
     }
 
     /// Walk `depth` scopes up.

@@ -119,7 +119,8 @@ pub(crate) fn compile_regex(ev: &mut Evaluator, re: &str, anchored: bool, span: 
         return Ok(r.clone());
     }
     let translated = translate_ere(re);
-    let full = if anchored { format!("^(?:{})$", translated) } else { translated };
+    // POSIX `.` matches a newline too: (?s).
+    let full = if anchored { format!("(?s)^(?:{})$", translated) } else { format!("(?s){}", translated) };
     let compiled = regex::Regex::new(&full).map_err(|_| {
         EvalError::new(ErrorKind::Other, format!("invalid regular expression '{}'", re), Some(span))
     })?;
