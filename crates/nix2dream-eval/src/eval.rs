@@ -89,6 +89,10 @@ impl Evaluator {
             },
             Expr::Var(Var::Global(i), _) => self.globals[*i as usize].clone(),
             Expr::Lambda(def) => Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() })),
+            Expr::BinOp(..) => match cheap_value(expr, env, 2) {
+                Some(v) => v,
+                None => Value::thunk(expr.clone(), env.clone()),
+            },
             _ => Value::thunk(expr.clone(), env.clone()),
         }
     }
@@ -139,6 +143,14 @@ impl Evaluator {
 
     #[inline]
     fn eval_inner(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
+        // Constructs without a tail position skip the loop's large frame.
+        match &**expr {
+            Expr::BinOp(op, l, r, span) => return self.eval_binop(*op, l, r, env, *span),
+            Expr::Select(sel) => return self.eval_select(sel, env),
+            Expr::Var(var, span) => return self.eval_var(var, env, *span),
+            Expr::Attrs(def) => return self.eval_attrs(def, env),
+            _ => {}
+        }
         // Tail calls loop instead of recursing, but they still count towards
         // the depth limit, so that `f = x: f x` fails as in C++ Nix instead
         // of running forever.
@@ -753,6 +765,41 @@ impl Evaluator {
         a.insert(Symbol::intern("line"), Value::Int(lc.line as i64), None);
         a.insert(Symbol::intern("column"), Value::Int(lc.column as i64), None);
         Value::attrs(a)
+    }
+}
+
+/// Speculate on integer arithmetic whose operands are already values
+/// (`n - 1` with `n` evaluated): computing it now instead of allocating a
+/// thunk is unobservable, because such an expression has no effects and
+/// every failure (a non-integer, overflow, division by zero) makes us fall
+/// back to the lazy thunk, which reports it only if it is ever forced.
+fn cheap_value(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<Value> {
+    fn int(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<i64> {
+        match expr {
+            Expr::Int(i) => Some(*i),
+            Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot)? {
+                Value::Int(i) => Some(i),
+                Value::Thunk(t) => match &*t.state.borrow() {
+                    ThunkState::Done(Value::Int(i)) => Some(*i),
+                    _ => None,
+                },
+                _ => None,
+            },
+            Expr::BinOp(op, l, r, _) if budget > 0 => {
+                let (a, b) = (int(l, env, budget - 1)?, int(r, env, budget - 1)?);
+                match op {
+                    BinOp::Add => a.checked_add(b),
+                    BinOp::Sub => a.checked_sub(b),
+                    BinOp::Mul => a.checked_mul(b),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    match expr {
+        Expr::BinOp(BinOp::Add | BinOp::Sub | BinOp::Mul, ..) => int(expr, env, budget).map(Value::Int),
+        _ => None,
     }
 }
 

@@ -195,47 +195,51 @@ fn sort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 /// Stable merge sort calling only `less(a, b)`, like `std::stable_sort`.
-fn merge_sort(mut v: Vec<Value>, less: &mut dyn FnMut(&Value, &Value) -> bool) -> Vec<Value> {
-    if v.len() <= 1 {
+/// It sorts indices bottom-up with one scratch buffer, so values are
+/// cloned once, and it never relies on the comparator being a total order
+/// (a user's comparator may be inconsistent; Nix must not crash on it).
+fn merge_sort(v: Vec<Value>, less: &mut dyn FnMut(&Value, &Value) -> bool) -> Vec<Value> {
+    let n = v.len();
+    if n <= 1 {
         return v;
     }
-    // Insertion sort for short runs keeps comparator calls few.
-    if v.len() <= 16 {
-        for i in 1..v.len() {
+    const RUN: usize = 16;
+    let mut idx: Vec<u32> = (0..n as u32).collect();
+    for start in (0..n).step_by(RUN) {
+        let end = (start + RUN).min(n);
+        for i in start + 1..end {
             let mut j = i;
-            while j > 0 && less(&v[j], &v[j - 1]) {
-                v.swap(j, j - 1);
+            while j > start && less(&v[idx[j] as usize], &v[idx[j - 1] as usize]) {
+                idx.swap(j, j - 1);
                 j -= 1;
             }
         }
-        return v;
     }
-    let right = v.split_off(v.len() / 2);
-    let left = merge_sort(v, less);
-    let right = merge_sort(right, less);
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let mut li = left.into_iter().peekable();
-    let mut ri = right.into_iter().peekable();
-    loop {
-        match (li.peek(), ri.peek()) {
-            (Some(a), Some(b)) => {
-                if less(b, a) {
-                    out.push(ri.next().unwrap());
+    let mut scratch: Vec<u32> = vec![0; n];
+    let mut width = RUN;
+    while width < n {
+        for start in (0..n).step_by(2 * width) {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut i, mut j, mut k) = (start, mid, start);
+            while i < mid && j < end {
+                if less(&v[idx[j] as usize], &v[idx[i] as usize]) {
+                    scratch[k] = idx[j];
+                    j += 1;
                 } else {
-                    out.push(li.next().unwrap());
+                    scratch[k] = idx[i];
+                    i += 1;
                 }
+                k += 1;
             }
-            (Some(_), None) => {
-                out.extend(li);
-                break;
-            }
-            (None, _) => {
-                out.extend(ri);
-                break;
-            }
+            scratch[k..k + (mid - i)].copy_from_slice(&idx[i..mid]);
+            k += mid - i;
+            scratch[k..k + (end - j)].copy_from_slice(&idx[j..end]);
         }
+        std::mem::swap(&mut idx, &mut scratch);
+        width *= 2;
     }
-    out
+    idx.into_iter().map(|i| v[i as usize].clone()).collect()
 }
 
 fn partition(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
