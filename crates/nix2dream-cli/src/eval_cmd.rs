@@ -22,6 +22,9 @@ struct EvalArgs {
     /// `(name, expression source, is_string)`
     auto_args: Vec<(String, String, bool)>,
     include: Vec<String>,
+    /// `--pure`: no environment, reads only below the evaluated file's
+    /// directory, the search path and the embedded modules.
+    pure: bool,
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
@@ -38,6 +41,7 @@ fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
         match a {
             "--eval" | "--eval-only" | "--show-trace" | "--no-show-trace" | "--read-write-mode" | "--parse" => {}
             "--strict" => out.strict = true,
+            "--pure" | "--pure-eval" => out.pure = true,
             "--json" => out.json = true,
             "--timeout" => {
                 need(i, 1, a)?;
@@ -110,18 +114,42 @@ pub fn search_path(includes: &[String]) -> Vec<(String, String)> {
 }
 
 /// An evaluator over the real filesystem with the embedded modules mounted.
+#[allow(dead_code)]
 pub fn new_evaluator(includes: &[String]) -> Evaluator {
+    new_evaluator_with(includes, false, Vec::new())
+}
+
+/// Like [`new_evaluator`]; in pure mode, files may be read only below
+/// `roots`, the search path entries and the embedded modules.
+pub fn new_evaluator_with(includes: &[String], pure: bool, roots: Vec<PathBuf>) -> Evaluator {
     let mut fs = MemoryFs::over(Box::new(RealFs));
     for (rel, text) in EMBEDDED_MODULES {
         fs.add_file(Path::new(EMBEDDED_ROOT).join(rel), text.as_bytes().to_vec());
     }
-    let options = EvalOptions { search_path: search_path(includes), ..EvalOptions::default() };
+    let search_path = search_path(includes);
+    let mut allowed_roots = roots;
+    if pure {
+        allowed_roots.extend(search_path.iter().map(|(_, p)| PathBuf::from(p)));
+    }
+    let options = EvalOptions { search_path, pure, allowed_roots, ..EvalOptions::default() };
     Evaluator::new(Box::new(fs), options)
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let opts = parse_args(args)?;
-    let mut ev = new_evaluator(&opts.include);
+    let mut roots = Vec::new();
+    if opts.pure {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let root = match (&opts.expr, &opts.file) {
+            (None, Some(f)) => {
+                let abs = cwd.join(f);
+                if abs.is_dir() { abs } else { abs.parent().map(Path::to_path_buf).unwrap_or(cwd) }
+            }
+            _ => cwd,
+        };
+        roots.push(PathBuf::from(nix2dream_syntax::lower::canonicalize(&root)));
+    }
+    let mut ev = new_evaluator_with(&opts.include, opts.pure, roots);
     let result = evaluate(&mut ev, &opts);
     flush_traces(&mut ev);
     match result {

@@ -15,7 +15,7 @@ usage: nix2dream <command> [args]
 
 commands:
   eval [FILE | -E EXPR] [-A ATTRPATH] [--strict] [--json]
-       [--arg NAME EXPR] [--argstr NAME STRING] [-I [NAME=]PATH]
+       [--arg NAME EXPR] [--argstr NAME STRING] [-I [NAME=]PATH] [--pure]
                       evaluate a Nix expression (a drop-in for nix-instantiate --eval)
 ";
 

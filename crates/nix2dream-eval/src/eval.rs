@@ -472,7 +472,7 @@ impl Evaluator {
                 if aa.is_empty() {
                     return Ok(b);
                 }
-                Ok(Value::attrs(aa.update(&ab)))
+                Ok(Value::attrs(Attrs::update(&aa, &ab)))
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
                 let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
@@ -685,8 +685,43 @@ impl Evaluator {
         Ok(())
     }
 
+    /// Charge `units` of work (for builtins that build large values) against
+    /// the fuel limit.
+    pub fn charge(&mut self, units: u64, span: Span) -> EvalResult<()> {
+        if let Some(fuel) = &mut self.fuel {
+            if *fuel < units {
+                *fuel = 0;
+                return Err(EvalError::new(ErrorKind::Interrupted, "evaluation ran out of fuel", Some(span)));
+            }
+            *fuel -= units;
+        }
+        Ok(())
+    }
+
     /// Bind a call's argument into a fresh environment for the lambda body.
     pub(crate) fn bind_args(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> EvalResult<Rc<Env>> {
+        self.bind_lambda_args(&c.def, &c.env, arg, span)
+    }
+
+    /// Call a curried function with two arguments. A lambda whose body is a
+    /// lambda (`a: b: ...`) gets both bound directly, without allocating
+    /// the intermediate closure (sort comparators, fold functions).
+    pub fn call_value2(&mut self, f: &Value, a: Value, b: Value, span: Span) -> EvalResult<Value> {
+        if let Value::Lambda(c) = f {
+            if let Expr::Lambda(inner) = &*c.def.body {
+                self.tick(span)?;
+                let env1 = self.bind_lambda_args(&c.def, &c.env, a, span)?;
+                self.tick(span)?;
+                let env2 = self.bind_lambda_args(inner, &env1, b, span)?;
+                return self.eval(&inner.body, &env2);
+            }
+        }
+        let partial = self.call_value(f, a, Some(span))?;
+        self.call_value(&partial, b, Some(span))
+    }
+
+    fn bind_lambda_args(&mut self, def: &LambdaDef, closure_env: &Rc<Env>, arg: Value, span: Span) -> EvalResult<Rc<Env>> {
+        let c = Closure0 { def, env: closure_env };
         match &c.def.param {
             Param::Ident(_) => Ok(Env::with_one(Some(c.env.clone()), arg)),
             Param::Pattern { formals, ellipsis, bind } => {
@@ -714,7 +749,7 @@ impl Evaluator {
                                 return Err(EvalError::type_error(
                                     format!(
                                         "function '{}' called without required argument '{}'",
-                                        lambda_name(&c.def),
+                                        lambda_name(c.def),
                                         f.name
                                     ),
                                     span,
@@ -728,7 +763,7 @@ impl Evaluator {
                         if !formals.iter().any(|f| f.name == e.name) {
                             let msg = format!(
                                 "function '{}' called with unexpected argument '{}'",
-                                lambda_name(&c.def),
+                                lambda_name(c.def),
                                 e.name
                             );
                             let mut err = EvalError::type_error(msg, span);
@@ -801,6 +836,12 @@ fn cheap_value(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<Value> {
         Expr::BinOp(BinOp::Add | BinOp::Sub | BinOp::Mul, ..) => int(expr, env, budget).map(Value::Int),
         _ => None,
     }
+}
+
+/// A closure borrowed in parts (definition and environment).
+struct Closure0<'a> {
+    def: &'a LambdaDef,
+    env: &'a Rc<Env>,
 }
 
 #[inline(always)]

@@ -37,6 +37,17 @@ pub trait EvalIo {
     /// Environment variable lookup (`builtins.getEnv`, `$HOME`, `NIX_PATH`).
     fn env_var(&self, name: &str) -> Option<String>;
 
+    /// The target of a symbolic link (for NAR serialisation).
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, format!("cannot read symbolic link '{}'", path.display())))
+    }
+
+    /// Whether a regular file has its executable bit set (for NAR
+    /// serialisation).
+    fn is_executable(&self, _path: &Path) -> bool {
+        false
+    }
+
     fn path_exists(&self, path: &Path) -> bool {
         self.file_type(path).is_some()
     }
@@ -88,6 +99,15 @@ impl EvalIo for RealFs {
 
     fn env_var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
+    }
+
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::read_link(path)
+    }
+
+    fn is_executable(&self, path: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::symlink_metadata(path).map(|m| m.permissions().mode() & 0o100 != 0).unwrap_or(false)
     }
 }
 
@@ -172,5 +192,80 @@ impl EvalIo for MemoryFs {
             return Some(v.clone());
         }
         self.fallback.as_ref().and_then(|f| f.env_var(name))
+    }
+
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        match &self.fallback {
+            Some(f) if !self.files.contains_key(path) => f.read_link(path),
+            _ => Err(io::Error::new(io::ErrorKind::InvalidInput, "Invalid argument")),
+        }
+    }
+
+    fn is_executable(&self, path: &Path) -> bool {
+        match &self.fallback {
+            Some(f) if !self.files.contains_key(path) => f.is_executable(path),
+            _ => false,
+        }
+    }
+}
+
+/// Pure mode's file access: paths outside the allowed roots cannot be read
+/// (they look absent to `file_type`, and reading them fails with C++ Nix's
+/// message). The one place where `EvalOptions::allowed_roots` is enforced.
+pub struct RestrictedFs {
+    inner: Box<dyn EvalIo>,
+    roots: Vec<PathBuf>,
+}
+
+impl RestrictedFs {
+    pub fn new(inner: Box<dyn EvalIo>, roots: Vec<PathBuf>) -> RestrictedFs {
+        RestrictedFs { inner, roots }
+    }
+
+    fn allowed(&self, path: &Path) -> bool {
+        self.roots.iter().any(|r| path.starts_with(r))
+    }
+
+    fn check(&self, path: &Path) -> io::Result<()> {
+        if self.allowed(path) {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "access to absolute path '{}' is forbidden in pure eval mode (use '--impure' to override)",
+                path.display()
+            )))
+        }
+    }
+}
+
+impl EvalIo for RestrictedFs {
+    fn read_file(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.check(path)?;
+        self.inner.read_file(path)
+    }
+
+    fn file_type(&self, path: &Path) -> Option<FileType> {
+        if !self.allowed(path) {
+            return None;
+        }
+        self.inner.file_type(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>> {
+        self.check(path)?;
+        self.inner.read_dir(path)
+    }
+
+    fn env_var(&self, name: &str) -> Option<String> {
+        self.inner.env_var(name)
+    }
+
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        self.check(path)?;
+        self.inner.read_link(path)
+    }
+
+    fn is_executable(&self, path: &Path) -> bool {
+        self.allowed(path) && self.inner.is_executable(path)
     }
 }

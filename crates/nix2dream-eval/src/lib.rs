@@ -19,6 +19,7 @@ mod ops;
 pub mod print;
 mod report;
 mod show;
+pub mod store;
 pub mod value;
 
 pub use error::{ErrorKind, EvalError, EvalResult, TraceFrame};
@@ -42,17 +43,17 @@ pub struct EvalOptions {
     pub search_path: Vec<(String, String)>,
     /// Pure mode: no environment variables, fixed time, restricted reads.
     pub pure: bool,
+    /// In pure mode, the only directories files may be read from (and
+    /// below); everything else reads as forbidden. Enforced by wrapping
+    /// the IO backend in [`io::RestrictedFs`].
+    pub allowed_roots: Vec<PathBuf>,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { max_depth: 5_000_000, search_path: Vec::new(), pure: false }
+        EvalOptions { max_depth: 2_500_000, search_path: Vec::new(), pure: false, allowed_roots: Vec::new() }
     }
 }
-
-/// Computes the store path a path literal is copied to when it is
-/// interpolated into a string.
-pub type StoreHook = Box<dyn Fn(&dyn EvalIo, &str) -> Result<String, String>>;
 
 pub struct Evaluator {
     pub sources: SourceMap,
@@ -69,8 +70,9 @@ pub struct Evaluator {
     pub(crate) steps: u64,
     pub(crate) fuel: Option<u64>,
     pub(crate) interrupt: Option<Box<dyn FnMut() -> bool>>,
-    pub(crate) store_hook: Option<StoreHook>,
-    pub(crate) regex_cache: HashMap<String, Rc<regex::Regex>>,
+    /// The virtual store: everything evaluation added to `/nix/store`.
+    pub store: store::Store,
+    pub(crate) regex_cache: HashMap<String, Rc<builtins::regex::CompiledRegex>>,
     /// Trace messages (`builtins.trace`, `warn`) for the embedder to show.
     pub traces: Vec<String>,
     /// If set, trace messages are handed to this callback as they happen
@@ -81,6 +83,8 @@ pub struct Evaluator {
 
 impl Evaluator {
     pub fn new(io: Box<dyn EvalIo>, options: EvalOptions) -> Evaluator {
+        let io: Box<dyn EvalIo> =
+            if options.pure { Box::new(io::RestrictedFs::new(io, options.allowed_roots.clone())) } else { io };
         let mut ev = Evaluator {
             sources: SourceMap::default(),
             options,
@@ -94,7 +98,7 @@ impl Evaluator {
             steps: 0,
             fuel: None,
             interrupt: None,
-            store_hook: None,
+            store: store::Store::new(),
             regex_cache: HashMap::new(),
             traces: Vec::new(),
             trace_sink: None,
@@ -120,10 +124,6 @@ impl Evaluator {
     /// evaluation with [`ErrorKind::Interrupted`].
     pub fn set_interrupt(&mut self, hook: Option<Box<dyn FnMut() -> bool>>) {
         self.interrupt = hook;
-    }
-
-    pub fn set_store_hook(&mut self, hook: Option<StoreHook>) {
-        self.store_hook = hook;
     }
 
     /// Add or replace a global builtin, visible as `builtins.NAME` and, if

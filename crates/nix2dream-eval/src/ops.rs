@@ -1,7 +1,7 @@
 //! Type expectations, equality, ordering and string coercion, with Nix's
 //! rules and error messages.
 
-use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::error::{EvalError, EvalResult};
 use crate::value::*;
 use crate::Evaluator;
 use nix2dream_syntax::{Span, Symbol};
@@ -31,7 +31,7 @@ impl Evaluator {
         }
     }
 
-    pub fn expect_list(&mut self, v: &Value, span: Span) -> EvalResult<Rc<Vec<Value>>> {
+    pub fn expect_list(&mut self, v: &Value, span: Span) -> EvalResult<Rc<List>> {
         match self.force(v)? {
             Value::List(l) => Ok(l),
             other => Err(self.expected(&other, "a list", span)),
@@ -129,18 +129,10 @@ impl Evaluator {
         }
     }
 
-    /// The store path a path literal would be copied to. Content hashing of
-    /// files into the (virtual) store lives with the store code; until a
-    /// store is configured this is an error that says so.
+    /// The store path a path literal is copied to (added to the virtual
+    /// store, see [`crate::store`]).
     pub fn copy_path_to_store(&mut self, path: &str, span: Span) -> EvalResult<String> {
-        match &self.store_hook {
-            Some(hook) => hook(self.io.as_ref(), path).map_err(|m| EvalError::new(ErrorKind::Io, m, Some(span))),
-            None => Err(EvalError::new(
-                ErrorKind::Io,
-                format!("cannot copy '{}' to the store: this evaluator has no store configured", path),
-                Some(span),
-            )),
-        }
+        crate::store::copy_path_to_store(self, path, span)
     }
 
     /// `==`: deep, forcing both sides.

@@ -20,7 +20,7 @@ pub enum Value {
     /// An absolute, canonical path.
     Path(Rc<str>),
     Attrs(Rc<Attrs>),
-    List(Rc<Vec<Value>>),
+    List(Rc<List>),
     Lambda(Rc<Closure>),
     PrimOp(&'static PrimOp),
     PrimOpApp(Rc<PrimOpApp>),
@@ -37,7 +37,7 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(items))
+        Value::List(Rc::new(List(items)))
     }
 
     pub fn attrs(a: Attrs) -> Value {
@@ -100,6 +100,72 @@ impl Value {
     }
 }
 
+/// Shallow: scalars in full, containers by size, thunks unevaluated.
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{}", b),
+            Value::Int(i) => write!(f, "{}", i),
+            Value::Float(x) => write!(f, "{}", x),
+            Value::String(s) => write!(f, "{:?}", s.as_str()),
+            Value::Path(p) => f.write_str(p),
+            Value::Attrs(a) => write!(f, "{{ {} attributes }}", a.len()),
+            Value::List(l) => write!(f, "[ {} elements ]", l.len()),
+            Value::Lambda(_) => f.write_str("«lambda»"),
+            Value::PrimOp(op) => write!(f, "«primop {}»", op.name),
+            Value::PrimOpApp(app) => write!(f, "«partially applied primop {}»", app.op.name),
+            Value::Thunk(_) => f.write_str("«thunk»"),
+        }
+    }
+}
+
+/// The elements of a list. A newtype (dereferencing to the vector) so that
+/// dropping a deeply nested list cannot overflow the stack.
+#[derive(Clone, Default)]
+pub struct List(pub Vec<Value>);
+
+impl std::ops::Deref for List {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl Drop for List {
+    fn drop(&mut self) {
+        let items = std::mem::take(&mut self.0);
+        if !items.is_empty() {
+            deferred_drop(items);
+        }
+    }
+}
+
+thread_local! {
+    static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static DROP_QUEUE: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Drop `parts` now, unless we are already deep inside nested drops (a
+/// list of a list of ... a million deep); then queue them, and let the
+/// outermost drop empty the queue iteratively.
+pub(crate) fn deferred_drop<T: 'static>(parts: T) {
+    const MAX_NESTED_DROPS: u32 = 256;
+    let depth = DROP_DEPTH.with(|d| d.get());
+    if depth >= MAX_NESTED_DROPS {
+        DROP_QUEUE.with(|q| q.borrow_mut().push(Box::new(parts)));
+        return;
+    }
+    DROP_DEPTH.with(|d| d.set(depth + 1));
+    drop(parts);
+    if depth == 0 {
+        while let Some(next) = DROP_QUEUE.with(|q| q.borrow_mut().pop()) {
+            drop(next);
+        }
+    }
+    DROP_DEPTH.with(|d| d.set(depth));
+}
+
 /// String context: what a string refers to in the store. Elements use C++
 /// Nix's encoding: a plain path, `=DRV` for a whole derivation, and
 /// `!OUTPUT!DRV` for one output.
@@ -119,10 +185,34 @@ impl NixString {
 /// An attribute set: entries sorted by symbol id, so lookup is a binary
 /// search and `//` a linear merge. Names are *not* in lexicographic order;
 /// [`Attrs::sorted_by_name`] gives that order for printing and `attrNames`.
+///
+/// `big // small` does not copy `big`: the result is a layer holding the
+/// small side over a shared pointer to the big one (at most
+/// [`MAX_LAYERS`] deep, then it is flattened). Folding thousands of
+/// one-attribute updates into a set is then linear instead of quadratic in
+/// time and memory. The flat, sorted view is built on demand and cached.
 #[derive(Clone, Default)]
 pub struct Attrs {
-    entries: Vec<AttrEntry>,
+    /// This layer's entries, sorted by symbol; they shadow `base`.
+    own: Vec<AttrEntry>,
+    base: Option<Rc<Attrs>>,
+    /// Distinct names over all layers.
+    len: usize,
+    layers: u8,
+    flat: std::cell::OnceCell<Vec<AttrEntry>>,
 }
+
+impl Drop for Attrs {
+    fn drop(&mut self) {
+        let parts = (std::mem::take(&mut self.own), self.base.take(), self.flat.take());
+        if !parts.0.is_empty() || parts.1.is_some() || parts.2.is_some() {
+            deferred_drop(parts);
+        }
+    }
+}
+
+/// How deep `//` layers may stack before a merge flattens them.
+pub const MAX_LAYERS: u8 = 16;
 
 #[derive(Clone)]
 pub struct AttrEntry {
@@ -131,42 +221,69 @@ pub struct AttrEntry {
     pub pos: Option<Span>,
 }
 
+fn merge_sorted(a: &[AttrEntry], b: &[AttrEntry]) -> Vec<AttrEntry> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].name.cmp(&b[j].name) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i].clone());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j].clone());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(b[j].clone());
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 impl Attrs {
     pub fn with_capacity(n: usize) -> Attrs {
-        Attrs { entries: Vec::with_capacity(n) }
+        Attrs { own: Vec::with_capacity(n), base: None, len: 0, layers: 0, flat: std::cell::OnceCell::new() }
     }
 
     /// Build from entries in any order; on duplicate names the first wins.
     pub fn from_entries(mut entries: Vec<AttrEntry>) -> Attrs {
         entries.sort_by_key(|e| e.name);
         entries.dedup_by_key(|e| e.name);
-        Attrs { entries }
+        Attrs::from_sorted(entries)
     }
 
     /// Build from entries already sorted by symbol with no duplicates.
     pub fn from_sorted(entries: Vec<AttrEntry>) -> Attrs {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
-        Attrs { entries }
+        Attrs { len: entries.len(), own: entries, base: None, layers: 0, flat: std::cell::OnceCell::new() }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    fn index_of(&self, name: Symbol) -> Result<usize, usize> {
-        self.entries.binary_search_by_key(&name, |e| e.name)
+        self.len == 0
     }
 
     pub fn get(&self, name: Symbol) -> Option<&Value> {
-        self.index_of(name).ok().map(|i| &self.entries[i].value)
+        self.get_entry(name).map(|e| &e.value)
     }
 
     pub fn get_entry(&self, name: Symbol) -> Option<&AttrEntry> {
-        self.index_of(name).ok().map(|i| &self.entries[i])
+        let mut layer = self;
+        loop {
+            if let Ok(i) = layer.own.binary_search_by_key(&name, |e| e.name) {
+                return Some(&layer.own[i]);
+            }
+            layer = layer.base.as_deref()?;
+        }
     }
 
     pub fn get_str(&self, name: &str) -> Option<&Value> {
@@ -174,58 +291,86 @@ impl Attrs {
     }
 
     pub fn contains(&self, name: Symbol) -> bool {
-        self.index_of(name).is_ok()
+        self.get_entry(name).is_some()
     }
 
-    /// Insert or replace.
+    /// Insert or replace (flattens a layered set first).
     pub fn insert(&mut self, name: Symbol, value: Value, pos: Option<Span>) {
-        match self.index_of(name) {
-            Ok(i) => self.entries[i] = AttrEntry { name, value, pos },
-            Err(i) => self.entries.insert(i, AttrEntry { name, value, pos }),
+        if self.base.is_some() {
+            let flat = self.entries().to_vec();
+            *self = Attrs::from_sorted(flat);
+        }
+        self.flat = std::cell::OnceCell::new();
+        match self.own.binary_search_by_key(&name, |e| e.name) {
+            Ok(i) => self.own[i] = AttrEntry { name, value, pos },
+            Err(i) => {
+                self.own.insert(i, AttrEntry { name, value, pos });
+                self.len += 1;
+            }
         }
     }
 
-    /// Entries in symbol order (fast, arbitrary but stable).
+    /// All entries in symbol order (fast, arbitrary but stable).
     pub fn entries(&self) -> &[AttrEntry] {
-        &self.entries
+        if self.base.is_none() {
+            return &self.own;
+        }
+        self.flat.get_or_init(|| {
+            // Merge the layers bottom-up without caching flat views of the
+            // layers below (that would bring back the quadratic memory).
+            let mut chain: Vec<&Attrs> = Vec::new();
+            let mut layer = self;
+            loop {
+                chain.push(layer);
+                match &layer.base {
+                    Some(b) if b.flat.get().is_none() => layer = b,
+                    Some(b) => {
+                        chain.push(b);
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            let bottom = chain.pop().expect("chain has at least one layer");
+            let mut acc = match bottom.flat.get() {
+                Some(f) => f.clone(),
+                None => bottom.own.clone(),
+            };
+            while let Some(layer) = chain.pop() {
+                acc = merge_sorted(&acc, &layer.own);
+            }
+            acc
+        })
     }
 
-    pub fn into_entries(self) -> Vec<AttrEntry> {
-        self.entries
+    pub fn into_entries(mut self) -> Vec<AttrEntry> {
+        if self.base.is_none() {
+            return std::mem::take(&mut self.own);
+        }
+        self.entries().to_vec()
     }
 
     /// Entries in lexicographic name order, as Nix shows them.
     pub fn sorted_by_name(&self) -> Vec<&AttrEntry> {
-        let mut v: Vec<&AttrEntry> = self.entries.iter().collect();
+        let mut v: Vec<&AttrEntry> = self.entries().iter().collect();
         v.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
         v
     }
 
-    /// `self // other`: a linear merge; `other` wins.
-    pub fn update(&self, other: &Attrs) -> Attrs {
-        let (a, b) = (&self.entries, &other.entries);
-        let mut out = Vec::with_capacity(a.len() + b.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            match a[i].name.cmp(&b[j].name) {
-                std::cmp::Ordering::Less => {
-                    out.push(a[i].clone());
-                    i += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    out.push(b[j].clone());
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    out.push(b[j].clone());
-                    i += 1;
-                    j += 1;
-                }
-            }
+    /// `this // other`: `other` wins.
+    pub fn update(this: &Rc<Attrs>, other: &Rc<Attrs>) -> Attrs {
+        if other.len * 4 <= this.len && this.layers < MAX_LAYERS {
+            let own = other.entries().to_vec();
+            let added = own.iter().filter(|e| !this.contains(e.name)).count();
+            return Attrs {
+                own,
+                base: Some(this.clone()),
+                len: this.len + added,
+                layers: this.layers + 1,
+                flat: std::cell::OnceCell::new(),
+            };
         }
-        out.extend_from_slice(&a[i..]);
-        out.extend_from_slice(&b[j..]);
-        Attrs { entries: out }
+        Attrs::from_sorted(merge_sorted(this.entries(), other.entries()))
     }
 }
 
@@ -316,6 +461,22 @@ pub enum ThunkState {
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
     Done(Value),
+}
+
+impl Drop for Thunk {
+    fn drop(&mut self) {
+        let state = std::mem::replace(self.state.get_mut(), ThunkState::Blackhole);
+        if !matches!(state, ThunkState::Blackhole) {
+            deferred_drop(state);
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let parts = (std::mem::take(self.slots.get_mut()), self.up.take());
+        deferred_drop(parts);
+    }
 }
 
 impl Thunk {

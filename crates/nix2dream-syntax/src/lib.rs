@@ -20,5 +20,5 @@ mod strings;
 
 pub use diagnostics::Diagnostic;
 pub use intern::Symbol;
-pub use lower::{lower_file, Globals, Lowered};
+pub use lower::{lower_file, lower_file_scoped, Globals, Lowered};
 pub use source::{FileId, LineCol, Origin, SourceFile, SourceMap, Span};

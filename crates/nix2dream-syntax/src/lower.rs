@@ -42,12 +42,24 @@ impl Lowered {
 
 /// Parse and lower `text`. `base_dir` resolves relative path literals.
 pub fn lower_file(text: &str, file: FileId, base_dir: &Path, globals: &dyn Globals) -> Lowered {
+    lower_file_inner(text, file, base_dir, globals, None)
+}
+
+/// Like [`lower_file`], for `scopedImport`: the file is lowered inside one
+/// extra static scope whose names (slot `i` holds `scope[i]`) shadow the
+/// globals, so its top-level environment must hold those values.
+pub fn lower_file_scoped(text: &str, file: FileId, base_dir: &Path, globals: &dyn Globals, scope: &[Symbol]) -> Lowered {
+    let names = scope.iter().enumerate().map(|(i, &n)| (n, i as u32)).collect();
+    lower_file_inner(text, file, base_dir, globals, Some(Scope::Static(names)))
+}
+
+fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Globals, outer: Option<Scope>) -> Lowered {
     let parse = rnix::Root::parse(text);
     let mut lowerer = Lowerer {
         file,
         base_dir: base_dir.to_path_buf(),
         globals,
-        scopes: Vec::new(),
+        scopes: outer.into_iter().collect(),
         diagnostics: Vec::new(),
         text_len: text.len() as u32,
     };

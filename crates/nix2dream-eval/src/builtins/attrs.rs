@@ -35,7 +35,7 @@ fn attr_values(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
 }
 
 fn get_attr(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[0], span)?;
+    let name = super::context::expect_str_no_ctx(ev, &args[0], span)?;
     let a = ev.expect_attrs(&args[1], span)?;
     match a.get(Symbol::intern(&name)).cloned() {
         Some(v) => ev.force(&v),
@@ -44,7 +44,7 @@ fn get_attr(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
 }
 
 fn has_attr(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[0], span)?;
+    let name = super::context::expect_str_no_ctx(ev, &args[0], span)?;
     let a = ev.expect_attrs(&args[1], span)?;
     Ok(Value::Bool(a.contains(Symbol::intern(&name))))
 }
@@ -58,7 +58,7 @@ fn list_to_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
         let Some(n) = a.get(name_sym).cloned() else {
             return Err(EvalError::type_error("attribute 'name' missing for call to 'listToAttrs'", span));
         };
-        let name = ev.expect_str(&n, span)?;
+        let name = super::context::expect_str_no_ctx(ev, &n, span)?;
         let Some(entry) = a.get_entry(value_sym) else {
             return Err(EvalError::type_error("attribute 'value' missing for call to 'listToAttrs'", span));
         };
@@ -87,7 +87,7 @@ fn remove_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Va
     let names = ev.expect_list(&args[1], span)?;
     let mut remove = Vec::with_capacity(names.len());
     for n in names.iter() {
-        remove.push(Symbol::intern(&ev.expect_str(n, span)?));
+        remove.push(Symbol::intern(&super::context::expect_str_no_ctx(ev, n, span)?));
     }
     if remove.is_empty() {
         return Ok(Value::Attrs(a));
@@ -105,7 +105,7 @@ fn intersect_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
 }
 
 fn cat_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = Symbol::intern(&ev.expect_str(&args[0], span)?);
+    let name = Symbol::intern(&super::context::expect_str_no_ctx(ev, &args[0], span)?);
     let list = ev.expect_list(&args[1], span)?;
     let mut out = Vec::new();
     for item in list.iter() {
@@ -163,7 +163,7 @@ fn zip_attrs_with(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
 }
 
 fn unsafe_get_attr_pos(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[0], span)?;
+    let name = super::context::expect_str_no_ctx(ev, &args[0], span)?;
     let a = ev.expect_attrs(&args[1], span)?;
     match a.get_entry(Symbol::intern(&name)).and_then(|e| e.pos) {
         Some(pos) => Ok(ev.pos_attrs(pos)),

@@ -40,7 +40,6 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
     primop!("addErrorContext", 2, add_error_context),
     primop!("import", 1, import),
     primop!("toJSON", 1, to_json),
-    primop!("fromJSON", 1, from_json),
     primop!("pathExists", 1, path_exists),
     primop!("readFile", 1, read_file),
     primop!("readDir", 1, read_dir),
@@ -264,38 +263,4 @@ fn to_json(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
     let mut out = String::new();
     crate::print::write_json(ev, &args[0], span, &mut out, &mut ctx)?;
     Ok(Value::string_with_context(out, ctx))
-}
-
-fn from_json(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let text = ev.expect_str(&args[0], span)?;
-    let parsed: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| EvalError::new(ErrorKind::Other, format!("while parsing JSON: {}", e), Some(span)))?;
-    Ok(json_to_value(&parsed))
-}
-
-pub(crate) fn json_to_value(j: &serde_json::Value) -> Value {
-    match j {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::Int(i)
-            } else if let Some(u) = n.as_u64() {
-                // C++ Nix 2.8 stores large unsigned numbers wrapped.
-                Value::Int(u as i64)
-            } else {
-                Value::Float(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        serde_json::Value::String(s) => Value::string(s.as_str()),
-        serde_json::Value::Array(items) => Value::list(items.iter().map(json_to_value).collect()),
-        serde_json::Value::Object(map) => {
-            // Later duplicates win in C++ Nix; serde_json keeps the last too.
-            let entries = map
-                .iter()
-                .map(|(k, v)| AttrEntry { name: Symbol::intern(k), value: json_to_value(v), pos: None })
-                .collect();
-            Value::attrs(Attrs::from_entries(entries))
-        }
-    }
 }

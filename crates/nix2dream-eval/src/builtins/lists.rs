@@ -84,12 +84,12 @@ fn foldl(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let l = ev.expect_list(&args[2], span)?;
     let f = args[0].clone();
     let mut acc = args[1].clone();
-    if !l.is_empty() {
-        ev.expect_function(&f, span)?;
+    if l.is_empty() {
+        return ev.force(&acc);
     }
+    let f = ev.expect_function(&f, span)?;
     for x in l.iter() {
-        let partial = ev.call_value(&f, acc, Some(span))?;
-        acc = ev.call_value(&partial, x.clone(), Some(span))?;
+        acc = ev.call_value2(&f, acc, x.clone(), span)?;
     }
     ev.force(&acc)
 }
@@ -99,6 +99,7 @@ fn gen_list(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     if n < 0 {
         return Err(EvalError::new(ErrorKind::Other, format!("cannot create list of size {}", n), Some(span)));
     }
+    ev.charge(n as u64, span)?;
     let f = args[0].clone();
     Ok(Value::list((0..n).map(|i| Value::apply_thunk(f.clone(), Value::Int(i))).collect()))
 }
@@ -175,9 +176,7 @@ fn sort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
         let r = if is_less_than_builtin {
             ev.less_than(a, b, span)
         } else {
-            ev.call_value(&f, a.clone(), Some(span))
-                .and_then(|p| ev.call_value(&p, b.clone(), Some(span)))
-                .and_then(|r| ev.expect_bool(&r, span))
+            ev.call_value2(&f, a.clone(), b.clone(), span).and_then(|r| ev.expect_bool(&r, span))
         };
         match r {
             Ok(b) => b,

@@ -4,9 +4,18 @@
 //! arrive unforced, so a builtin forces exactly what C++ Nix forces.
 
 mod attrs;
+pub mod context;
 mod control;
+mod derivation;
+pub mod hash;
+mod json;
 mod lists;
+mod misc;
+pub mod regex;
 mod strings;
+mod toml;
+pub mod versions;
+mod xml;
 
 use crate::value::*;
 use crate::Evaluator;
@@ -37,8 +46,20 @@ const GLOBAL_NAMES: &[&str] = &[
     "toString",
 ];
 
-pub(crate) fn all_tables() -> [&'static [PrimOp]; 4] {
-    [attrs::PRIMOPS, control::PRIMOPS, lists::PRIMOPS, strings::PRIMOPS]
+pub(crate) fn all_tables() -> Vec<&'static [PrimOp]> {
+    vec![
+        attrs::PRIMOPS,
+        control::PRIMOPS,
+        lists::PRIMOPS,
+        strings::PRIMOPS,
+        context::PRIMOPS,
+        hash::PRIMOPS,
+        json::PRIMOPS,
+        misc::PRIMOPS,
+        toml::PRIMOPS,
+        versions::PRIMOPS,
+        xml::PRIMOPS,
+    ]
 }
 
 pub(crate) fn install(ev: &mut Evaluator) {
@@ -58,6 +79,8 @@ pub(crate) fn install(ev: &mut Evaluator) {
     register(ev, "currentSystem", Value::string(system), false);
     let nix_path = search_path_value(ev);
     register(ev, "nixPath", nix_path, false);
+    misc::install_constants(ev);
+    derivation::install(ev);
     refresh_builtins_set(ev);
 }
 

@@ -4,6 +4,7 @@ use super::primop;
 use crate::error::{ErrorKind, EvalError, EvalResult};
 use crate::value::*;
 use crate::Evaluator;
+use super::regex::{Captures, CompiledRegex};
 use nix2dream_syntax::Span;
 use std::rc::Rc;
 
@@ -112,124 +113,28 @@ fn to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 }
 
 /// Compile a POSIX extended regular expression (as C++ Nix's std::regex
-/// does) into a Rust regex, cached by source text.
-pub(crate) fn compile_regex(ev: &mut Evaluator, re: &str, anchored: bool, span: Span) -> EvalResult<Rc<regex::Regex>> {
-    let key = format!("{}{}", if anchored { "^" } else { "~" }, re);
-    if let Some(r) = ev.regex_cache.get(&key) {
+/// does), cached by source text.
+pub(crate) fn compile_regex(ev: &mut Evaluator, re: &str, span: Span) -> EvalResult<Rc<CompiledRegex>> {
+    if let Some(r) = ev.regex_cache.get(re) {
         return Ok(r.clone());
     }
-    let translated = translate_ere(re);
-    // POSIX `.` matches a newline too: (?s).
-    let full = if anchored { format!("(?s)^(?:{})$", translated) } else { format!("(?s){}", translated) };
-    let compiled = regex::Regex::new(&full).map_err(|_| {
+    let compiled = CompiledRegex::new(re.as_bytes()).ok_or_else(|| {
         EvalError::new(ErrorKind::Other, format!("invalid regular expression '{}'", re), Some(span))
     })?;
     let rc = Rc::new(compiled);
-    ev.regex_cache.insert(key, rc.clone());
+    ev.regex_cache.insert(re.to_string(), rc.clone());
     Ok(rc)
 }
 
-/// ERE and Rust syntax mostly agree; escape what Rust would read
-/// differently (a `{` that does not start a repetition is literal in ERE,
-/// and Rust has no POSIX collating elements).
-fn translate_ere(re: &str) -> String {
-    let mut out = String::with_capacity(re.len() + 8);
-    let chars: Vec<char> = re.chars().collect();
-    let mut i = 0;
-    let mut in_class = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if in_class {
-            match c {
-                ']' if !out.ends_with('[') && !out.ends_with("[^") => {
-                    in_class = false;
-                    out.push(']');
-                }
-                '[' if chars.get(i + 1) == Some(&':') => {
-                    // [:alpha:] passes through unchanged.
-                    let rest: String = chars[i..].iter().collect();
-                    if let Some(end) = rest.find(":]") {
-                        out.push_str(&rest[..end + 2]);
-                        i += rest[..end + 2].chars().count();
-                        continue;
-                    }
-                    out.push_str("\\[");
-                }
-                '[' => out.push_str("\\["),
-                '\\' => out.push_str("\\\\"),
-                '&' | '~' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                _ => out.push(c),
-            }
-            i += 1;
-            continue;
-        }
-        match c {
-            '[' => {
-                in_class = true;
-                out.push('[');
-                if chars.get(i + 1) == Some(&'^') {
-                    out.push('^');
-                    i += 1;
-                }
-                // A leading `]` is literal in POSIX classes.
-                if chars.get(i + 1) == Some(&']') {
-                    out.push_str("\\]");
-                    i += 1;
-                }
-            }
-            '{' => {
-                let rest: String = chars[i..].iter().collect();
-                let is_rep = rest
-                    .find('}')
-                    .map(|end| {
-                        let inner = &rest[1..end];
-                        !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit() || c == ',')
-                    })
-                    .unwrap_or(false);
-                if is_rep {
-                    let end = rest.find('}').expect("checked above");
-                    out.push_str(&rest[..=end]);
-                    i += rest[..=end].chars().count();
-                    continue;
-                } else {
-                    out.push_str("\\{");
-                }
-            }
-            '}' => out.push_str("\\}"),
-            '\\' => {
-                if let Some(&n) = chars.get(i + 1) {
-                    if n.is_ascii_alphanumeric() {
-                        // Rust's \d, \w ... are similar enough; others literal.
-                        match n {
-                            'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B' => {
-                                out.push('\\');
-                                out.push(n);
-                            }
-                            _ => out.push(n),
-                        }
-                    } else {
-                        out.push('\\');
-                        out.push(n);
-                    }
-                    i += 2;
-                    continue;
-                }
-                out.push_str("\\\\");
-            }
-            _ => out.push(c),
-        }
-        i += 1;
-    }
-    out
+fn piece(s: &[u8], start: usize, end: usize) -> Value {
+    Value::string(String::from_utf8_lossy(&s[start..end]).into_owned())
 }
 
-fn captures_list(caps: &regex::Captures) -> Value {
-    let groups = (1..caps.len())
-        .map(|i| match caps.get(i) {
-            Some(m) => Value::string(m.as_str()),
+fn captures_list(s: &[u8], caps: &Captures) -> Value {
+    let groups = caps.groups[1..]
+        .iter()
+        .map(|g| match g {
+            Some((a, b)) => piece(s, *a, *b),
             None => Value::Null,
         })
         .collect();
@@ -237,28 +142,29 @@ fn captures_list(caps: &regex::Captures) -> Value {
 }
 
 fn regex_match(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let re = ev.expect_str(&args[0], span)?;
-    let (s, _) = ev.coerce_to_string(&args[1], span, false, true)?;
-    let compiled = compile_regex(ev, &re, true, span)?;
-    match compiled.captures(&s) {
-        Some(caps) => Ok(captures_list(&caps)),
+    let re = super::context::expect_str_no_ctx(ev, &args[0], span)?;
+    let compiled = compile_regex(ev, &re, span)?;
+    let s = ev.expect_str(&args[1], span)?;
+    match compiled.match_full(s.as_bytes()) {
+        Some(caps) => Ok(captures_list(s.as_bytes(), &caps)),
         None => Ok(Value::Null),
     }
 }
 
 fn split(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let re = ev.expect_str(&args[0], span)?;
-    let (s, _) = ev.coerce_to_string(&args[1], span, false, true)?;
-    let compiled = compile_regex(ev, &re, false, span)?;
+    let re = super::context::expect_str_no_ctx(ev, &args[0], span)?;
+    let compiled = compile_regex(ev, &re, span)?;
+    let s = ev.expect_str(&args[1], span)?;
+    let bytes = s.as_bytes();
     let mut out = Vec::new();
     let mut last = 0;
-    for caps in compiled.captures_iter(&s) {
-        let m = caps.get(0).expect("group 0 always matches");
-        out.push(Value::string(&s[last..m.start()]));
-        out.push(captures_list(&caps));
-        last = m.end();
+    for caps in compiled.find_all(bytes) {
+        let (start, end) = caps.whole();
+        out.push(piece(bytes, last, start));
+        out.push(captures_list(bytes, &caps));
+        last = end;
     }
-    out.push(Value::string(&s[last..]));
+    out.push(piece(bytes, last, bytes.len()));
     Ok(Value::list(out))
 }
 

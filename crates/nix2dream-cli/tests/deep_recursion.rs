@@ -1,0 +1,40 @@
+//! Deep recursion never crashes the process: a 1,000,000-deep non-tail
+//! recursion evaluates (C++ Nix 2.8 gives up at about 100,000), and an
+//! endless one fails with a clean error.
+
+use std::process::Command;
+
+fn eval(expr: &str) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nix2dream"))
+        .args(["eval", "--strict", "-E", expr])
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_million_deep_non_tail_recursion_evaluates() {
+    let (code, out, err) = eval("let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 1000000");
+    assert_eq!((code, out.as_str()), (0, "1000000\n"), "stderr: {}", err);
+}
+
+#[test]
+fn endless_recursion_is_a_clean_error() {
+    let (code, out, err) = eval("let f = n: 1 + f (n + 1); in f 0");
+    assert_eq!(code, 1, "stdout: {} stderr: {}", out, err);
+    assert!(err.starts_with("error: stack overflow (possible infinite recursion)"), "{}", err);
+    let (code, _, err) = eval("let f = x: f x; in f 1");
+    assert_eq!(code, 1);
+    assert!(err.starts_with("error: stack overflow (possible infinite recursion)"), "{}", err);
+}
+
+#[test]
+fn deeply_nested_data_prints() {
+    let (code, out, err) =
+        eval("builtins.stringLength (builtins.toJSON (builtins.foldl' (acc: _: [ acc ]) [ ] (builtins.genList (x: x) 200000)))");
+    assert_eq!((code, out.as_str()), (0, "400002\n"), "stderr: {}", err);
+}

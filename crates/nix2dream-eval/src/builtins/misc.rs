@@ -1,0 +1,58 @@
+//! `scopedImport`, `currentTime`, and current Nix's `break` and
+//! `traceVerbose`.
+
+use super::primop;
+use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::value::*;
+use crate::Evaluator;
+use nix2dream_syntax::{Origin, Span, Symbol};
+use std::path::{Path, PathBuf};
+
+pub(crate) static PRIMOPS: &[PrimOp] = &[
+    primop!("scopedImport", 2, scoped_import),
+    primop!("break", 1, |ev, args, _| ev.force(&args[0])),
+    // Without `--trace-verbose`, C++ Nix makes this "return the second
+    // argument".
+    primop!("traceVerbose", 2, |ev, args, _| ev.force(&args[1])),
+];
+
+/// Constants of this module: `currentTime` (absent in pure mode, as in
+/// C++ Nix).
+pub(crate) fn install_constants(ev: &mut Evaluator) {
+    if !ev.options.pure {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        super::register(ev, "currentTime", Value::Int(now), false);
+    }
+}
+
+/// `scopedImport attrs path`: evaluate the file (not cached) with the
+/// attributes of `attrs` in scope; they shadow even the global builtins.
+fn scoped_import(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let path = super::control::value_to_path(ev, &args[1], span)?;
+    let scope = ev.expect_attrs(&args[0], span)?;
+    let mut path: PathBuf = path;
+    if ev.io.is_dir(&path) {
+        path.push("default.nix");
+    }
+    let bytes = ev.io.read_file(&path).map_err(|e| {
+        EvalError::new(
+            ErrorKind::Io,
+            format!("getting status of '{}': {}", path.display(), crate::io_message(&e)),
+            Some(span),
+        )
+    })?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+    let names: Vec<Symbol> = scope.entries().iter().map(|e| e.name).collect();
+    let values: Vec<Value> = scope.entries().iter().map(|e| e.value.clone()).collect();
+    let file = ev.sources.add(Origin::Path(path.clone()), text.clone().into());
+    let lowered = nix2dream_syntax::lower_file_scoped(&text, file, &base_dir, &ev.global_names, &names);
+    if lowered.has_errors() {
+        return Err(ev.diagnostics_error(&lowered.diagnostics));
+    }
+    let env = Env::with_values(Some(ev.root_env.clone()), values);
+    ev.eval(&lowered.expr, &env)
+}
