@@ -5,6 +5,8 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+    // A new file changes its directory's mtime: watch every directory.
+    println!("cargo:rerun-if-changed={}", dir.display());
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());

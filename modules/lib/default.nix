@@ -9,8 +9,13 @@
 #
 # The module system is assembled here too, from files that may or may not
 # exist yet: modules.nix (evalModules and friends) and types.nix
-# (lib.types, mkOptionType). When they are absent, their names still exist
-# on `lib` but throw when used.
+# (lib.types, mkOptionType). Each is `{ lib }: { ... }`; types.nix returns
+# the `lib.types` set, which (as in nixpkgs) also carries isType, setType,
+# defaultTypeMerge, defaultFunctor, isOptionType and mkOptionType. When the
+# files are absent, the names in `moduleNames`/`typeNames` below still
+# exist on `lib` but throw when used. The property constructors (mkIf,
+# mkMerge, mkOverride, mkDefault, mkForce, mkOrder, ...) come from
+# properties.nix unless modules.nix defines its own.
 let
   makeExtensibleLib = rattrs:
     let

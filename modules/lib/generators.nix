@@ -109,7 +109,9 @@ let
       self.toINI { inherit mkKeyValue mkSectionName; } (flatten attrs);
 
     mkDconfKeyValue = self.mkKeyValueDefault {
-      mkValueString = v: toString (lib.gvariant.mkValue v);
+      mkValueString = v:
+        if lib ? gvariant then toString (lib.gvariant.mkValue v)
+        else throw "lib.generators.mkDconfKeyValue: needs lib.gvariant, which nix2dream's lib does not provide.";
     } "=";
 
     toDconfINI = self.toINI { mkKeyValue = self.mkDconfKeyValue; };

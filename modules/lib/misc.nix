@@ -66,6 +66,25 @@ let
       in
       step [ ] list;
 
+    # An attribute set with one attribute.
+    nvs = name: value: builtins.listToAttrs [ { inherit name value; } ];
+
+    setAttr = all: name: value: all // { ${name} = value; };
+
+    setAttrMerge = all: name: default: f: all // { ${name} = f (all.${name} or default); };
+
+    # Append list elements at odd positions when `checker` accepts the
+    # element before them: condConcat "x" [ c1 "a" c2 "b" ] checker.
+    condConcat = name: list: checker:
+      if list == [ ] then name
+      else if checker (head list)
+      then self.condConcat (name + builtins.elemAt list 1) (tail (tail list)) checker
+      else self.condConcat name (tail (tail list)) checker;
+
+    lazyGenericClosure = builtins.genericClosure;
+
+    imap = lib.imap1;
+
     nixType = x:
       if isAttrs x then
         if x ? outPath then "derivation" else "attrs"

@@ -360,10 +360,13 @@ impl Evaluator {
 
     fn eval_has_attr(&mut self, target: &ExprRef, path: &[AttrKey], env: &Rc<Env>, _span: Span) -> EvalResult<Value> {
         let mut cur = self.eval(target, env)?;
-        for key in path {
+        for (i, key) in path.iter().enumerate() {
             let Value::Attrs(a) = &cur else { return Ok(Value::Bool(false)) };
             let Some(name) = self.attr_key(key, env, _span)? else { return Ok(Value::Bool(false)) };
             match a.get(name).cloned() {
+                // Only the sets along the path are forced, never the value
+                // found at its end.
+                Some(_) if i + 1 == path.len() => return Ok(Value::Bool(true)),
                 Some(v) => cur = self.force(&v)?,
                 None => return Ok(Value::Bool(false)),
             }
@@ -540,18 +543,25 @@ impl Evaluator {
                 s.push_str(&ys);
                 Ok(Value::string_with_context(s, ctx))
             }
-            (BinOp::Div, Int(_) | Float(_), _) => Err(EvalError::type_error(
-                format!("value is {} while a float was expected", b.type_desc()),
-                span,
-            )),
-            (_, Int(_) | Float(_), _) => Err(EvalError::type_error(
-                format!("value is {} while an integer was expected", b.type_desc()),
-                span,
-            )),
-            _ => Err(EvalError::type_error(
-                format!("value is {} while an integer was expected", a.type_desc()),
-                span,
-            )),
+            // The remaining cases are type errors, reported in the order
+            // C++ Nix's prim_sub/mul/div check their operands: `/` checks the
+            // divisor as a float first; otherwise a float on either side asks
+            // for floats, else for integers, left operand first.
+            _ => {
+                let wanted = |v: &Value, float: bool| {
+                    let kind = if float { "a float" } else { "an integer" };
+                    EvalError::type_error(format!("value is {} while {} was expected", v.type_desc(), kind), span)
+                };
+                let is_num = |v: &Value| matches!(v, Int(_) | Float(_));
+                if op == BinOp::Div && !is_num(&b) {
+                    return Err(wanted(&b, true));
+                }
+                let float = matches!(a, Float(_)) || matches!(b, Float(_));
+                if !is_num(&a) {
+                    return Err(wanted(&a, float));
+                }
+                Err(wanted(&b, float))
+            }
         }
     }
 
@@ -844,10 +854,29 @@ struct Closure0<'a> {
     env: &'a Rc<Env>,
 }
 
+/// The real stack pointer. (The address of a local is not good enough:
+/// under AddressSanitizer locals may live on a heap-allocated fake stack,
+/// which the fuzzer found.)
 #[inline(always)]
 fn approximate_sp() -> usize {
-    let marker = 0u8;
-    std::ptr::addr_of!(marker) as usize
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sp: usize;
+        // SAFETY: reads a register, touches no memory.
+        unsafe { std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+        sp
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let sp: usize;
+        // SAFETY: reads a register, touches no memory.
+        unsafe { std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+        sp
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        psm::stack_pointer() as usize
+    }
 }
 
 /// The lowest address evaluation may reach on the current stack segment

@@ -11,7 +11,13 @@ impl Evaluator {
     /// The full, human-readable report of an error.
     pub fn render_error(&self, err: &EvalError) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "error: {}", err.message());
+        // Continuation lines of a message line up under its first line.
+        let message = err.message().replace('\n', "\n       ");
+        if message.starts_with('\n') {
+            let _ = writeln!(out, "error:{}", message);
+        } else {
+            let _ = writeln!(out, "error: {}", message);
+        }
         if let Some(span) = err.span() {
             self.render_location(span, &mut out);
         }

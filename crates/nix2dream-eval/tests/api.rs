@@ -90,3 +90,20 @@ fn laziness_and_sharing() {
     check("(rec { a = b + 1; b = 2; }).a", "3");
     check("builtins.length [ (throw \"never forced\") ]", "1");
 }
+
+#[test]
+fn deep_recursion_on_a_small_thread_stack_grows_the_stack() {
+    // 256 KiB is far too small for 100,000 nested calls: the evaluator must
+    // move to new stack segments instead of overflowing.
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let mut ev = evaluator(MemoryFs::new());
+            let v = ev
+                .eval_string("let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 100000", "«test»")
+                .map_err(|e| e.message().to_string());
+            matches!(v, Ok(Value::Int(100000)))
+        })
+        .unwrap();
+    assert!(handle.join().unwrap());
+}

@@ -82,9 +82,12 @@ fn bits(ev: &mut Evaluator, args: &[Value], span: Span, f: fn(i64, i64) -> i64) 
 }
 
 fn round(ev: &mut Evaluator, args: &[Value], span: Span, f: fn(f64) -> f64) -> EvalResult<Value> {
+    // Nix 2.8 converts to a double and back (`mkInt(ceil(x))`); a value out
+    // of range converts, as on x86-64, to the smallest integer.
+    let to_int = |x: f64| if (-9.223372036854776e18..9.223372036854776e18).contains(&x) { x as i64 } else { i64::MIN };
     match ev.force(&args[0])? {
-        Value::Int(i) => Ok(Value::Int(i)),
-        Value::Float(x) => Ok(Value::Int(f(x) as i64)),
+        Value::Int(i) => Ok(Value::Int(to_int(f(i as f64)))),
+        Value::Float(x) => Ok(Value::Int(to_int(f(x)))),
         other => Err(EvalError::type_error(format!("value is {} while a float was expected", other.type_desc()), span)),
     }
 }

@@ -22,32 +22,13 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
     primop!("path", 1, path),
     primop!("filterSource", 2, filter_source),
     primop!("storePath", 1, store_path),
-    primop!("fetchurl", 1, |ev, a, s| fetch(ev, a, s, "fetchurl", false)),
-    primop!("fetchTarball", 1, |ev, a, s| fetch(
-        ev,
-        a,
-        s,
-        "fetchTarball",
-        true
-    )),
-    primop!("fetchGit", 1, |ev, a, s| fetch_offline(
-        ev, a, s, "fetchGit"
-    )),
-    primop!("fetchMercurial", 1, |ev, a, s| fetch_offline(
-        ev,
-        a,
-        s,
-        "fetchMercurial"
-    )),
-    primop!("fetchTree", 1, |ev, a, s| fetch_offline(
-        ev,
-        a,
-        s,
-        "fetchTree"
-    )),
-    primop!("getFlake", 1, |ev, a, s| fetch_offline(
-        ev, a, s, "getFlake"
-    )),
+    primop!("fetchurl", 1, fetchurl),
+    primop!("fetchTarball", 1, fetch_tarball),
+    primop!("fetchGit", 1, fetch_git),
+    primop!("fetchMercurial", 1, fetch_mercurial),
+    primop!("fetchTree", 1, fetch_tree),
+    // `getFlake` exists only with the experimental `flakes` feature, which
+    // Nix 2.8 has off by default: not defined here either.
 ];
 
 /// `derivation`, as C++ Nix 2.8 defines it (`primops/derivation.nix`): a
@@ -797,6 +778,26 @@ fn fetch(
         }
     }
     Err(network_off(who, &url, span))
+}
+
+fn fetchurl(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    fetch(ev, args, span, "fetchurl", false)
+}
+
+fn fetch_tarball(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    fetch(ev, args, span, "fetchTarball", true)
+}
+
+fn fetch_git(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    fetch_offline(ev, args, span, "fetchGit")
+}
+
+fn fetch_mercurial(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    fetch_offline(ev, args, span, "fetchMercurial")
+}
+
+fn fetch_tree(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    fetch_offline(ev, args, span, "fetchTree")
 }
 
 fn fetch_offline(ev: &mut Evaluator, args: &[Value], span: Span, who: &str) -> EvalResult<Value> {

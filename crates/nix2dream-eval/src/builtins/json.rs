@@ -20,7 +20,10 @@ fn from_json(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 /// Parse a JSON document into a Nix value; the error is nlohmann's
 /// `what()` text.
 pub fn parse_json(input: &[u8]) -> Result<Value, String> {
-    let mut p = Parser { lex: Lexer::new(input), last: Token::Uninitialized };
+    let mut p = Parser {
+        lex: Lexer::new(input),
+        last: Token::Uninitialized,
+    };
     p.parse()
 }
 
@@ -167,7 +170,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn position(&self) -> String {
-        format!("line {}, column {}", self.lines_read + 1, self.chars_read_current_line)
+        format!(
+            "line {}, column {}",
+            self.lines_read + 1,
+            self.chars_read_current_line
+        )
     }
 
     fn skip_bom(&mut self) -> bool {
@@ -260,57 +267,57 @@ impl<'a> Lexer<'a> {
                     return Token::ParseError;
                 }
                 0x22 => return Token::String,
-                0x5c => {
-                    match self.get() {
-                        0x22 => self.add(0x22),
-                        0x5c => self.add(0x5c),
-                        0x2f => self.add(0x2f),
-                        0x62 => self.add(0x08),
-                        0x66 => self.add(0x0c),
-                        0x6e => self.add(0x0a),
-                        0x72 => self.add(0x0d),
-                        0x74 => self.add(0x09),
-                        0x75 => {
-                            let cp1 = self.get_codepoint();
-                            let mut cp = cp1;
-                            if cp1 == -1 {
-                                self.error_message = "invalid string: '\\u' must be followed by 4 hex digits";
-                                return Token::ParseError;
-                            }
-                            if (0xD800..=0xDBFF).contains(&cp1) {
-                                if self.get() == 0x5c && self.get() == 0x75 {
-                                    let cp2 = self.get_codepoint();
-                                    if cp2 == -1 {
-                                        self.error_message = "invalid string: '\\u' must be followed by 4 hex digits";
-                                        return Token::ParseError;
-                                    }
-                                    if (0xDC00..=0xDFFF).contains(&cp2) {
-                                        cp = ((cp1 << 10) + cp2) - 0x35FDC00;
-                                    } else {
-                                        self.error_message = "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
-                                        return Token::ParseError;
-                                    }
-                                } else {
-                                    self.error_message =
-                                        "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
-                                    return Token::ParseError;
-                                }
-                            } else if (0xDC00..=0xDFFF).contains(&cp1) {
-                                self.error_message = "invalid string: surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF";
-                                return Token::ParseError;
-                            }
-                            let ch = char::from_u32(cp as u32).unwrap_or('\u{FFFD}');
-                            let mut buf = [0u8; 4];
-                            for &b in ch.encode_utf8(&mut buf).as_bytes() {
-                                self.token_buffer.push(b);
-                            }
-                        }
-                        _ => {
-                            self.error_message = "invalid string: forbidden character after backslash";
+                0x5c => match self.get() {
+                    0x22 => self.add(0x22),
+                    0x5c => self.add(0x5c),
+                    0x2f => self.add(0x2f),
+                    0x62 => self.add(0x08),
+                    0x66 => self.add(0x0c),
+                    0x6e => self.add(0x0a),
+                    0x72 => self.add(0x0d),
+                    0x74 => self.add(0x09),
+                    0x75 => {
+                        let cp1 = self.get_codepoint();
+                        let mut cp = cp1;
+                        if cp1 == -1 {
+                            self.error_message =
+                                "invalid string: '\\u' must be followed by 4 hex digits";
                             return Token::ParseError;
                         }
+                        if (0xD800..=0xDBFF).contains(&cp1) {
+                            if self.get() == 0x5c && self.get() == 0x75 {
+                                let cp2 = self.get_codepoint();
+                                if cp2 == -1 {
+                                    self.error_message =
+                                        "invalid string: '\\u' must be followed by 4 hex digits";
+                                    return Token::ParseError;
+                                }
+                                if (0xDC00..=0xDFFF).contains(&cp2) {
+                                    cp = ((cp1 << 10) + cp2) - 0x35FDC00;
+                                } else {
+                                    self.error_message = "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
+                                    return Token::ParseError;
+                                }
+                            } else {
+                                self.error_message =
+                                        "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
+                                return Token::ParseError;
+                            }
+                        } else if (0xDC00..=0xDFFF).contains(&cp1) {
+                            self.error_message = "invalid string: surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF";
+                            return Token::ParseError;
+                        }
+                        let ch = char::from_u32(cp as u32).unwrap_or('\u{FFFD}');
+                        let mut buf = [0u8; 4];
+                        for &b in ch.encode_utf8(&mut buf).as_bytes() {
+                            self.token_buffer.push(b);
+                        }
                     }
-                }
+                    _ => {
+                        self.error_message = "invalid string: forbidden character after backslash";
+                        return Token::ParseError;
+                    }
+                },
                 0x00..=0x1f => {
                     self.error_message = CONTROL_MESSAGES[c as usize];
                     return Token::ParseError;
@@ -458,7 +465,8 @@ impl<'a> Lexer<'a> {
                             State::Any2
                         }
                         _ => {
-                            self.error_message = "invalid number; expected '+', '-', or digit after exponent";
+                            self.error_message =
+                                "invalid number; expected '+', '-', or digit after exponent";
                             return Token::ParseError;
                         }
                     }
@@ -576,14 +584,22 @@ impl<'a> Parser<'a> {
         }
         msg.push_str("- ");
         if self.last == Token::ParseError {
-            msg.push_str(&format!("{}; last read: '{}'", self.lex.error_message, self.lex.token_string()));
+            msg.push_str(&format!(
+                "{}; last read: '{}'",
+                self.lex.error_message,
+                self.lex.token_string()
+            ));
         } else {
             msg.push_str(&format!("unexpected {}", token_name(self.last)));
         }
         if expected != Token::Uninitialized {
             msg.push_str(&format!("; expected {}", token_name(expected)));
         }
-        format!("[json.exception.parse_error.101] parse error at {}: {}", self.lex.position(), msg)
+        format!(
+            "[json.exception.parse_error.101] parse error at {}: {}",
+            self.lex.position(),
+            msg
+        )
     }
 
     fn parse(&mut self) -> Result<Value, String> {
@@ -665,7 +681,9 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     if self.last == Token::EndArray {
-                        let Some(Frame::Array(items)) = stack.pop() else { unreachable!() };
+                        let Some(Frame::Array(items)) = stack.pop() else {
+                            unreachable!()
+                        };
                         done = Some(Value::list(items));
                         skip_to_state = true;
                         continue;
@@ -688,7 +706,9 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     if self.last == Token::EndObject {
-                        let Some(Frame::Object(entries, _)) = stack.pop() else { unreachable!() };
+                        let Some(Frame::Object(entries, _)) = stack.pop() else {
+                            unreachable!()
+                        };
                         done = Some(object_value(entries));
                         skip_to_state = true;
                         continue;

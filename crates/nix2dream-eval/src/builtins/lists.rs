@@ -81,6 +81,8 @@ fn filter(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn foldl(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    // C++ Nix forces the function first, even for an empty list.
+    ev.force(&args[0])?;
     let l = ev.expect_list(&args[2], span)?;
     let f = args[0].clone();
     let mut acc = args[1].clone();
@@ -281,15 +283,16 @@ fn group_by(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
 
 fn generic_closure(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let a = ev.expect_attrs(&args[0], span)?;
-    let Some(start) = a.get(Symbol::intern("startSet")).cloned() else {
-        return Err(EvalError::type_error("attribute 'startSet' required", span));
+    let missing = |name: &str| {
+        EvalError::type_error(format!("attribute '{}' missing for call to 'genericClosure'", name), span)
     };
-    let Some(op) = a.get(Symbol::intern("operator")).cloned() else {
-        return Err(EvalError::type_error("attribute 'operator' required", span));
-    };
-    let key_sym = Symbol::intern("key");
+    let start = a.get(Symbol::intern("startSet")).cloned().ok_or_else(|| missing("startSet"))?;
     let mut work: std::collections::VecDeque<Value> = ev.expect_list(&start, span)?.iter().cloned().collect();
-    let mut seen: Vec<Value> = Vec::new();
+    let op = a.get(Symbol::intern("operator")).cloned().ok_or_else(|| missing("operator"))?;
+    ev.force(&op)?;
+    let key_sym = Symbol::intern("key");
+    // The keys seen so far, sorted by C++ Nix's `CompareValues`.
+    let mut done: Vec<Value> = Vec::new();
     let mut out = Vec::new();
     while let Some(item) = work.pop_front() {
         let e = ev.expect_attrs(&item, span)?;
@@ -297,20 +300,62 @@ fn generic_closure(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
             return Err(EvalError::type_error("attribute 'key' required", span));
         };
         let key = ev.force(&key)?;
-        let mut dup = false;
-        for s in &seen {
-            if ev.compare(s, &key, span)? == std::cmp::Ordering::Equal {
-                dup = true;
+        let (mut lo, mut hi) = (0, done.len());
+        let mut found = false;
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if closure_key_less(ev, &key, &done[mid], span)? {
+                hi = mid;
+            } else if closure_key_less(ev, &done[mid], &key, span)? {
+                lo = mid + 1;
+            } else {
+                found = true;
                 break;
             }
         }
-        if dup {
+        if found {
             continue;
         }
-        seen.push(key);
+        done.insert(lo, key);
         out.push(item.clone());
         let next = ev.call_value(&op, item, Some(span))?;
         work.extend(ev.expect_list(&next, span)?.iter().cloned());
     }
     Ok(Value::list(out))
+}
+
+/// C++ Nix's `CompareValues`: numbers, strings, paths and (element-wise)
+/// lists.
+fn closure_key_less(ev: &mut Evaluator, a: &Value, b: &Value, span: Span) -> EvalResult<bool> {
+    let a = &ev.force(a)?;
+    let b = &ev.force(b)?;
+    Ok(match (a, b) {
+        (Value::List(x), Value::List(y)) => {
+            for i in 0.. {
+                if i == y.len() {
+                    return Ok(false);
+                }
+                if i == x.len() {
+                    return Ok(true);
+                }
+                if !ev.values_equal(&x[i], &y[i], span)? {
+                    return closure_key_less(ev, &x[i], &y[i], span);
+                }
+            }
+            unreachable!()
+        }
+        (Value::Int(x), Value::Int(y)) => x < y,
+        (Value::Float(x), Value::Float(y)) => x < y,
+        (Value::Int(x), Value::Float(y)) => (*x as f64) < *y,
+        (Value::Float(x), Value::Int(y)) => *x < (*y as f64),
+        (Value::String(x), Value::String(y)) => x.text.as_bytes() < y.text.as_bytes(),
+        (Value::Path(x), Value::Path(y)) => x.as_bytes() < y.as_bytes(),
+        _ => {
+            return Err(EvalError::new(
+                ErrorKind::Other,
+                format!("cannot compare {} with {}", a.type_desc(), b.type_desc()),
+                Some(span),
+            ))
+        }
+    })
 }

@@ -65,13 +65,19 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
             Some(span),
         ));
     }
+    // Nix 2.8 forces every pattern and every replacement (as strings, not
+    // coerced) before looking at the subject.
     let mut from = Vec::with_capacity(from_list.len());
     for f in from_list.iter() {
         from.push(ev.expect_str(f, span)?);
     }
-    // Replacements are forced only when used, as in C++ Nix.
-    let mut to: Vec<Option<(String, Context)>> = vec![None; to_list.len()];
-    let (s, mut ctx) = ev.coerce_to_string(&args[2], span, false, true)?;
+    let mut to: Vec<Option<(String, Context)>> = Vec::with_capacity(to_list.len());
+    for t in to_list.iter() {
+        let t = ev.expect_string(t, span)?;
+        to.push(Some((t.text.to_string(), t.context.clone())));
+    }
+    let subject = ev.expect_string(&args[2], span)?;
+    let (s, mut ctx) = (subject.text.to_string(), subject.context.clone());
     let bytes = s.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut p = 0;
@@ -80,12 +86,10 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
         for (i, pat) in from.iter().enumerate() {
             if bytes[p..].starts_with(pat.as_bytes()) {
                 found = true;
-                if to[i].is_none() {
-                    to[i] = Some(ev.coerce_to_string(&to_list[i], span, false, true)?);
-                }
-                let (rep, rctx) = to[i].as_ref().expect("just filled");
+                let (rep, rctx) = to[i].as_mut().expect("filled above");
                 out.extend_from_slice(rep.as_bytes());
-                ctx.extend(rctx.iter().cloned());
+                // A replacement's context is added once, when first used.
+                ctx.extend(std::mem::take(rctx));
                 if pat.is_empty() {
                     if p < bytes.len() {
                         out.push(bytes[p]);

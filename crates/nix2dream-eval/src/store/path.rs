@@ -242,10 +242,12 @@ impl Hash {
             parsed = HashAlgo::parse(prefix);
         }
         let algo = match (parsed, algo) {
-            (None, None) => return Err(format!(
+            (None, None) => {
+                return Err(format!(
                 "hash '{}' does not include a type, nor is the type otherwise known from context",
                 rest
-            )),
+            ))
+            }
             (Some(p), Some(a)) if p != a => {
                 return Err(format!(
                     "hash '{}' should have type '{}'",
