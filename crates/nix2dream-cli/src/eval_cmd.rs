@@ -150,6 +150,9 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         roots.push(PathBuf::from(nix2dream_syntax::lower::canonicalize(&root)));
     }
     let mut ev = new_evaluator_with(&opts.include, opts.pure, roots);
+    // Non-strict output shows which values are still thunks: evaluate
+    // exactly as lazily as C++ Nix then.
+    ev.options.speculate = opts.strict;
     let result = evaluate(&mut ev, &opts);
     flush_traces(&mut ev);
     match result {
@@ -226,7 +229,32 @@ fn select_attr_path_part(ev: &mut Evaluator, v: &Value, part: &str) -> Result<Va
     }
 }
 
+/// Without `--strict`, C++ Nix refuses to print an unevaluated value as
+/// JSON; find the first one, as it would.
+fn reject_thunks(v: &Value, depth: usize) -> Result<(), EvalError> {
+    let v = match v {
+        Value::Thunk(t) => match &*t.state.borrow() {
+            nix2dream_eval::value::ThunkState::Done(v) => v.clone(),
+            _ => {
+                return Err(EvalError::new(nix2dream_eval::ErrorKind::Type, "cannot convert a thunk to JSON", None))
+            }
+        },
+        other => other.clone(),
+    };
+    if depth > 10_000 {
+        return Ok(());
+    }
+    match &v {
+        Value::List(l) => l.iter().try_for_each(|x| reject_thunks(x, depth + 1)),
+        Value::Attrs(a) => a.entries().iter().try_for_each(|e| reject_thunks(&e.value, depth + 1)),
+        _ => Ok(()),
+    }
+}
+
 fn render(ev: &mut Evaluator, v: &Value, opts: &EvalArgs) -> Result<String, EvalError> {
+    if opts.json && !opts.strict {
+        reject_thunks(v, 0)?;
+    }
     if opts.json {
         let mut out = String::new();
         let mut ctx = Default::default();

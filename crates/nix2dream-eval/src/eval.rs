@@ -88,8 +88,10 @@ impl Evaluator {
                 None => Value::thunk(expr.clone(), env.clone()),
             },
             Expr::Var(Var::Global(i), _) => self.globals[*i as usize].clone(),
-            Expr::Lambda(def) => Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() })),
-            Expr::BinOp(..) => match cheap_value(expr, env, 2) {
+            Expr::Lambda(def) if self.options.speculate => {
+                Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() }))
+            }
+            Expr::BinOp(..) if self.options.speculate => match cheap_value(expr, env, 2) {
                 Some(v) => v,
                 None => Value::thunk(expr.clone(), env.clone()),
             },

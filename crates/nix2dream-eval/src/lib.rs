@@ -47,11 +47,23 @@ pub struct EvalOptions {
     /// below); everything else reads as forbidden. Enforced by wrapping
     /// the IO backend in [`io::RestrictedFs`].
     pub allowed_roots: Vec<PathBuf>,
+    /// Compute cheap, effect-free expressions (`n - 1` of known integers,
+    /// a lambda literal) at once instead of allocating a thunk. Results are
+    /// identical; only which values are still unevaluated differs, which
+    /// is visible in non-strict printing (`<CODE>`), so the CLI turns it
+    /// off there to print exactly what C++ Nix prints.
+    pub speculate: bool,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { max_depth: 2_500_000, search_path: Vec::new(), pure: false, allowed_roots: Vec::new() }
+        EvalOptions {
+            max_depth: 2_500_000,
+            search_path: Vec::new(),
+            pure: false,
+            allowed_roots: Vec::new(),
+            speculate: true,
+        }
     }
 }
 
