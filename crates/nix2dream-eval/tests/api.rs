@@ -107,3 +107,13 @@ fn deep_recursion_on_a_small_thread_stack_grows_the_stack() {
         .unwrap();
     assert!(handle.join().unwrap());
 }
+
+#[test]
+fn errors_keep_their_own_position_and_the_attribute_trace() {
+    let mut ev = evaluator(MemoryFs::new());
+    let err = ev.eval_string("let a = { p = \"x\" + 1; }; in a.p", "«test»").unwrap_err();
+    let (_, lc) = ev.locate(err.span().unwrap());
+    assert_eq!((lc.line, lc.column), (1, 15), "{:?}", err);
+    assert_eq!(err.trace().len(), 1, "{:?}", err);
+    assert_eq!(err.trace()[0].message, "while evaluating the attribute 'p'");
+}
