@@ -72,7 +72,7 @@ let
         "fixMergeModules" "mkRemovedOptionModule" "mkRenamedOptionModule"
         "mkRenamedOptionModuleWith" "mkMergedOptionModule"
         "mkChangedOptionModule" "mkAliasOptionModule" "mkDerivedConfig"
-        "doRename" "mkAliasOptionModuleMD"
+        "doRename" "mkAliasOptionModuleMD" "mkDefinition"
       ];
       typeNames = [
         "isType" "setType" "defaultTypeMerge" "defaultFunctor"

@@ -143,10 +143,12 @@ let
             example = builtins.addErrorContext "while evaluating the example of option `${name}`"
               (self.renderOptionValue opt.example);
           }
-          // optionalAttrs (opt ? defaultText || opt ? default) {
+          # Without a default, the type's empty value is what the option
+          # evaluates to, and is documented as the default.
+          // optionalAttrs (opt ? defaultText || opt ? default || (opt.type.emptyValue or { }) ? value) {
             default = builtins.addErrorContext
               "while evaluating the ${if opt ? defaultText then "defaultText" else "default value"} of option `${name}`"
-              (self.renderOptionValue (opt.defaultText or opt.default));
+              (self.renderOptionValue (opt.defaultText or opt.default or opt.type.emptyValue.value));
           }
           // optionalAttrs (opt ? relatedPackages && opt.relatedPackages != null) {
             inherit (opt) relatedPackages;
@@ -154,7 +156,7 @@ let
           subOptions =
             let ss = opt.type.getSubOptions opt.loc;
             in if ss != { } then self.optionAttrSetToDocList' opt.loc ss else [ ];
-          subOptionsVisible = docOption.visible && opt.visible or null != "shallow";
+          subOptionsVisible = if isBool visible then visible else visible == "transparent";
         in
         [ docOption ] ++ optionals subOptionsVisible subOptions)
         (collect self.isOption options);

@@ -1,7 +1,11 @@
 //! The `nix2dream` binary. It owns the terminal: stdout carries data only,
 //! stderr diagnostics. See `../../shared/CONTRACT.md` for the interface.
 
+mod config_cmd;
+mod deployment_args;
 mod eval_cmd;
+mod render_cmd;
+mod up_cmd;
 
 // The evaluator allocates a thunk or an environment per call; mimalloc is
 // measurably faster than glibc malloc for that pattern (see benches/).
@@ -17,6 +21,13 @@ commands:
   eval [FILE | -E EXPR] [-A ATTRPATH] [--strict] [--json]
        [--arg NAME EXPR] [--argstr NAME STRING] [-I [NAME=]PATH] [--pure]
                       evaluate a Nix expression (a drop-in for nix-instantiate --eval)
+  config DEPLOYMENT.nix [--json]
+                      the typed deployment (services with every setting)
+  render --target TARGET DEPLOYMENT.nix [--out DIR]
+                      write a target's files; TARGET: procfile (compose,
+                      kubernetes, systemd, nixos, vm, oci: not implemented yet)
+  up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color]
+                      run the deployment on this machine until Ctrl-C
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +39,11 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match cmd.as_str() {
         "eval" => eval_cmd::run(rest),
+        "config" => config_cmd::run(rest),
+        "render" => render_cmd::run(rest),
+        "up" => up_cmd::run(rest),
+        // The per-service process leader of `up` (see nix2dream-supervisor).
+        "__leader" => return ExitCode::from(nix2dream_supervisor::process::leader_main(rest).clamp(0, 255) as u8),
         "-h" | "--help" | "help" => {
             print!("{}", USAGE);
             return ExitCode::SUCCESS;

@@ -120,9 +120,13 @@ impl Evaluator {
         let pending = std::mem::replace(&mut *t.state.borrow_mut(), ThunkState::Blackhole);
         let result = match &pending {
             ThunkState::Pending(expr, env) => self.eval(expr, env),
-            ThunkState::Apply(f, a) => {
+            ThunkState::Apply(f, a, span) => {
                 let (f, a) = (f.clone(), a.clone());
-                self.call_value(&f, a, None)
+                self.call_value(&f, a, Some(*span))
+            }
+            ThunkState::Apply2(f, a, b, span) => {
+                let (f, a, b) = (f.clone(), a.clone(), b.clone());
+                self.call_value2(&f, a, b, *span)
             }
             ThunkState::Blackhole => {
                 return Err(EvalError::new(ErrorKind::InfiniteRecursion, "infinite recursion encountered", None));
@@ -719,6 +723,7 @@ impl Evaluator {
     /// lambda (`a: b: ...`) gets both bound directly, without allocating
     /// the intermediate closure (sort comparators, fold functions).
     pub fn call_value2(&mut self, f: &Value, a: Value, b: Value, span: Span) -> EvalResult<Value> {
+        let f = &self.force(f)?;
         if let Value::Lambda(c) = f {
             if let Expr::Lambda(inner) = &*c.def.body {
                 self.tick(span)?;

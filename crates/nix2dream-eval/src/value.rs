@@ -49,8 +49,14 @@ impl Value {
     }
 
     /// A suspended call `fun arg`, as builtins like `map` produce.
-    pub fn apply_thunk(fun: Value, arg: Value) -> Value {
-        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply(fun, arg))))
+    /// `span` is the builtin call that suspended it, for error positions.
+    pub fn apply_thunk(fun: Value, arg: Value, span: Span) -> Value {
+        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply(fun, arg, span))))
+    }
+
+    /// A suspended call `fun a b` (one thunk, not two, for `mapAttrs`).
+    pub fn apply2_thunk(fun: Value, a: Value, b: Value, span: Span) -> Value {
+        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply2(fun, a, b, span))))
     }
 
     /// The type name Nix uses in messages ("an integer", "a set", ...).
@@ -457,7 +463,9 @@ pub struct Thunk {
 pub enum ThunkState {
     Pending(ExprRef, Rc<Env>),
     /// A call suspended by a builtin (`map f xs` makes one per element).
-    Apply(Value, Value),
+    Apply(Value, Value, Span),
+    /// A two-argument call suspended by a builtin (`mapAttrs f set`).
+    Apply2(Value, Value, Value, Span),
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
     Done(Value),

@@ -75,8 +75,8 @@ fn map_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         .entries()
         .iter()
         .map(|e| {
-            let partial = Value::apply_thunk(f.clone(), Value::string(e.name.as_str()));
-            AttrEntry { name: e.name, value: Value::apply_thunk(partial, e.value.clone()), pos: e.pos }
+            let value = Value::apply2_thunk(f.clone(), Value::string(e.name.as_str()), e.value.clone(), span);
+            AttrEntry { name: e.name, value, pos: e.pos }
         })
         .collect();
     Ok(Value::attrs(Attrs::from_sorted(entries)))
@@ -155,8 +155,8 @@ fn zip_attrs_with(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
         .into_iter()
         .map(|name| {
             let values = Value::list(groups.remove(&name).unwrap_or_default());
-            let partial = Value::apply_thunk(f.clone(), Value::string(name.as_str()));
-            AttrEntry { name, value: Value::apply_thunk(partial, values), pos: None }
+            let value = Value::apply2_thunk(f.clone(), Value::string(name.as_str()), values, span);
+            AttrEntry { name, value, pos: None }
         })
         .collect();
     Ok(Value::attrs(Attrs::from_entries(entries)))

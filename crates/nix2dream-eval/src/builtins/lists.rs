@@ -58,7 +58,7 @@ fn elem_at(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
 fn map(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let l = ev.expect_list(&args[1], span)?;
     let f = args[0].clone();
-    Ok(Value::list(l.iter().map(|x| Value::apply_thunk(f.clone(), x.clone())).collect()))
+    Ok(Value::list(l.iter().map(|x| Value::apply_thunk(f.clone(), x.clone(), span)).collect()))
 }
 
 fn filter(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -103,7 +103,7 @@ fn gen_list(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     }
     ev.charge(n as u64, span)?;
     let f = args[0].clone();
-    Ok(Value::list((0..n).map(|i| Value::apply_thunk(f.clone(), Value::Int(i))).collect()))
+    Ok(Value::list((0..n).map(|i| Value::apply_thunk(f.clone(), Value::Int(i), span)).collect()))
 }
 
 fn concat_lists(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {

@@ -171,6 +171,14 @@ impl CompiledRegex {
     }
 }
 
+/// Whether a translated pattern matches the empty string.
+fn nullable(pattern: &str) -> bool {
+    regex::bytes::RegexBuilder::new(&format!(r"\A(?:{})\z", pattern))
+        .unicode(false)
+        .build()
+        .is_ok_and(|r| r.is_match(b""))
+}
+
 /// Characters that `\` may escape in an ERE (libstdc++'s extended set).
 const SPECIAL: &[u8] = b".[\\()*+?{|^$";
 
@@ -186,6 +194,8 @@ struct Translator<'a> {
     s: &'a [u8],
     i: usize,
     depth: usize,
+    /// Capturing groups opened so far.
+    groups: usize,
 }
 
 /// ERE → Rust regex syntax (bytes); `None` for an invalid ERE.
@@ -194,6 +204,7 @@ pub fn translate(re: &[u8]) -> Option<String> {
         s: re,
         i: 0,
         depth: 0,
+        groups: 0,
     };
     let out = t.alternation()?;
     if t.i != t.s.len() {
@@ -238,11 +249,31 @@ impl<'a> Translator<'a> {
                 }
                 Some(b'*' | b'+' | b'?' | b'{') => return None,
                 Some(_) => {
+                    let groups_before = self.groups;
+                    let is_group = self.peek() == Some(b'(');
                     let mut atom = self.atom()?;
+                    // A group without nested groups, e.g. `(a*)`.
+                    let simple_group = is_group && self.groups == groups_before + 1;
                     let mut first = true;
                     while let Some(q) = self.quantifier()? {
                         if !first {
                             atom = format!("(?:{})", atom);
+                        } else if simple_group
+                            && (q == "*" || q == "+")
+                            && nullable(&atom[1..atom.len() - 1])
+                        {
+                            // libstdc++ runs the loop body once more where
+                            // it can match empty, so `(a*)*` on "aa"
+                            // captures "", and `(ab)*` the last iteration:
+                            // `(?:(?:X)*(X))?` reports the same captures.
+                            let inner = &atom[1..atom.len() - 1];
+                            atom = if q == "*" {
+                                format!("(?:(?:{})*({}))?", inner, inner)
+                            } else {
+                                format!("(?:{})*({})", inner, inner)
+                            };
+                            first = false;
+                            continue;
                         }
                         atom.push_str(&q);
                         first = false;
@@ -315,6 +346,7 @@ impl<'a> Translator<'a> {
         let mut out = String::new();
         match c {
             b'(' => {
+                self.groups += 1;
                 self.depth += 1;
                 let inner = self.alternation()?;
                 if self.peek() != Some(b')') {
@@ -462,6 +494,21 @@ mod tests {
     fn longest_and_empty_matches() {
         assert_eq!(split("(a|ab)", "xabx"), vec![(1, 3)]);
         assert_eq!(split("a*", "baaac"), vec![(0, 0), (1, 4), (4, 4), (5, 5)]);
+    }
+
+    #[test]
+    fn repeated_groups_capture_like_libstdcxx() {
+        let caps = |re: &str, s: &str| {
+            let c = CompiledRegex::new(re.as_bytes())
+                .unwrap()
+                .match_full(s.as_bytes())
+                .unwrap();
+            c.groups[1].map(|(a, b)| s[a..b].to_string())
+        };
+        assert_eq!(caps("(a*)*", "aa"), Some(String::new()));
+        assert_eq!(caps("(a*)+b", "aab"), Some(String::new()));
+        assert_eq!(caps("(ab)*", "abab"), Some("ab".to_string()));
+        assert_eq!(caps("(ab)*", ""), None);
     }
 
     #[test]

@@ -1,0 +1,82 @@
+//! `nix2dream render --target TARGET DEPLOYMENT.nix [--out DIR]`.
+
+use crate::deployment_args::{deployment_file, load, take_includes};
+use anyhow::{bail, Context as _};
+use nix2dream_render::{procfile, write_all};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Every target of the contract, and whether it exists yet.
+pub const TARGETS: &[(&str, bool)] = &[
+    ("procfile", true),
+    ("compose", false),
+    ("kubernetes", false),
+    ("systemd", false),
+    ("nixos", false),
+    ("vm", false),
+    ("oci", false),
+];
+
+pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
+    let (includes, rest) = take_includes(args)?;
+    let mut target = None;
+    let mut out = None;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let a = rest[i].as_str();
+        match a {
+            "--target" | "-t" | "--out" | "-o" => {
+                let Some(value) = rest.get(i + 1) else { bail!("flag '{}' requires an argument", a) };
+                if a.starts_with("--t") || a == "-t" {
+                    target = Some(value.clone());
+                } else {
+                    out = Some(PathBuf::from(value));
+                }
+                i += 2;
+                continue;
+            }
+            flag if flag.starts_with("--target=") => target = Some(flag["--target=".len()..].to_string()),
+            flag if flag.starts_with("--out=") => out = Some(PathBuf::from(&flag["--out=".len()..])),
+            flag if flag.starts_with('-') => bail!("unrecognised flag '{}'", flag),
+            _ => positional.push(rest[i].clone()),
+        }
+        i += 1;
+    }
+    let Some(target) = target else {
+        bail!("missing --target (one of: {})", target_list());
+    };
+    match TARGETS.iter().find(|(name, _)| *name == target) {
+        None => bail!("unknown target '{}' (targets: {})", target, target_list()),
+        Some((_, false)) => bail!("the {} target is not implemented yet (implemented: procfile)", target),
+        Some((_, true)) => {}
+    }
+    let file = deployment_file(&positional, "render")?;
+    let Some(out) = out else {
+        bail!("the procfile target writes several files (Procfile, bin/<service>, config/...); pass --out DIR");
+    };
+    let loaded = match load(&file, &includes) {
+        Ok(loaded) => loaded,
+        Err(report) => {
+            eprint!("{}", report);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("creating '{}'", out.display()))?;
+    let out = out.canonicalize().with_context(|| format!("resolving '{}'", out.display()))?;
+    let rendered = procfile::render(&loaded.deployment, &out);
+    for note in &rendered.notes {
+        eprintln!("note: {}", note);
+    }
+    write_all(&out, &rendered)?;
+    eprintln!("wrote {} files to {}", rendered.files.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn target_list() -> String {
+    TARGETS
+        .iter()
+        .map(|(name, done)| if *done { name.to_string() } else { format!("{} (not implemented yet)", name) })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

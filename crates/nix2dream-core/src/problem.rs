@@ -1,0 +1,93 @@
+//! What can go wrong when a deployment is loaded, as data: the CLI decides
+//! how to show it.
+
+use nix2dream_eval::EvalError;
+use std::fmt;
+
+/// Where an option's value was set: a file, and the line and column of the
+/// definition when it could be found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line_col: Option<(u32, u32)>,
+    /// The text of that line, to show under the position.
+    pub line_text: Option<String>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line_col {
+            Some((line, column)) => write!(f, "{}:{}:{}", self.file, line, column),
+            None => f.write_str(&self.file),
+        }
+    }
+}
+
+impl Location {
+    /// `at FILE:LINE:COL:` with the source line and a caret under the
+    /// column, laid out as the evaluator shows error positions.
+    pub fn excerpt(&self) -> String {
+        let mut out = format!("at {}", self);
+        if let (Some((line, column)), Some(text)) = (self.line_col, &self.line_text) {
+            let width = (line + 1).to_string().len() + 4;
+            let pad: String =
+                text.chars().take(column.saturating_sub(1) as usize).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            out.push_str(&format!(":\n\n       {:>w$}| {}\n       {:>w$}| {}^", line, text, "", pad, w = width));
+        }
+        out
+    }
+}
+
+/// One thing wrong with a deployment that the option types cannot catch
+/// alone (they see one value at a time): an unknown service in `dependsOn`,
+/// a dependency cycle, a port published twice, ...
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The option path, `services.worker.dependsOn`.
+    pub option: String,
+    pub message: String,
+    /// Where the offending value was set, when known.
+    pub location: Option<Location>,
+    /// A suggestion ("Did you mean `site'?").
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn new(option: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem { option: option.into(), message: message.into(), location: None, hint: None }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Problem {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: The option `{}' {}", self.option, self.message)?;
+        if let Some(location) = &self.location {
+            write!(f, "\n\n       {}", location.excerpt())?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n\n       {}", hint)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Evaluation failed: a Nix error, or an error the module system threw
+    /// (a wrong type, an unknown option, a missing value).
+    #[error("{0}")]
+    Eval(EvalError),
+    /// The module system rejected a definition (a wrong type, an unknown
+    /// option, a missing value): its message, and where the definition is
+    /// in the deployment's own files rather than inside the module system.
+    #[error("error: {}{}", .message.replace('\n', "\n       "), .location.as_ref().map(|l| format!("\n\n       {}", l.excerpt())).unwrap_or_default())]
+    Module { message: String, option: String, location: Option<Location> },
+    /// The configuration evaluated, but does not make a valid deployment.
+    #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n\n"))]
+    Invalid(Vec<Problem>),
+}

@@ -1,0 +1,166 @@
+# The options of the original nix2dream, with their original meaning.
+{ config, lib, name, deployment, n2d, ... }:
+let
+  inherit (lib) mkOption types literalExpression;
+  cfg = config.service;
+  pkg = cfg.package;
+  isPackage = builtins.isAttrs pkg;
+
+  envValue = types.nullOr (types.oneOf [ types.bool types.int types.str types.path n2d.package ]);
+
+  volume = { config, name, ... }: {
+    options = {
+      path = mkOption {
+        type = n2d.hostPath;
+        default = "${deployment.stateDirectory}/volumes/${serviceName}/${name}";
+        defaultText = literalExpression ''"''${stateDirectory}/volumes/<service>/<name>"'';
+        description = "The path to the volume.";
+      };
+      persisting = mkOption {
+        type = types.bool;
+        default = true;
+        description = "Whether the volume keeps its contents across restarts. A volume that does not is cleared (`clearScript`) each time the service starts.";
+      };
+      checkScript = mkOption {
+        type = types.lines;
+        default = "test -d ${lib.escapeShellArg (toString config.path)}";
+        defaultText = literalExpression ''"test -d ''${path}"'';
+        description = "A script that checks that the volume is valid; the service does not start when it fails.";
+      };
+      initializeScript = mkOption {
+        type = types.lines;
+        default = "mkdir -p ${lib.escapeShellArg (toString config.path)}";
+        defaultText = literalExpression ''"mkdir -p ''${path}"'';
+        description = "A script that makes sure the volume is initialized.";
+      };
+      clearScript = mkOption {
+        type = types.lines;
+        default = "rm -rf ${lib.escapeShellArg (toString config.path)}";
+        defaultText = literalExpression ''"rm -rf ''${path}"'';
+        description = "A script that clears the contents of the volume.";
+      };
+    };
+  };
+  serviceName = name;
+in
+{
+  options = {
+    service = {
+      package = mkOption {
+        type = types.nullOr n2d.package;
+        default = null;
+        description = ''
+          The package the service runs: a derivation-like attribute set
+          (`outPath`, and `meta.mainProgram`, `pname` or `name` to find
+          the program in its `bin/`), or the path of a program on the host.
+        '';
+        example = literalExpression ''"/usr/bin/python3"'';
+      };
+
+      mainProgramName = mkOption {
+        type = types.str;
+        default =
+          if isPackage then pkg.meta.mainProgram or pkg.pname or (lib.getName pkg)
+          else if pkg != null then baseNameOf (toString pkg)
+          else if config.process.argv != [ ] then baseNameOf (toString (builtins.head config.process.argv))
+          else serviceName;
+        defaultText = literalExpression "package.meta.mainProgram or package.pname or the package name (the program's file name for a host program)";
+        description = ''
+          The name of the binary that gets executed. The default follows
+          `nix run`: `meta.mainProgram`, else `pname`, else the name.
+        '';
+      };
+
+      mainProgram = mkOption {
+        type = n2d.hostPath;
+        description = ''
+          The program that gets executed: `''${package}/bin/''${mainProgramName}`
+          for a package, the program itself for a host program.
+        '';
+        example = "/usr/bin/python3";
+      };
+
+      args = mkOption {
+        type = types.listOf (types.coercedTo types.path (p: lib.escapeShellArg (toString p)) types.str);
+        default = [ ];
+        description = ''
+          Arguments for `mainProgram`, as shell words: the entrypoint joins
+          the program and these arguments into one command line, so
+          `'''"Hello, $NAME!"'''` expands `$NAME` from `env` and is one
+          argument. A Nix path is quoted into one word. For a raw argument
+          vector, use `process.argv` instead.
+        '';
+        example = [ "-g" ''"Hello there, $GENERAL!"'' ];
+      };
+
+      env = mkOption {
+        type = types.attrsOf (types.either envValue (types.listOf envValue));
+        default = { };
+        description = ''
+          Environment variables of the service. `null` leaves a variable
+          unset, Booleans become `1` or the empty string, lists are joined
+          with spaces, packages and paths become their path.
+        '';
+        example = { GENERAL = "General Kenobi"; };
+      };
+
+      volumes = mkOption {
+        type = types.attrsOf (types.submodule volume);
+        default = { };
+        description = "Volumes that are available to the service. The entrypoint initializes each one, clears those that do not persist, then checks them.";
+      };
+
+      preStart = mkOption {
+        type = types.lines;
+        default = "";
+        description = "A shell script that runs before the main program, after the environment and volumes are set up.";
+      };
+
+      entrypoint = mkOption {
+        type = types.nullOr n2d.hostPath;
+        default = null;
+        description = ''
+          A program that starts the service instead of the generated
+          entrypoint. By default nix2dream writes an entrypoint that sets
+          the environment, initializes the volumes, runs `preStart` and
+          then execs `mainProgram` with `args`; a program set here must do
+          all of that itself.
+        '';
+      };
+
+      renderers.ociContainer = {
+        imageTag = mkOption {
+          type = types.str;
+          default = "${cfg.mainProgramName}:latest";
+          defaultText = literalExpression ''"''${mainProgramName}:latest"'';
+          description = "The main tag of the service's OCI image.";
+        };
+        extraImageTags = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+          description = "More tags for the service's OCI image.";
+        };
+        allImageTags = mkOption {
+          type = types.listOf types.str;
+          readOnly = true;
+          default = [ cfg.renderers.ociContainer.imageTag ] ++ cfg.renderers.ociContainer.extraImageTags;
+          defaultText = literalExpression "[ imageTag ] ++ extraImageTags";
+          description = "Every tag of the service's OCI image.";
+        };
+      };
+    };
+
+    renderers.procfile.launchCommand = mkOption {
+      type = types.nullOr n2d.hostPath;
+      default = null;
+      description = ''
+        The command on this service's Procfile line
+        (`<service>: <launchCommand>`). `null` means the entrypoint that
+        `nix2dream render --target procfile` writes beside the Procfile.
+      '';
+    };
+  };
+
+  config.service.mainProgram = lib.mkIf (pkg != null) (lib.mkOptionDefault (
+    if isPackage then "${pkg.outPath}/bin/${cfg.mainProgramName}" else toString pkg));
+}
