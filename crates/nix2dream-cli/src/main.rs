@@ -4,6 +4,7 @@
 mod config_cmd;
 mod deployment_args;
 mod eval_cmd;
+mod options_cmd;
 mod render_cmd;
 mod up_cmd;
 
@@ -28,9 +29,27 @@ commands:
                       kubernetes, systemd, nixos, vm, oci: not implemented yet)
   up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color]
                       run the deployment on this machine until Ctrl-C
+  options [--json]    every deployment option with its type, default and description
 ";
 
 fn main() -> ExitCode {
+    // A panic is a bug in nix2dream, never the user's fault: say so in one
+    // line (no backtrace noise unless RUST_BACKTRACE asks for it) and exit
+    // with 1 like any other failure.
+    if std::env::var_os("RUST_BACKTRACE").is_none() {
+        std::panic::set_hook(Box::new(|info| {
+            let msg = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            eprintln!("error: internal error in nix2dream{}: {}
+(this is a bug; please report it with the input that caused it)", place, msg);
+            std::process::exit(1);
+        }));
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(cmd) = args.first() else {
         eprint!("{}", USAGE);
@@ -42,6 +61,7 @@ fn main() -> ExitCode {
         "config" => config_cmd::run(rest),
         "render" => render_cmd::run(rest),
         "up" => up_cmd::run(rest),
+        "options" => options_cmd::run(rest),
         // The per-service process leader of `up` (see nix2dream-supervisor).
         "__leader" => return ExitCode::from(nix2dream_supervisor::process::leader_main(rest).clamp(0, 255) as u8),
         "-h" | "--help" | "help" => {

@@ -9,7 +9,7 @@ use crate::diagnostics::Diagnostic;
 use crate::intern::Symbol;
 use crate::ir::*;
 use crate::source::{FileId, Span};
-use rnix::ast::{self, AstToken, HasEntry, InterpolPart};
+use rnix::ast::{self, AstToken, HasEntry};
 use rowan::ast::AstNode;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -147,6 +147,13 @@ impl<'a> Lowerer<'a> {
         self.error_expr(Span::new(self.file, span.end.min(self.text_len), span.end.min(self.text_len)))
     }
 
+    fn missing_at(&mut self, span: Span) -> ExprRef {
+        if self.diagnostics.is_empty() {
+            self.error(span, "syntax error, unexpected end of file".into());
+        }
+        self.error_expr(span)
+    }
+
     fn opt_expr(&mut self, e: Option<ast::Expr>, parent: &rnix::SyntaxNode) -> ExprRef {
         match e {
             Some(e) => self.expr(e),
@@ -230,9 +237,9 @@ impl<'a> Lowerer<'a> {
                 self.error_expr(span)
             }
             ast::Expr::Str(s) => self.string(&s, span),
-            ast::Expr::PathAbs(p) => self.path(p.parts(), PathKind::Abs, span),
-            ast::Expr::PathRel(p) => self.path(p.parts(), PathKind::Rel, span),
-            ast::Expr::PathHome(p) => self.path(p.parts(), PathKind::Home, span),
+            ast::Expr::PathAbs(p) => self.path(crate::strings::path_parts(p.syntax()), PathKind::Abs, span),
+            ast::Expr::PathRel(p) => self.path(crate::strings::path_parts(p.syntax()), PathKind::Rel, span),
+            ast::Expr::PathHome(p) => self.path(crate::strings::path_parts(p.syntax()), PathKind::Home, span),
             ast::Expr::PathSearch(p) => {
                 let text = p.content().map(|c| c.text().to_string()).unwrap_or_default();
                 let inner = text.trim_start_matches('<').trim_end_matches('>').to_string();
@@ -456,14 +463,14 @@ impl<'a> Lowerer<'a> {
         Rc::new(Expr::Interp(lowered.into(), InterpKind::String, span))
     }
 
-    fn path(&mut self, parts: Vec<InterpolPart<ast::PathContent>>, kind: PathKind, span: Span) -> ExprRef {
+    fn path(&mut self, parts: Vec<rnix::NodeOrToken<String, ast::Interpol>>, kind: PathKind, span: Span) -> ExprRef {
         let mut lowered: Vec<ExprRef> = Vec::new();
         let mut first = true;
         let n = parts.len();
         for part in parts {
             match part {
-                InterpolPart::Literal(text) => {
-                    let t = text.text();
+                rnix::NodeOrToken::Node(text) => {
+                    let t = text.as_str();
                     if first {
                         let p = match kind {
                             PathKind::Abs => canonicalize(Path::new(t)),
@@ -488,17 +495,17 @@ impl<'a> Lowerer<'a> {
                         lowered.push(Rc::new(Expr::Str(t.into())));
                     }
                 }
-                InterpolPart::Interpolation(i) => {
-                    if first {
-                        // `${x}/...` never starts a path literal; keep it.
-                    }
-                    lowered.push(self.opt_expr(i.expr(), i.syntax()));
-                }
+                rnix::NodeOrToken::Token(i) => lowered.push(self.opt_expr(i.expr(), i.syntax())),
             }
             first = false;
         }
         if lowered.len() == 1 {
-            return lowered.pop().unwrap();
+            if let Some(only) = lowered.pop() {
+                return only;
+            }
+        }
+        if lowered.is_empty() {
+            return self.missing_at(span);
         }
         Rc::new(Expr::Interp(lowered.into(), InterpKind::Path, span))
     }

@@ -234,3 +234,21 @@ fn indented_parts(raw: Vec<NodeOrToken<String, ast::Interpol>>) -> Vec<Part> {
     }
     parts
 }
+
+/// The parts of a path literal (`./a/${b}/c`). rnix's own accessor panics
+/// on a path whose interpolation failed to parse (found by fuzzing), so
+/// anything that is neither path text nor an interpolation is skipped here;
+/// the parse error is reported separately.
+pub fn path_parts(node: &rnix::SyntaxNode) -> Vec<NodeOrToken<String, ast::Interpol>> {
+    node.children_with_tokens()
+        .filter_map(|child| match child {
+            NodeOrToken::Token(t) => match t.kind() {
+                SyntaxKind::TOKEN_PATH_ABS | SyntaxKind::TOKEN_PATH_REL | SyntaxKind::TOKEN_PATH_HOME => {
+                    Some(NodeOrToken::Node(t.text().to_string()))
+                }
+                _ => None,
+            },
+            NodeOrToken::Node(n) => ast::Interpol::cast(n).map(NodeOrToken::Token),
+        })
+        .collect()
+}
