@@ -28,7 +28,9 @@ in
     service.package = "python3";
     service.args = [ "-m" "http.server" "--bind" "127.0.0.1" "--directory" pages "$PORT_HTTP" ];
     ports.http = { port = 8000; protocol = "tcp"; };
-    healthCheck.httpGet = { port = "http"; path = "/index.html"; };
+    # Ready once the port accepts connections (an httpGet check would work
+    # too, but would add a line to the server's access log every second).
+    healthCheck.tcpConnect.port = "http";
     dependsOn.migrate.condition = "completed-successfully";
     restart.policy = "on-failure";
   };

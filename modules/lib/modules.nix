@@ -13,9 +13,9 @@
 { lib }:
 let
   inherit (builtins)
-    isAttrs isBool isFunction isList isString isPath
+    isAttrs isBool isList isString
     all any attrNames concatLists concatMap elem filter foldl' genericClosure
-    head length listToAttrs map mapAttrs removeAttrs seq sort tail typeOf
+    head length map mapAttrs removeAttrs seq sort typeOf
     addErrorContext unsafeGetAttrPos zipAttrsWith catAttrs;
 
   inherit (lib.trivial) warnIf throwIfNot;
@@ -723,9 +723,9 @@ let
 
     defsFinal = defsFinal'.values;
 
-    # Types with a `merge.v2` (and a check that agrees with it) type-check
-    # and merge in one pass and report a "head error".
-    useV2 = type.merge ? v2 && (type.check.isV2MergeCoherent or false);
+    # Types with a `merge.v2` type-check and merge in one pass and report a
+    # "head error".
+    useV2 = type.merge ? v2;
 
     mergedValue =
       if isDefined then
@@ -745,7 +745,7 @@ let
 
     checkedAndMerged =
       if useV2 then
-        let r = type.merge.v2 { inherit loc; defs = defsFinal; };
+        let r = checkV2MergeCoherence loc type (type.merge.v2 { inherit loc; defs = defsFinal; });
         in r // { valueMeta = (r.valueMeta or { }) // { _internal = { inherit type; }; }; }
       else
         {
@@ -758,6 +758,26 @@ let
 
     optionalValue = if isDefined then { value = mergedValue; } else { };
   };
+
+  # A v2 merge only goes with the check it was written for; a type whose
+  # check was replaced with `//` is rejected (use types.addCheck).
+  checkV2MergeCoherence = loc: type: result:
+    if type.check.isV2MergeCoherent or false then result
+    else
+      throw ''
+        The option `${showOption loc}' has a type `${type.description}' that uses
+        an ad-hoc `type // { check = ...; }' override, which is incompatible with
+        the v2 merge mechanism.
+
+        Please use `lib.types.addCheck` instead of `type // { check }' to add
+        custom validation. For example:
+
+          lib.types.addCheck baseType (value: /* your check */)
+
+        instead of:
+
+          baseType // { check = value: /* your check */; }
+      '';
 
   # Push mkMerge/mkIf/mkOverride on an attribute set down to its attributes:
   #   mkIf c { a = 1; b = 2; }  =>  [ { a = mkIf c 1; b = mkIf c 2; } ]

@@ -29,6 +29,11 @@ let
 
   isType = type: x: (x._type or "") == type;
 
+  # " at file:line:column" of attribute `name` in `v`, when known.
+  inAttrPosSuffix = v: name:
+    let pos = builtins.unsafeGetAttrPos name v;
+    in if pos == null then "" else " at ${pos.file}:${toString pos.line}:${toString pos.column}";
+
   setType = typeName: value: value // { _type = typeName; };
 
   isOptionType = isType "option-type";
@@ -106,8 +111,14 @@ let
       _type = "option-type";
       inherit
         name check merge emptyValue getSubOptions getSubModules
-        substSubModules typeMerge functor deprecationMessage nestedTypes
+        substSubModules typeMerge deprecationMessage nestedTypes
         descriptionClass;
+      # `functor.wrapped` of types built around an element type is
+      # deprecated: reading it warns.
+      functor =
+        if functor ? wrappedDeprecationMessage
+        then functor // { wrapped = functor.wrappedDeprecationMessage { loc = null; }; }
+        else functor;
       description = if description == null then name else description;
     };
 
@@ -131,14 +142,35 @@ let
     let invalidDefs = filter (def: !check def.value) defs;
     in if invalidDefs != [ ] then { message = "Definition values: ${showDefs invalidDefs}"; } else null;
 
+  # A type with a v2 merge must keep the check that goes with it: replacing
+  # `check` with `//` would be ignored by the v2 merge, so it is an error.
+  # Returns `result` when the type is coherent.
+  checkV2MergeCoherence = loc: type: result:
+    if type.check.isV2MergeCoherent or false then result
+    else
+      throw ''
+        The option `${showOption loc}' has a type `${type.description}' that uses
+        an ad-hoc `type // { check = ...; }' override, which is incompatible with
+        the v2 merge mechanism.
+
+        Please use `lib.types.addCheck` instead of `type // { check }' to add
+        custom validation. For example:
+
+          lib.types.addCheck baseType (value: /* your check */)
+
+        instead of:
+
+          baseType // { check = value: /* your check */; }
+      '';
+
   # Run a type's checked merge: v2 when available, else check + merge.
   checkedMerge = t: loc: defs:
-    if t.merge ? v2 && (t.check.isV2MergeCoherent or false) then
-      t.merge.v2 { inherit loc defs; }
+    if t.merge ? v2 then
+      checkV2MergeCoherence loc t (t.merge.v2 { inherit loc defs; })
     else
       {
-        headError = checkDefsForError t.check loc defs;
         value = t.merge loc defs;
+        headError = checkDefsForError t.check loc defs;
         valueMeta = { };
       };
 
@@ -153,16 +185,17 @@ let
   elemTypeFunctor = name: { elemType, ... }@payload: {
     inherit name payload;
     wrappedDeprecationMessage = makeWrappedDeprecationMessage payload;
-    wrapped = makeWrappedDeprecationMessage payload { loc = null; };
     type = types.${name};
     binOp = a: b:
       let merged = a.elemType.typeMerge b.elemType.functor;
       in if merged == null then null else { elemType = merged; };
   };
 
-  # Used by submodule documentation: never check undeclared definitions.
+  # Documentation evaluates submodules without their definitions, in a
+  # context that may lack things: never check undeclared definitions there.
   noCheckForDocsModule = {
-    _module.check = lib.modules.mkDefault false;
+    config._module.check = lib.modules.mkForce false;
+    _file = "<built-in module that disables checks for the purpose of documentation generation>";
   };
 
   types = rec {
@@ -363,9 +396,7 @@ let
     # Strings merged by joining all definitions with `sep`.
     separatedString = sep: mkOptionType rec {
       name = "separatedString";
-      description =
-        if sep == "" then "Concatenated string"
-        else "strings concatenated with ${toJSON sep}";
+      description = "strings concatenated with ${toJSON sep}";
       descriptionClass = "noun";
       check = isString;
       merge = loc: defs: concatStringsSep sep (getValues defs);
@@ -379,11 +410,6 @@ let
     lines = separatedString "\n";
     commas = separatedString ",";
     envVar = separatedString ":";
-
-    # Deprecated: silently concatenates.
-    string = lib.warn
-      "The type `types.string` is deprecated. See https://github.com/NixOS/nixpkgs/pull/66346 for better alternative types."
-      (separatedString "" // { name = "string"; });
 
     passwdEntry = entryType:
       addCheck entryType (str: !(hasInfix ":" str || hasInfix "\n" str)) // {
@@ -561,6 +587,88 @@ let
         nestedTypes.elemType = elemType;
       };
 
+    # Deprecated alias of attrsOf.
+    loaOf = elemType: types.attrsOf elemType // {
+      name = "loaOf";
+      deprecationMessage =
+        "Mixing lists with attribute values is no longer"
+        + " possible; please use `types.attrsOf` instead. See"
+        + " https://github.com/NixOS/nixpkgs/issues/1800 for the motivation.";
+      nestedTypes.elemType = elemType;
+    };
+
+    # A tagged union: a value is an attribute set with exactly one
+    # attribute, whose name picks one of the `tags` (options) that types it.
+    attrTag = tags:
+      let
+        given = tags;
+        tagOptions = mapAttrs (n: opt:
+          builtins.addErrorContext
+            "while checking that attrTag tag ${lib.strings.escapeNixIdentifier n} is an option with a type${inAttrPosSuffix given n}"
+            (throwIf (opt._type or null != "option")
+              "In attrTag, each tag value must be an option, but tag ${lib.strings.escapeNixIdentifier n} ${
+                if opt ? _type then
+                  if opt._type == "option-type" then "was a bare type, not wrapped in mkOption."
+                  else "was of type ${escapeNixString opt._type}."
+                else "was not."}"
+              opt // {
+                declarations = opt.declarations or (
+                  let pos = builtins.unsafeGetAttrPos n given;
+                  in if pos == null then [ ] else [ pos.file ]);
+                declarationPositions = opt.declarationPositions or (
+                  let pos = builtins.unsafeGetAttrPos n given;
+                  in if pos == null then [ ] else [ pos ]);
+              })) given;
+        choicesStr = concatMapStringsSep ", " lib.strings.escapeNixIdentifier (attrNames tagOptions);
+      in
+      mkOptionType {
+        name = "attrTag";
+        description = "attribute-tagged union with choices: ${choicesStr}";
+        descriptionClass = "noun";
+        getSubOptions = prefix:
+          mapAttrs (tagName: tagOption: tagOption // { loc = prefix ++ [ tagName ]; }) tagOptions;
+        check = v: isAttrs v && length (attrNames v) == 1 && tagOptions ? ${head (attrNames v)};
+        merge = loc: defs:
+          let
+            choice = head (attrNames (head defs).value);
+            valueDefs = map (def:
+              assert length (attrNames def.value) == 1;
+              if head (attrNames def.value) != choice then
+                throw "The option `${showOption loc}` is defined both as `${choice}` and `${head (attrNames def.value)}`, in ${showFiles (getFiles defs)}."
+              else { inherit (def) file; value = def.value.${choice}; }) defs;
+          in
+          if tagOptions ? ${choice} then
+            { ${choice} = (lib.modules.evalOptionValue (loc ++ [ choice ]) tagOptions.${choice} valueDefs).value; }
+          else
+            throw "The option `${showOption loc}` is defined as ${lib.strings.escapeNixIdentifier choice}, but ${lib.strings.escapeNixIdentifier choice} is not among the valid choices (${choicesStr}). Value ${choice} was defined in ${showFiles (getFiles defs)}.";
+        nestedTypes = tagOptions;
+        functor = defaultFunctor "attrTag" // {
+          type = { tags, ... }: types.attrTag tags;
+          payload = { tags = tagOptions; };
+          binOp =
+            let
+              asDecl = option: { options = option; _file = "<attrTag {...}>"; pos = null; };
+            in
+            a: b: {
+              tags = a.tags // b.tags // mapAttrs (tagName: bOpt:
+                lib.modules.mergeOptionDecls [ tagName ] [ (asDecl a.tags.${tagName}) (asDecl bOpt) ] // {
+                  # mergeOptionDecls would record the stand-in file.
+                  declarations = a.tags.${tagName}.declarations ++ bOpt.declarations;
+                  declarationPositions = a.tags.${tagName}.declarationPositions ++ bOpt.declarationPositions;
+                }) (builtins.intersectAttrs a.tags b.tags);
+            };
+        };
+      };
+
+    # A value made by lib.mkLuaInline.
+    luaInline = mkOptionType {
+      name = "luaInline";
+      description = "inline lua";
+      descriptionClass = "noun";
+      check = x: x._type or null == "lua-inline";
+      merge = mergeEqualOption;
+    };
+
     # A single definition only; the inner type still merges it.
     uniq = unique { message = ""; };
 
@@ -638,8 +746,7 @@ let
         imports = staticModules ++ map (def:
           lib.modules.setDefaultModuleLocation "${def.file}, via option ${showOption loc}" def.value) defs;
       };
-      inherit (submoduleWith { modules = staticModules; }) getSubOptions;
-      getSubModules = staticModules;
+      inherit (submoduleWith { modules = staticModules; }) getSubOptions getSubModules;
       substSubModules = m: deferredModuleWith (attrs // { staticModules = m; });
       functor = defaultFunctor "deferredModuleWith" // {
         type = types.deferredModuleWith;
@@ -836,7 +943,7 @@ let
             One or more definitions did not pass the type-check of the 'either' type.
             ${headError.message}
             If `either`, `oneOf` or similar is used in freeformType, ensure that it is preceded by an 'attrsOf' such as: `freeformType = types.attrsOf (types.either t1 t2)`.
-            Otherwise consider using the correct type for the option `${showOption loc}`.  This will be an error in Nixpkgs 26.06.
+            Otherwise consider using the correct type for the option `${showOption loc}`.  This will be an error in Nixpkgs 26.05.
           '' (mergeOneOption loc defs);
         });
       typeMerge = f':
@@ -865,10 +972,29 @@ let
         name = "coercedTo";
         description = "${optionDescriptionPhrase (class: class == "noun") finalType} or ${
           optionDescriptionPhrase (class: class == "noun") coercedType} convertible to it";
-        check = x: (coercedType.check x && finalType.check (coerceFunc x)) || finalType.check x;
-        merge = loc: defs:
-          let coerceVal = val: if coercedType.check val then coerceFunc val else val;
-          in finalType.merge loc (map (def: def // { value = coerceVal def.value; }) defs);
+        check = coherentCheck (x: (coercedType.check x && finalType.check (coerceFunc x)) || finalType.check x);
+        merge = v2Merge ({ loc, defs }:
+          let
+            # A definition is coerced when the coerced type accepts it
+            # (judged by its own checked merge when it has one).
+            coerce = def: def // {
+              value =
+                if coercedType.merge ? v2 then
+                  let r = checkV2MergeCoherence loc coercedType (coercedType.merge.v2 { inherit loc; defs = [ def ]; });
+                  in if r.headError == null then coerceFunc def.value else def.value
+                else if coercedType.check def.value then coerceFunc def.value
+                else def.value;
+            };
+            finalDefs = map coerce defs;
+          in
+          if finalType.merge ? v2 then
+            checkV2MergeCoherence loc finalType (finalType.merge.v2 { inherit loc; defs = finalDefs; })
+          else
+            {
+              value = finalType.merge loc finalDefs;
+              valueMeta = { };
+              headError = checkDefsForError check loc defs;
+            });
         emptyValue = finalType.emptyValue;
         getSubOptions = finalType.getSubOptions;
         getSubModules = finalType.getSubModules;
@@ -883,11 +1009,11 @@ let
 
     # Add an extra check to a type (name and description stay).
     addCheck = elemType: check:
-      if elemType.merge ? v2 && (elemType.check.isV2MergeCoherent or false) then
+      if elemType.merge ? v2 then
         elemType // {
           check = coherentCheck (x: elemType.check x && check x);
           merge = v2Merge ({ loc, defs }:
-            let orig = elemType.merge.v2 { inherit loc defs; };
+            let orig = checkV2MergeCoherence loc elemType (elemType.merge.v2 { inherit loc defs; });
             in orig // {
               headError =
                 if orig.headError or null != null then orig.headError
@@ -897,10 +1023,17 @@ let
       else
         elemType // { check = x: elemType.check x && check x; };
   };
+
+  # Merge two option types with the first one's typeMerge, or a
+  # "merge-error" value when they do not merge.
+  mergeTypes = a: b:
+    assert isOptionType a && isOptionType b;
+    let merged = a.typeMerge b.functor;
+    in if merged == null then setType "merge-error" { error = "Cannot merge types"; } else merged;
 in
 {
   inherit isType setType defaultTypeMerge defaultFunctor isOptionType mkOptionType
-    optionDescriptionPhrase;
+    optionDescriptionPhrase mergeTypes;
 } // types // {
   inherit types;
 }

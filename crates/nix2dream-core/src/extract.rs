@@ -48,7 +48,7 @@ fn service(r: &mut Reader, name: &str, node: &Node) -> Result<Service, LoadError
     let mut depends_on = BTreeMap::new();
     let depends_node = r.attr(node, "dependsOn")?;
     for (dependency, d) in r.entries(&depends_node)? {
-        let condition = match r.at(&d, "condition").and_then(|n| r.string(&n))?.as_str() {
+        let condition = match r.string(&d)?.as_str() {
             "started" => Condition::Started,
             "healthy" => Condition::Healthy,
             "completed-successfully" => Condition::CompletedSuccessfully,
@@ -188,9 +188,12 @@ fn ports(r: &mut Reader, node: &Node) -> Result<BTreeMap<String, Port>, LoadErro
     Ok(ports)
 }
 
-/// At most one probe may be set; none means there is no health check.
+/// `null` means no health check; otherwise exactly one probe is set.
 fn health_check(r: &mut Reader, node: &Node) -> Result<Option<HealthCheck>, LoadError> {
     let hc = r.attr(node, "healthCheck")?;
+    if r.is_null(&hc)? {
+        return Ok(None);
+    }
     let mut probes: Vec<(Node, Probe)> = Vec::new();
     let command = r.attr(&hc, "command")?;
     match r.force(&command)? {
@@ -226,7 +229,12 @@ fn health_check(r: &mut Reader, node: &Node) -> Result<Option<HealthCheck>, Load
         probes.push((log_line, Probe::LogLine { pattern }));
     }
     let probe = match probes.len() {
-        0 => return Ok(None),
+        0 => {
+            return Err(invalid(
+                &hc,
+                "sets no probe; set one of `command`, `httpGet`, `tcpConnect` or `logLine` (or leave `healthCheck` null)".into(),
+            ))
+        }
         1 => probes.pop().map(|(_, p)| p).expect("one probe"),
         _ => {
             let names: Vec<String> = probes.iter().map(|(n, _)| format!("`{}'", n.option_path())).collect();
@@ -271,6 +279,9 @@ fn restart(r: &mut Reader, node: &Node) -> Result<Restart, LoadError> {
 
 fn resources(r: &mut Reader, node: &Node) -> Result<Resources, LoadError> {
     let res = r.attr(node, "resources")?;
+    if r.is_null(&res)? {
+        return Ok(Resources::default());
+    }
     let cpus_node = r.attr(&res, "cpus")?;
     let cpus = match r.force(&cpus_node)? {
         Value::Null => None,

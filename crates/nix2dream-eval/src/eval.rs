@@ -80,7 +80,7 @@ impl Evaluator {
         match &**expr {
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::String(Rc::new(NixString { text: s.clone(), context: Context::new() })),
+            Expr::Str(s) => Value::String(Rc::new(NixString::new(s.clone(), Context::new()))),
             Expr::Path(p) => Value::Path(p.clone()),
             Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot) {
                 Some(v) => v,
@@ -178,7 +178,7 @@ impl Evaluator {
             let next: (ExprRef, Rc<Env>) = match &**expr {
                 Expr::Int(i) => return Ok(Value::Int(*i)),
                 Expr::Float(f) => return Ok(Value::Float(*f)),
-                Expr::Str(s) => return Ok(Value::String(Rc::new(NixString { text: s.clone(), context: Context::new() }))),
+                Expr::Str(s) => return Ok(Value::String(Rc::new(NixString::new(s.clone(), Context::new())))),
                 Expr::Path(p) => return Ok(Value::Path(p.clone())),
                 Expr::HomePath(rest) => {
                     let home = self.io.env_var("HOME").unwrap_or_default();
@@ -542,12 +542,11 @@ impl Evaluator {
                 Ok(Path(nix2dream_syntax::lower::canonicalize(std::path::Path::new(&joined)).into()))
             }
             (BinOp::Add, _, _) => {
-                let (xs, mut ctx) = self.coerce_to_string(&a, span, false, true)?;
-                let (ys, yctx) = self.coerce_to_string(&b, span, false, true)?;
+                let (mut bytes, mut ctx) = self.coerce_to_bytes(&a, span, false, true)?;
+                let (ys, yctx) = self.coerce_to_bytes(&b, span, false, true)?;
                 ctx.extend(yctx);
-                let mut s = xs;
-                s.push_str(&ys);
-                Ok(Value::string_with_context(s, ctx))
+                bytes.extend_from_slice(&ys);
+                Ok(Value::string_from_bytes(bytes, ctx))
             }
             // The remaining cases are type errors, reported in the order
             // C++ Nix's prim_sub/mul/div check their operands: `/` checks the
@@ -572,7 +571,7 @@ impl Evaluator {
     }
 
     fn eval_interp(&mut self, parts: &[ExprRef], kind: InterpKind, env: &Rc<Env>, span: Span) -> EvalResult<Value> {
-        let mut out = String::new();
+        let mut out: Vec<u8> = Vec::new();
         let mut ctx = Context::new();
         let mut first = true;
         let mut is_path = false;
@@ -581,7 +580,7 @@ impl Evaluator {
             let pspan = part.span().unwrap_or(span);
             if first && kind == InterpKind::Path {
                 if let Value::Path(p) = &v {
-                    out.push_str(p);
+                    out.extend_from_slice(p.as_bytes());
                     is_path = true;
                     first = false;
                     continue;
@@ -596,16 +595,16 @@ impl Evaluator {
                         pspan,
                     ));
                 }
-                out.push_str(&s);
+                out.extend_from_slice(s.as_bytes());
             } else {
                 match &v {
                     Value::String(s) => {
-                        out.push_str(&s.text);
+                        out.extend_from_slice(s.as_bytes());
                         ctx.extend(s.context.iter().cloned());
                     }
                     _ => {
-                        let (s, c) = self.coerce_to_string(&v, pspan, false, true)?;
-                        out.push_str(&s);
+                        let (s, c) = self.coerce_to_bytes(&v, pspan, false, true)?;
+                        out.extend_from_slice(&s);
                         ctx.extend(c);
                     }
                 }
@@ -613,9 +612,10 @@ impl Evaluator {
             first = false;
         }
         if is_path {
-            return Ok(Value::Path(nix2dream_syntax::lower::canonicalize(std::path::Path::new(&out)).into()));
+            let text = String::from_utf8_lossy(&out);
+            return Ok(Value::Path(nix2dream_syntax::lower::canonicalize(std::path::Path::new(&*text)).into()));
         }
-        Ok(Value::string_with_context(out, ctx))
+        Ok(Value::string_from_bytes(out, ctx))
     }
 
     /// Call `f` with one argument.

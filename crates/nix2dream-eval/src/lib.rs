@@ -210,8 +210,8 @@ impl Evaluator {
         if self.io.is_dir(&path) {
             path.push("default.nix");
         }
-        if let Some(v) = self.import_cache.get(&path) {
-            return Ok(v.clone());
+        if let Some(v) = self.import_cache.get(&path).cloned() {
+            return self.force(&v);
         }
         let bytes = self.io.read_file(&path).map_err(|e| {
             EvalError::new(

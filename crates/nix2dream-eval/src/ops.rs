@@ -71,6 +71,22 @@ impl Evaluator {
         Ok(self.expect_string(v, span)?.text.clone())
     }
 
+    /// [`Evaluator::coerce_to_string`], but exact for strings that are not
+    /// valid UTF-8 (Nix strings are bytes).
+    pub fn coerce_to_bytes(
+        &mut self,
+        v: &Value,
+        span: Span,
+        coerce_more: bool,
+        copy_to_store: bool,
+    ) -> EvalResult<(Vec<u8>, Context)> {
+        if let Value::String(s) = self.force(v)? {
+            return Ok((s.as_bytes().to_vec(), s.context.clone()));
+        }
+        let (s, ctx) = self.coerce_to_string(v, span, coerce_more, copy_to_store)?;
+        Ok((s.into_bytes(), ctx))
+    }
+
     /// Nix's `coerceToString`. `coerce_more` is `toString`'s extra leniency
     /// (numbers, booleans, null, lists); `copy_to_store` turns paths into
     /// store paths, as interpolation does.
@@ -156,7 +172,7 @@ impl Evaluator {
             (Value::Float(x), Value::Float(y)) => x == y,
             (Value::Bool(x), Value::Bool(y)) => x == y,
             (Value::Null, Value::Null) => true,
-            (Value::String(x), Value::String(y)) => x.text == y.text,
+            (Value::String(x), Value::String(y)) => x.as_bytes() == y.as_bytes(),
             (Value::Path(x), Value::Path(y)) => x == y,
             (Value::List(x), Value::List(y)) => {
                 if x.len() != y.len() {
@@ -210,7 +226,7 @@ impl Evaluator {
                 let (x, y) = (num(&a), num(&b));
                 Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal))
             }
-            (Value::String(x), Value::String(y)) => Ok(x.text.as_bytes().cmp(y.text.as_bytes())),
+            (Value::String(x), Value::String(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
             (Value::Path(x), Value::Path(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
             (Value::List(x), Value::List(y)) => {
                 for (p, q) in x.iter().zip(y.iter()) {

@@ -6,6 +6,7 @@ use crate::Evaluator;
 use nix2dream_syntax::{Span, Symbol};
 use std::collections::HashSet;
 use std::fmt::Write;
+use std::rc::Rc;
 
 /// Print `v` as `nix-instantiate --eval` does. With `strict`, nested values
 /// are forced; without it, unevaluated ones print as `<CODE>`.
@@ -18,6 +19,13 @@ pub fn print_value(ev: &mut Evaluator, v: &Value, strict: bool) -> EvalResult<St
 
 fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, seen: &mut HashSet<usize>) -> EvalResult<()> {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+        // The slot the value is printed from: C++ Nix 2.8 keeps lists of up
+        // to two elements inside the value itself, so two slots holding
+        // copies of a short list are two lists to it, never «repeated».
+        let slot = match v {
+            Value::Thunk(t) => Some(Rc::as_ptr(t) as usize),
+            _ => None,
+        };
         let v = match v {
             Value::Thunk(t) if !strict => match &*t.state.borrow() {
                 ThunkState::Done(v) => v.clone(),
@@ -61,7 +69,11 @@ fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, se
                     out.push_str("[ ]");
                     return Ok(());
                 }
-                if !seen.insert(std::rc::Rc::as_ptr(l) as usize) {
+                let key = match slot {
+                    Some(slot) if l.len() <= 2 => slot,
+                    _ => std::rc::Rc::as_ptr(l) as usize,
+                };
+                if !seen.insert(key) {
                     out.push_str("«repeated»");
                     return Ok(());
                 }

@@ -11,8 +11,15 @@ impl Evaluator {
     /// The full, human-readable report of an error.
     pub fn render_error(&self, err: &EvalError) -> String {
         let mut out = String::new();
-        // Continuation lines of a message line up under its first line.
-        let message = err.message().replace('\n', "\n       ");
+        // Continuation lines of a message line up under its first line;
+        // trailing blanks are trimmed from every line, as C++ Nix does.
+        let message = err
+            .message()
+            .split('\n')
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join("\n       ");
+        let message = message.trim_end();
         if message.starts_with('\n') {
             let _ = writeln!(out, "error:{}", message);
         } else {

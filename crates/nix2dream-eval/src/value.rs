@@ -29,11 +29,17 @@ pub enum Value {
 
 impl Value {
     pub fn string(s: impl Into<Rc<str>>) -> Value {
-        Value::String(Rc::new(NixString { text: s.into(), context: Context::default() }))
+        Value::String(Rc::new(NixString { text: s.into(), raw: None, context: Context::default() }))
     }
 
     pub fn string_with_context(s: impl Into<Rc<str>>, context: Context) -> Value {
-        Value::String(Rc::new(NixString { text: s.into(), context }))
+        Value::String(Rc::new(NixString { text: s.into(), raw: None, context }))
+    }
+
+    /// A string from arbitrary bytes: Nix strings are byte strings, and
+    /// `substring` may cut a UTF-8 sequence in half.
+    pub fn string_from_bytes(bytes: Vec<u8>, context: Context) -> Value {
+        Value::String(Rc::new(NixString::from_bytes(bytes, context)))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
@@ -178,11 +184,40 @@ pub(crate) fn deferred_drop<T: 'static>(parts: T) {
 pub type Context = BTreeSet<Rc<str>>;
 
 pub struct NixString {
+    /// The text; exact unless `raw` is set, then a lossy rendering of it
+    /// (for messages and names).
     pub text: Rc<str>,
+    /// The exact bytes, kept only for strings that are not valid UTF-8
+    /// (rare: a `substring` through a multi-byte character), so the common
+    /// case costs nothing.
+    raw: Option<Rc<[u8]>>,
     pub context: Context,
 }
 
 impl NixString {
+    pub fn new(text: Rc<str>, context: Context) -> NixString {
+        NixString { text, raw: None, context }
+    }
+
+    pub fn from_bytes(bytes: Vec<u8>, context: Context) -> NixString {
+        match String::from_utf8(bytes) {
+            Ok(text) => NixString { text: text.into(), raw: None, context },
+            Err(e) => {
+                let bytes = e.into_bytes();
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                NixString { text: text.into(), raw: Some(bytes.into()), context }
+            }
+        }
+    }
+
+    /// The exact bytes of the string.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.raw {
+            Some(raw) => raw,
+            None => self.text.as_bytes(),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }

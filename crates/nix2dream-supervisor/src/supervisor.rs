@@ -76,6 +76,7 @@ pub fn up(deployment: &Deployment, options: &UpOptions) -> Result<Summary, UpErr
         leader_program: options.leader_program.clone(),
         supervisor_pid: std::process::id() as i32,
         shutting_down: false,
+        shutdown_requested_at: None,
     };
     run.event_loop(inbox);
     Ok(run.summary())
@@ -313,6 +314,7 @@ struct Run<'d> {
     leader_program: PathBuf,
     supervisor_pid: i32,
     shutting_down: bool,
+    shutdown_requested_at: Option<Instant>,
 }
 
 /// Whether a dependency's condition is met, can never be met, or may be.
@@ -588,7 +590,12 @@ impl Run<'_> {
             libc::SIGTERM => "SIGTERM",
             _ => "SIGHUP",
         };
-        if self.shutting_down {
+        if let Some(first) = self.shutdown_requested_at {
+            // One Ctrl-C can arrive twice: from the terminal and from a
+            // wrapper (such as `timeout`) that signals the whole group.
+            if first.elapsed() < Duration::from_secs(1) {
+                return;
+            }
             self.printer.system(&format!("received {} again; killing everything", name));
             for instance in &mut self.instances {
                 match instance.phase {
@@ -603,6 +610,7 @@ impl Run<'_> {
         }
         self.printer.system(&format!("received {}; stopping every service", name));
         self.shutting_down = true;
+        self.shutdown_requested_at = Some(Instant::now());
     }
 
     fn mark_healthy(&mut self, index: usize) {

@@ -594,9 +594,23 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Insert `keys = value` into `into`, merging nested sets as Nix does.
+    /// Every attribute created by one `a.b.c = v` entry gets the position of
+    /// the whole path (its first element), as in C++ Nix; `unsafeGetAttrPos`
+    /// and the module system's declaration positions show it.
     fn insert_path(&mut self, into: &mut PendingAttrs, keys: &[ast::Attr], value: ast::Expr, shown: &mut Vec<Symbol>) {
+        let path_span = self.span(keys[0].syntax());
+        self.insert_path_at(into, keys, value, shown, path_span)
+    }
+
+    fn insert_path_at(
+        &mut self,
+        into: &mut PendingAttrs,
+        keys: &[ast::Attr],
+        value: ast::Expr,
+        shown: &mut Vec<Symbol>,
+        kspan: Span,
+    ) {
         let key = &keys[0];
-        let kspan = self.span(key.syntax());
         let rest = &keys[1..];
         match self.key_name(key) {
             KeyName::Dynamic(k) => {
@@ -605,7 +619,7 @@ impl<'a> Lowerer<'a> {
                 } else {
                     let mut nested = PendingAttrs::new(false, kspan);
                     let mut sub_shown = Vec::new();
-                    self.insert_path(&mut nested, rest, value, &mut sub_shown);
+                    self.insert_path_at(&mut nested, rest, value, &mut sub_shown, kspan);
                     PendingValue::Nested(nested)
                 };
                 into.dynamics.push((k, v, kspan));
@@ -644,7 +658,7 @@ impl<'a> Lowerer<'a> {
                         PendingValue::Nested(nested) => {
                             // Temporarily take it out to satisfy the borrow checker.
                             let mut taken = std::mem::replace(nested, PendingAttrs::new(false, kspan));
-                            self.insert_path(&mut taken, rest, value, shown);
+                            self.insert_path_at(&mut taken, rest, value, shown, kspan);
                             if let PendingValue::Nested(slot) = &mut into.statics[idx].1 {
                                 *slot = taken;
                             }

@@ -3,35 +3,36 @@
 let
   inherit (lib) mkOption types literalExpression;
 
-  dependency = {
-    options.condition = mkOption {
-      type = types.enum [ "started" "healthy" "completed-successfully" ];
-      default = "healthy";
-      description = ''
-        What the dependency must have reached before this service starts:
-        `started`; `healthy` (its health check passed; a service without a
-        health check is healthy once started); or
-        `completed-successfully` (it ran to the end with exit status 0).
-      '';
-    };
+  condition = types.enum [ "started" "healthy" "completed-successfully" ];
+  # `{ condition = ...; }`, as Compose writes it; `{ }` is the default
+  # condition. A plain attribute set rather than a submodule: a deployment
+  # has as many of these as edges in its dependency graph.
+  conditionSet = types.addCheck types.attrs (x: builtins.all (n: n == "condition") (builtins.attrNames x)) // {
+    description = "attribute set with only a `condition`";
   };
+  defaultCondition = "healthy";
 in
 {
   options = {
     dependsOn = mkOption {
       type = types.coercedTo (types.listOf types.str)
-        (names: lib.genAttrs names (_: { }))
-        (types.attrsOf (types.submodule dependency));
+        (names: lib.genAttrs names (_: defaultCondition))
+        (types.attrsOf (types.coercedTo conditionSet (x: x.condition or defaultCondition) condition));
       default = { };
       description = ''
         Services that must be ready before this one starts, by name, each
-        with a `condition`. A list of names means the default condition
-        for each.
+        with the condition it must reach: `started`; `healthy` (its health
+        check passed; a service without a health check is healthy once
+        started); or `completed-successfully` (it ran to the end with exit
+        status 0). Write `dependsOn.db = "started"`, or as Compose does,
+        `dependsOn.db.condition = "started"`; `{ }` or a list of names
+        means `healthy`.
       '';
       example = literalExpression ''
         {
           migrate.condition = "completed-successfully";
-          database = { };
+          database = "started";
+          cache = { };
         }
       '';
     };

@@ -52,23 +52,9 @@ let
       description = "The path to GET; any status below 400 counts as healthy.";
     };
   };
-in
-{
-  options = {
-    ports = mkOption {
-      type = types.attrsOf (types.submodule port);
-      default = { };
-      description = ''
-        Named ports. When the service runs on this machine, each port's
-        number is in the environment of every service of the deployment:
-        `PORT_<NAME>` for the service's own ports and
-        `<SERVICE>_PORT_<NAME>` for all of them (upper-cased, with every
-        character other than a letter or digit turned into `_`).
-      '';
-      example = literalExpression "{ http.port = 8080; }";
-    };
 
-    healthCheck = {
+  healthCheck = {
+    options = {
       command = mkOption {
         type = types.nullOr (types.either types.str (types.listOf types.str));
         default = null;
@@ -113,6 +99,34 @@ in
         default = "0s";
         description = "Time after the start during which failed checks do not count.";
       };
+    };
+  };
+in
+{
+  options = {
+    ports = mkOption {
+      type = types.attrsOf (types.submodule port);
+      default = { };
+      description = ''
+        Named ports. When the service runs on this machine, each port's
+        number is in the environment of every service of the deployment:
+        `PORT_<NAME>` for the service's own ports and
+        `<SERVICE>_PORT_<NAME>` for all of them (upper-cased, with every
+        character other than a letter or digit turned into `_`).
+      '';
+      example = literalExpression "{ http.port = 8080; }";
+    };
+
+    healthCheck = mkOption {
+      type = types.nullOr (types.submodule healthCheck);
+      default = null;
+      description = ''
+        How to tell that the service is healthy (and so ready for the
+        services that depend on it): exactly one of `command`, `httpGet`,
+        `tcpConnect` or `logLine`. `null`: no check; the service counts as
+        healthy once it has started.
+      '';
+      example = literalExpression ''{ httpGet = { port = "http"; path = "/health"; }; interval = "2s"; }'';
     };
   };
 }

@@ -2,6 +2,27 @@
 { config, lib, n2d, ... }:
 let
   inherit (lib) mkOption types literalExpression;
+
+  resources = {
+    options = {
+      cpus = mkOption {
+        type = types.nullOr (types.either types.ints.positive types.float);
+        default = null;
+        description = "The number of CPUs the service may use (fractions allowed). Enforced by container targets; `nix2dream up` and the Procfile target cannot enforce it and say so.";
+      };
+      memory = mkOption {
+        type = types.nullOr (types.either types.ints.positive (types.strMatching "[0-9]+[KMGT]?"));
+        default = null;
+        description = "The memory the service may use, in bytes or with a K, M, G or T suffix. On this machine it limits the address space (`ulimit -v`).";
+        example = "512M";
+      };
+      openFiles = mkOption {
+        type = types.nullOr types.ints.positive;
+        default = null;
+        description = "The most files the service may have open at once (`ulimit -n`).";
+      };
+    };
+  };
 in
 {
   options = {
@@ -45,23 +66,11 @@ in
       '';
     };
 
-    resources = {
-      cpus = mkOption {
-        type = types.nullOr (types.either types.ints.positive types.float);
-        default = null;
-        description = "The number of CPUs the service may use (fractions allowed). Enforced by container targets; `nix2dream up` and the Procfile target cannot enforce it and say so.";
-      };
-      memory = mkOption {
-        type = types.nullOr (types.either types.ints.positive (types.strMatching "[0-9]+[KMGT]?"));
-        default = null;
-        description = "The memory the service may use, in bytes or with a K, M, G or T suffix. On this machine it limits the address space (`ulimit -v`).";
-        example = "512M";
-      };
-      openFiles = mkOption {
-        type = types.nullOr types.ints.positive;
-        default = null;
-        description = "The most files the service may have open at once (`ulimit -n`).";
-      };
+    resources = mkOption {
+      type = types.nullOr (types.submodule resources);
+      default = null;
+      description = "Limits on what the service may use. `null`: no limits.";
+      example = literalExpression ''{ memory = "512M"; openFiles = 4096; }'';
     };
   };
 }

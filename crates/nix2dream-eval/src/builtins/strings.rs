@@ -21,38 +21,36 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
 ];
 
 fn string_length(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (s, _) = ev.coerce_to_string(&args[0], span, false, true)?;
+    let (s, _) = ev.coerce_to_bytes(&args[0], span, false, true)?;
     Ok(Value::Int(s.len() as i64))
 }
 
 fn substring(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let start = ev.expect_int(&args[0], span)?;
     let len = ev.expect_int(&args[1], span)?;
-    let (s, ctx) = ev.coerce_to_string(&args[2], span, false, true)?;
+    let (bytes, ctx) = ev.coerce_to_bytes(&args[2], span, false, true)?;
     if start < 0 {
         return Err(EvalError::new(ErrorKind::Other, "negative start position in 'substring'", Some(span)));
     }
-    let bytes = s.as_bytes();
     let start = (start as usize).min(bytes.len());
     let end = if len < 0 { bytes.len() } else { start.saturating_add(len as usize).min(bytes.len()) };
-    let piece = String::from_utf8_lossy(&bytes[start..end]).into_owned();
-    Ok(Value::string_with_context(piece, ctx))
+    Ok(Value::string_from_bytes(bytes[start..end].to_vec(), ctx))
 }
 
 fn concat_strings_sep(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let sep = ev.expect_string(&args[0], span)?;
     let list = ev.expect_list(&args[1], span)?;
-    let mut out = String::new();
+    let mut out: Vec<u8> = Vec::new();
     let mut ctx = sep.context.clone();
     for (i, item) in list.iter().enumerate() {
         if i > 0 {
-            out.push_str(&sep.text);
+            out.extend_from_slice(sep.as_bytes());
         }
-        let (s, c) = ev.coerce_to_string(item, span, false, true)?;
-        out.push_str(&s);
+        let (s, c) = ev.coerce_to_bytes(item, span, false, true)?;
+        out.extend_from_slice(&s);
         ctx.extend(c);
     }
-    Ok(Value::string_with_context(out, ctx))
+    Ok(Value::string_from_bytes(out, ctx))
 }
 
 fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
