@@ -2,7 +2,7 @@
 
 use crate::deployment_args::{deployment_file, load, take_includes};
 use anyhow::{bail, Context as _};
-use nix2dream_core::{Command, ConfigContents, Deployment, Probe, Service};
+use nix2dream_core::{Command, ConfigContents, Deployment, PortRef, Probe, Protocol, Service};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -63,7 +63,11 @@ fn service_summary(out: &mut String, s: &Service) {
     }
     for (name, port) in &s.ports {
         let describe = |p: Option<u16>| p.map(|n| n.to_string()).unwrap_or_else(|| "auto".into());
-        let _ = writeln!(out, "  port {}: {}/{:?} (host {})", name, describe(port.port), port.protocol, describe(port.host_port));
+        let protocol = match port.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        let _ = writeln!(out, "  port {}: {}/{} (host {})", name, describe(port.port), protocol, describe(port.host_port));
     }
     for (dependency, condition) in &s.depends_on {
         let _ = writeln!(out, "  depends on {} ({})", dependency, condition.as_str());
@@ -72,8 +76,8 @@ fn service_summary(out: &mut String, s: &Service) {
         let probe = match &hc.probe {
             Probe::Shell { command } => format!("command {}", command),
             Probe::Exec { argv } => format!("command {:?}", argv),
-            Probe::HttpGet { host, port, path } => format!("GET http://{}:{:?}{}", host, port, path),
-            Probe::TcpConnect { host, port } => format!("connect {}:{:?}", host, port),
+            Probe::HttpGet { host, port, path } => format!("GET http://{}:{}{}", host, port_text(port), path),
+            Probe::TcpConnect { host, port } => format!("connect {}:{}", host, port_text(port)),
             Probe::LogLine { pattern } => format!("log line /{}/", pattern),
         };
         let _ = writeln!(out, "  health check: {} every {:?}, {} retries", probe, hc.interval, hc.retries);
@@ -88,6 +92,13 @@ fn service_summary(out: &mut String, s: &Service) {
             ConfigContents::Source(p) => format!("from {}", p),
         };
         let _ = writeln!(out, "  config {}: {} ({})", name, f.path, from);
+    }
+}
+
+fn port_text(port: &PortRef) -> String {
+    match port {
+        PortRef::Number(n) => n.to_string(),
+        PortRef::Name(name) => format!("<{}>", name),
     }
 }
 

@@ -88,7 +88,10 @@ fn explain(ev: &mut Evaluator, context: &LocateContext, deployment_file: &Path, 
         files.push(deployment_file.to_string_lossy().into_owned());
     }
     let location = locate_in_files(ev, context, &files, &path);
-    LoadError::Module { message: err.message().to_string(), option, location }
+    // The one value every service needs, and several options can give.
+    let hint = (path.len() == 4 && path[0] == "services" && path[2..] == ["service", "mainProgram"])
+        .then(|| "A service needs a program: set `process.argv`, `service.package` or `service.mainProgram`.".to_string());
+    LoadError::Module { message: err.message().to_string(), option, location, hint }
 }
 
 /// Every text between `opening` and the next `'` (how the module system

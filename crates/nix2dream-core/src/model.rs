@@ -271,6 +271,47 @@ pub struct Resources {
 }
 
 impl Service {
+    /// A service with every option at its default in `modules/core` (a
+    /// CLI test checks that the two agree), for building deployments in
+    /// Rust.
+    pub fn with_defaults(name: &str, command: Command) -> Service {
+        let main_program_name = match &command {
+            Command::Shell { program, .. } | Command::Entrypoint { program } => program.rsplit('/').next().unwrap_or(name),
+            Command::Argv { argv } => argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or(name),
+        }
+        .to_string();
+        Service {
+            name: name.to_string(),
+            description: String::new(),
+            command,
+            image_tags: vec![format!("{}:latest", main_program_name)],
+            main_program_name,
+            env: BTreeMap::new(),
+            environment_files: Vec::new(),
+            volumes: BTreeMap::new(),
+            pre_start: String::new(),
+            config_data: BTreeMap::new(),
+            ports: BTreeMap::new(),
+            health_check: None,
+            depends_on: BTreeMap::new(),
+            restart: Restart {
+                policy: RestartPolicy::No,
+                delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(30),
+                max_retries: None,
+            },
+            user: None,
+            group: None,
+            working_directory: None,
+            stop_signal: Signal::Term,
+            stop_grace_period: Duration::from_secs(10),
+            replicas: 1,
+            resources: Resources::default(),
+            procfile_launch_command: None,
+            warnings: Vec::new(),
+        }
+    }
+
     /// The environment variable that carries this service's port `port`
     /// for the service itself: `PORT_<NAME>`.
     pub fn own_port_variable(port: &str) -> String {

@@ -85,8 +85,13 @@ pub enum LoadError {
     /// The module system rejected a definition (a wrong type, an unknown
     /// option, a missing value): its message, and where the definition is
     /// in the deployment's own files rather than inside the module system.
-    #[error("error: {}{}", .message.replace('\n', "\n       "), .location.as_ref().map(|l| format!("\n\n       {}", l.excerpt())).unwrap_or_default())]
-    Module { message: String, option: String, location: Option<Location> },
+    #[error(
+        "error: {}{}{}",
+        .message.replace('\n', "\n       "),
+        .location.as_ref().map(|l| format!("\n\n       {}", l.excerpt())).unwrap_or_default(),
+        .hint.as_ref().map(|h| format!("\n\n       {}", h)).unwrap_or_default()
+    )]
+    Module { message: String, option: String, location: Option<Location>, hint: Option<String> },
     /// The configuration evaluated, but does not make a valid deployment.
     #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n\n"))]
     Invalid(Vec<Problem>),

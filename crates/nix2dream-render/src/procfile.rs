@@ -6,7 +6,7 @@
 use crate::entrypoint::{entrypoint_script, EntrypointInput, Mode};
 use crate::files::{Contents, Rendered, RenderedFile};
 use crate::shell::quote;
-use nix2dream_core::local::{instances_of, LocalPorts};
+use nix2dream_core::local::{instances_of, port_environment, LocalPorts};
 use nix2dream_core::{Command, ConfigContents, Deployment, Service, Signal};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +23,19 @@ pub fn render(deployment: &Deployment, out_dir: &Path) -> Rendered {
     let run_dir = format!("{}/run", deployment.state_directory);
     let mut rendered = Rendered::default();
     let mut procfile = String::new();
+    let other_grace: Vec<String> = deployment
+        .services
+        .values()
+        .filter(|s| s.stop_grace_period != RUNNER_KILL_WAIT)
+        .map(|s| format!("{} ({}s)", s.name, s.stop_grace_period.as_secs_f64()))
+        .collect();
+    if !other_grace.is_empty() {
+        rendered.notes.push(format!(
+            "stopGracePeriod: a Procfile runner waits its own time before SIGKILL (honcho: {}s), not that of {}",
+            RUNNER_KILL_WAIT.as_secs(),
+            other_grace.join(", ")
+        ));
+    }
     for service in deployment.services.values() {
         rendered.files.extend(config_files(service));
         rendered.notes.extend(notes(service));
@@ -30,7 +43,14 @@ pub fn render(deployment: &Deployment, out_dir: &Path) -> Rendered {
             let process_name = instance.name.replace('.', "-");
             let launch = match (&service.procfile_launch_command, &service.command) {
                 (Some(command), _) => command.clone(),
-                (None, Command::Entrypoint { program }) => quote(program),
+                (None, Command::Entrypoint { program }) => {
+                    // The service's own entrypoint gets the environment on
+                    // its line, as shell assignments.
+                    let mut env = port_environment(deployment, &ports, &instance);
+                    env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{}={}", k, quote(v))).collect();
+                    format!("{} {}", assignments.join(" "), quote(program))
+                }
                 (None, _) => {
                     let script_path = PathBuf::from("bin").join(&instance.name);
                     let input = EntrypointInput {
@@ -83,14 +103,6 @@ fn notes(service: &Service) -> Vec<String> {
             "services.{}.stopSignal: the entrypoint sends {} to the program, but a Procfile runner also sends SIGTERM to the whole process group",
             name,
             service.stop_signal.name()
-        ));
-    }
-    if service.stop_grace_period != RUNNER_KILL_WAIT {
-        notes.push(format!(
-            "services.{}.stopGracePeriod: a Procfile runner waits its own time before SIGKILL (honcho: {}s), not {}s",
-            name,
-            RUNNER_KILL_WAIT.as_secs(),
-            service.stop_grace_period.as_secs_f64()
         ));
     }
     if let Some(cpus) = service.resources.cpus {

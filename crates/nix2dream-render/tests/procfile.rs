@@ -5,41 +5,11 @@ use nix2dream_core::local::{instances_of, LocalPorts};
 use nix2dream_core::*;
 use nix2dream_render::entrypoint::{entrypoint_script, EntrypointInput, Mode};
 use nix2dream_render::{procfile, Contents, Rendered};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 fn service(name: &str, command: Command) -> Service {
-    Service {
-        name: name.into(),
-        description: String::new(),
-        command,
-        main_program_name: name.into(),
-        env: BTreeMap::new(),
-        environment_files: Vec::new(),
-        volumes: BTreeMap::new(),
-        pre_start: String::new(),
-        config_data: BTreeMap::new(),
-        ports: BTreeMap::new(),
-        health_check: None,
-        depends_on: BTreeMap::new(),
-        restart: Restart {
-            policy: RestartPolicy::No,
-            delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(30),
-            max_retries: None,
-        },
-        user: None,
-        group: None,
-        working_directory: None,
-        stop_signal: Signal::Term,
-        stop_grace_period: Duration::from_secs(5),
-        replicas: 1,
-        resources: Resources::default(),
-        procfile_launch_command: None,
-        image_tags: vec![format!("{}:latest", name)],
-        warnings: Vec::new(),
-    }
+    Service::with_defaults(name, command)
 }
 
 fn deployment(services: Vec<Service>) -> Deployment {

@@ -9,7 +9,7 @@ use nix2dream_core::local::{instances_of, port_environment, Instance, LocalPorts
 use nix2dream_core::{Command as ServiceCommand, Condition, Deployment, PortRef, Probe, Protocol, RestartPolicy, Service};
 use nix2dream_render::entrypoint::{entrypoint_script, EntrypointInput, Mode};
 use nix2dream_render::{write_all, Contents, Rendered, RenderedFile, WriteError};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead as _;
 use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
 use std::path::PathBuf;
@@ -60,6 +60,14 @@ pub fn up(deployment: &Deployment, options: &UpOptions) -> Result<Summary, UpErr
     let instances = prepare(deployment, &selected, &ports, options)?;
     let names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).chain(["up"]).collect();
     let printer = Arc::new(Printer::new(options.colour, options.timestamps, &names));
+    for service in deployment.services.values().filter(|s| selected.contains(&s.name)) {
+        if let Some(cpus) = service.resources.cpus {
+            printer.system(&format!(
+                "note: {}: resources.cpus ({}) is not enforced on this machine (it needs a container target)",
+                service.name, cpus
+            ));
+        }
+    }
     let (events, inbox) = channel();
     let signal_events = events.clone();
     std::thread::spawn(move || loop {
@@ -146,8 +154,16 @@ fn prepare(
             _ => None,
         };
         for instance in instances_of(service) {
+            let mut env = port_environment(deployment, ports, &instance);
+            env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            // A generated entrypoint exports the environment itself; a
+            // program of the service's own gets it from `up`.
+            let mut process_env = BTreeMap::new();
             let program = match &service.command {
-                ServiceCommand::Entrypoint { program } => PathBuf::from(program),
+                ServiceCommand::Entrypoint { program } => {
+                    process_env = env.clone();
+                    PathBuf::from(program)
+                }
                 _ => {
                     let input = EntrypointInput {
                         deployment,
@@ -166,13 +182,12 @@ fn prepare(
                     options.bundle_dir.join(path)
                 }
             };
-            let mut env = port_environment(deployment, ports, &instance);
-            env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
             let probe = service.health_check.as_ref().and_then(|hc| resolve_probe(&hc.probe, ports, &instance));
             states.push(InstanceState::new(
                 service.clone(),
                 instance,
                 program,
+                process_env,
                 probe,
                 ProbeContext { env, working_directory: service.working_directory.clone() },
                 log_pattern.clone(),
@@ -253,6 +268,8 @@ struct InstanceState {
     service: Service,
     name: String,
     program: PathBuf,
+    /// Environment set on the process (for a service's own entrypoint).
+    process_env: BTreeMap<String, String>,
     probe: Option<ResolvedProbe>,
     probe_context: ProbeContext,
     log_pattern: Option<regex::Regex>,
@@ -274,6 +291,7 @@ impl InstanceState {
         service: Service,
         instance: Instance,
         program: PathBuf,
+        process_env: BTreeMap<String, String>,
         probe: Option<ResolvedProbe>,
         probe_context: ProbeContext,
         log_pattern: Option<regex::Regex>,
@@ -282,6 +300,7 @@ impl InstanceState {
             service,
             name: instance.name,
             program,
+            process_env,
             probe,
             probe_context,
             log_pattern,
@@ -467,6 +486,7 @@ impl Run<'_> {
             .arg(&supervisor)
             .arg("--")
             .arg(&instance.program)
+            .envs(&instance.process_env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

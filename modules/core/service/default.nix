@@ -2,12 +2,10 @@
 # grouped by theme; together they are the service model every target
 # (Procfile, `nix2dream up`, and later Compose, Kubernetes, systemd, OCI)
 # reads. Each file is imported once here and the module values are shared
-# by every service, instead of every service importing the files again.
-let
-  file = path: { _file = toString path; imports = [ (import path) ]; };
-in
+# by every service, instead of every service importing the files again
+# (each file names itself in `_file`, for messages and documentation).
 {
-  imports = map file [
+  imports = map import [
     ./service.nix # the original nix2dream options (`service.*`, renderers)
     ./modular.nix # NixOS modular services: process.argv, configData, assertions
     ./networking.nix # ports and health checks

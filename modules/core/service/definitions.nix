@@ -5,6 +5,8 @@
 # them reachable without evaluating anything until it is called.
 { lib, options, ... }:
 {
+  _file = toString ./definitions.nix;
+
   options._definitionFiles = lib.mkOption {
     type = lib.types.raw;
     internal = true;

@@ -13,6 +13,8 @@ let
   defaultCondition = "healthy";
 in
 {
+  _file = toString ./lifecycle.nix;
+
   options = {
     dependsOn = mkOption {
       type = types.coercedTo (types.listOf types.str)

@@ -42,6 +42,8 @@ let
   };
 in
 {
+  _file = toString ./modular.nix;
+
   options = {
     process.argv = mkOption {
       type = types.listOf n2d.hostPath;

@@ -103,6 +103,8 @@ let
   };
 in
 {
+  _file = toString ./networking.nix;
+
   options = {
     ports = mkOption {
       type = types.attrsOf (types.submodule port);

@@ -25,6 +25,8 @@ let
   };
 in
 {
+  _file = toString ./runtime.nix;
+
   options = {
     description = mkOption {
       type = types.str;

@@ -44,6 +44,8 @@ let
   serviceName = name;
 in
 {
+  _file = toString ./service.nix;
+
   options = {
     service = {
       package = mkOption {

@@ -1,5 +1,6 @@
-//! The embedded library (`modules/lib`), checked two ways: nix2dream must
-//! print the recorded result of every `fixtures/lib` case, and C++ Nix
+//! The embedded library (`modules/lib`) and the module system written in
+//! it, checked two ways: nix2dream must print the recorded result of every
+//! `fixtures/lib` and `fixtures/modules` case, and C++ Nix
 //! (`nix-instantiate`) running the *same* library must agree, which makes
 //! every case a differential test of the evaluator as well.
 
@@ -35,25 +36,41 @@ fn run(program: &str, args: &[&str], dir: &Path, case: &Case) -> Result<(), Stri
     compare(case, out.status.code(), &String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr))
 }
 
-#[test]
-fn lib_fixtures_match_recorded_results() {
-    let dir = common::fixtures_dir("lib");
+fn check_area(area: &str, minimum: usize) {
+    let dir = common::fixtures_dir(area);
     let cases = fixture_cases(&dir);
-    assert!(cases.len() >= 100, "expected at least 100 lib fixtures, found {}", cases.len());
+    assert!(cases.len() >= minimum, "expected at least {} {} fixtures, found {}", minimum, area, cases.len());
     let failures = run_parallel(&cases, |c| run(env!("CARGO_BIN_EXE_nix2dream"), &["eval", "--strict"], &dir, c));
-    assert!(failures.is_empty(), "{} lib fixtures failed: {:#?}", failures.len(), failures);
+    assert!(failures.is_empty(), "{} {} fixtures failed: {:#?}", failures.len(), area, failures);
 }
 
-#[test]
-fn cxx_nix_running_our_lib_agrees() {
-    let dir = common::fixtures_dir("lib");
-    if !oracle_available("lib fixtures under nix-instantiate") {
+fn check_area_under_cxx_nix(area: &str) {
+    let dir = common::fixtures_dir(area);
+    if !oracle_available(&format!("{} fixtures under nix-instantiate", area)) {
         return;
     }
     let include = format!("nix2dream={}", modules_dir());
     let cases = fixture_cases(&dir);
-    let failures = run_parallel(&cases, |c| {
-        run("nix-instantiate", &["--eval", "--strict", "-I", &include], &dir, c)
-    });
-    assert!(failures.is_empty(), "{} lib fixtures disagree under nix-instantiate: {:#?}", failures.len(), failures);
+    let failures = run_parallel(&cases, |c| run("nix-instantiate", &["--eval", "--strict", "-I", &include], &dir, c));
+    assert!(failures.is_empty(), "{} {} fixtures disagree under nix-instantiate: {:#?}", failures.len(), area, failures);
+}
+
+#[test]
+fn lib_fixtures_match_recorded_results() {
+    check_area("lib", 100);
+}
+
+#[test]
+fn cxx_nix_running_our_lib_agrees() {
+    check_area_under_cxx_nix("lib");
+}
+
+#[test]
+fn module_fixtures_match_recorded_results() {
+    check_area("modules", 150);
+}
+
+#[test]
+fn cxx_nix_running_our_module_system_agrees() {
+    check_area_under_cxx_nix("modules");
 }

@@ -1,0 +1,215 @@
+//! `nix2dream config`, `render` and `options` on good and bad deployments:
+//! a rejected deployment is reported with the option path and the
+//! `file:line:column` of the offending definition.
+
+mod support;
+
+use support::{run, scratch, write};
+
+/// Run `config` on a deployment with this text; the exit code and stderr.
+fn config_error(name: &str, text: &str) -> (Option<i32>, String, String) {
+    let dir = scratch(&format!("config-{}", name));
+    let file = write(&dir, &format!("{}.nix", name), text);
+    let out = run(&["config", file.to_str().unwrap()], &dir.join("state"));
+    (out.code, out.stderr, file.display().to_string())
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_the_option_and_where_it_was_set() {
+    let (code, err, file) = config_error(
+        "wrong-type",
+        "{\n  services.site = {\n    process.argv = [ \"true\" ];\n    replicas = \"two\";\n  };\n}\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("error: A definition for option `services.site.replicas' is not of type"), "{}", err);
+    assert!(err.contains(&format!("at {}:4:5:", file)), "{}", err);
+    assert!(err.contains("replicas = \"two\";"), "{}", err);
+}
+
+#[test]
+fn an_unknown_option_is_reported_with_a_hint() {
+    let (code, err, file) =
+        config_error("unknown-option", "{\n  services.site.process.argv = [ \"true\" ];\n  services.site.restrat.policy = \"always\";\n}\n");
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("error: The option `services.site.restrat' does not exist."), "{}", err);
+    assert!(err.contains("Did you mean `services.site.restart'?"), "{}", err);
+    assert!(err.contains(&format!("at {}:3:", file)), "{}", err);
+}
+
+#[test]
+fn a_missing_value_names_the_option_and_the_service_that_needs_it() {
+    let (code, err, file) = config_error("missing", "{\n  services.site.service.args = [ \"-v\" ];\n}\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("error: The option `services.site.service.mainProgram' was accessed but has no value defined."),
+        "{}",
+        err
+    );
+    assert!(err.contains(&format!("at {}:2:", file)), "{}", err);
+}
+
+#[test]
+fn a_dependency_cycle_is_reported_once_with_the_whole_cycle() {
+    let (code, err, file) = config_error(
+        "cycle",
+        r#"{
+  services.a = { process.argv = [ "true" ]; dependsOn = [ "b" ]; };
+  services.b = { process.argv = [ "true" ]; dependsOn.c.condition = "started"; };
+  services.c = { process.argv = [ "true" ]; dependsOn.a = { }; };
+}
+"#,
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("error: The option `services.a.dependsOn' makes a dependency cycle: a -> b -> c -> a"), "{}", err);
+    assert!(err.contains(&format!("at {}:2:", file)), "{}", err);
+    assert_eq!(err.matches("makes a dependency cycle").count(), 1, "{}", err);
+}
+
+#[test]
+fn an_unknown_service_in_depends_on_is_reported_with_a_suggestion() {
+    let (code, err, file) = config_error(
+        "unknown-dependency",
+        r#"{ lib, ... }: {
+  services.database.process.argv = [ "true" ];
+  services.app = {
+    process.argv = [ "true" ];
+    dependsOn.databse.condition = "healthy";
+  };
+}
+"#,
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("error: The option `services.app.dependsOn' names the service `databse', which is not defined in this deployment"),
+        "{}",
+        err
+    );
+    assert!(err.contains(&format!("at {}:5:5:", file)), "{}", err);
+    assert!(err.contains("Did you mean `database'?"), "{}", err);
+}
+
+#[test]
+fn config_json_is_the_typed_deployment() {
+    let dir = scratch("config-json");
+    let example = support::repo().join("examples/web");
+    let out = run(&["config", example.to_str().unwrap(), "--json"], &dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["name"], "web");
+    assert_eq!(json["stateDirectory"], dir.display().to_string());
+    let site = &json["services"]["site"];
+    assert_eq!(site["command"]["kind"], "shell");
+    assert_eq!(site["command"]["program"], "python3");
+    assert_eq!(site["command"]["args"][5], format!("{}/pages", dir.display()));
+    assert_eq!(site["dependsOn"]["migrate"], "completed-successfully");
+    assert_eq!(json["services"]["worker"]["dependsOn"]["site"], "healthy");
+    assert_eq!(site["healthCheck"]["probe"]["kind"], "tcpConnect");
+    assert_eq!(site["healthCheck"]["interval"], 1.0);
+    assert_eq!(site["restart"]["policy"], "on-failure");
+    assert_eq!(json["services"]["worker"]["restart"]["delay"], 0.5);
+    assert_eq!(json["services"]["worker"]["env"]["POLL_SECONDS"], "1");
+    let migrate = &json["services"]["migrate"];
+    assert_eq!(migrate["command"]["argv"][1], support::repo().join("examples/web/migrate.py").display().to_string());
+}
+
+#[test]
+fn the_hello_package_is_found_through_its_main_program() {
+    let dir = scratch("config-hello");
+    let example = support::repo().join("examples/hello");
+    let out = run(&["config", example.to_str().unwrap(), "--json"], &dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let hello = &json["services"]["hello"];
+    let program = support::repo().join("examples/hello/package/bin/hello");
+    assert_eq!(hello["command"]["program"], program.display().to_string());
+    assert_eq!(hello["command"]["args"], serde_json::json!(["-g", "\"Hello there, $GENERAL!\""]));
+    assert_eq!(hello["mainProgramName"], "hello");
+    assert_eq!(hello["imageTags"], serde_json::json!(["hello:latest"]));
+    assert_eq!(hello["env"]["GENERAL"], "General Kenobi");
+}
+
+#[test]
+fn targets_that_do_not_exist_yet_say_so() {
+    let dir = scratch("render-missing");
+    let example = support::repo().join("examples/hello");
+    for target in ["compose", "kubernetes", "systemd", "nixos", "vm", "oci"] {
+        let out = run(&["render", "--target", target, example.to_str().unwrap()], &dir);
+        assert_eq!(out.code, Some(1), "{}", target);
+        assert_eq!(
+            out.stderr,
+            format!("error: the {} target is not implemented yet (implemented: procfile)\n", target)
+        );
+    }
+    let out = run(&["render", "--target", "procfile", example.to_str().unwrap()], &dir);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("pass --out DIR"), "{}", out.stderr);
+}
+
+#[test]
+fn render_writes_the_procfile_its_scripts_and_the_config_files() {
+    let dir = scratch("render-modular");
+    let example = support::repo().join("examples/modular");
+    let out_dir = dir.join("out");
+    let out = run(&["render", "--target", "procfile", example.to_str().unwrap(), "--out", out_dir.to_str().unwrap()], &dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let procfile = std::fs::read_to_string(out_dir.join("Procfile")).unwrap();
+    let names: Vec<&str> = procfile.lines().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(names, ["clock-fast", "clock-slow-1", "clock-slow-2", "reporter"]);
+    let config = std::fs::read_to_string(out_dir.join("config/clock-slow/clock.json")).unwrap();
+    assert_eq!(config, r#"{"every":2,"label":"slow"}"#);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(out_dir.join("bin/clock-slow.2")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111);
+}
+
+#[test]
+fn options_documents_every_option() {
+    let dir = scratch("options");
+    let out = run(&["options", "--json"], &dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let policy = &json["services.<name>.restart.policy"];
+    assert_eq!(policy["type"], "one of \"no\", \"on-failure\", \"always\"");
+    assert_eq!(policy["default"]["text"], "\"no\"");
+    assert_eq!(policy["declarations"][0], "<nix2dream/core/service/lifecycle.nix>");
+    for name in [
+        "services.<name>.service.args",
+        "services.<name>.service.env",
+        "services.<name>.service.volumes.<name>.persisting",
+        "services.<name>.service.mainProgramName",
+        "services.<name>.service.renderers.ociContainer.allImageTags",
+        "services.<name>.renderers.procfile.launchCommand",
+        "services.<name>.process.argv",
+        "services.<name>.configData.<name>.path",
+        "services.<name>.healthCheck.startPeriod",
+        "services.<name>.restart.maxRetries",
+        "services.<name>.stopGracePeriod",
+    ] {
+        assert!(json.get(name).is_some(), "{} is documented", name);
+    }
+    assert!(json.get("services.<name>._definitionFiles").is_none());
+    let markdown = run(&["options"], &dir);
+    assert!(markdown.stdout.contains("## `services.<name>.restart.policy`\n"), "{}", markdown.stdout);
+}
+
+#[test]
+fn the_readme_tour_shows_the_web_example_as_it_is() {
+    let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
+    let example = std::fs::read_to_string(support::repo().join("examples/web/default.nix")).unwrap();
+    assert!(readme.contains(&format!("```nix\n{}```\n", example)), "README.md's tour differs from examples/web/default.nix");
+    assert!(readme.contains("cargo run --release -p nix2dream-cli -- up examples/web\n"));
+}
+
+#[test]
+fn the_rust_defaults_of_a_service_are_the_option_defaults() {
+    let dir = scratch("config-defaults");
+    let file = write(&dir, "defaults.nix", "{ services.x.process.argv = [ \"/bin/true\" ]; }\n");
+    let out = run(&["config", file.to_str().unwrap(), "--json"], &dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let expected = nix2dream_core::Service::with_defaults(
+        "x",
+        nix2dream_core::Command::Argv { argv: vec!["/bin/true".into()] },
+    );
+    assert_eq!(json["services"]["x"], serde_json::to_value(expected).unwrap());
+}
