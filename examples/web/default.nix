@@ -38,7 +38,8 @@ in
   services.worker = {
     description = "Polls the site and reports its status";
     process.argv = [ "python3" "-u" ./worker.py ];
-    # SITE_PORT_HTTP (the site's port) is in every service's environment.
+    # SITE_PORT_HTTP, the site's port, is in the environment of the services
+    # that depend on the site.
     service.env.POLL_SECONDS = 1;
     dependsOn.site.condition = "healthy";
     restart = {

@@ -22,7 +22,7 @@ pub fn load(file: &Path, includes: &[String]) -> Result<Loaded, String> {
             Ok(loaded)
         }
         Err(LoadError::Eval(e)) => Err(ev.render_error(&e)),
-        Err(rejected @ (LoadError::Invalid(_) | LoadError::Module { .. })) => Err(format!("{}\n", rejected)),
+        Err(rejected @ (LoadError::Invalid(_) | LoadError::Module(_))) => Err(format!("{}\n", rejected)),
     }
 }
 

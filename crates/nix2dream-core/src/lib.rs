@@ -24,4 +24,4 @@ pub mod validate;
 
 pub use load::{load_deployment, Loaded};
 pub use model::*;
-pub use problem::{LoadError, Location, Problem};
+pub use problem::{LoadError, Location, ModuleError, Problem};

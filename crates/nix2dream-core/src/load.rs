@@ -3,7 +3,7 @@
 use crate::extract;
 use crate::locate::{definition_files, locate, locate_in_files, LocateContext};
 use crate::model::Deployment;
-use crate::problem::{LoadError, Problem};
+use crate::problem::{LoadError, ModuleError, Problem};
 use crate::read::{Node, Reader};
 use crate::validate;
 use nix2dream_eval::{EvalError, Evaluator};
@@ -91,7 +91,7 @@ fn explain(ev: &mut Evaluator, context: &LocateContext, deployment_file: &Path, 
     // The one value every service needs, and several options can give.
     let hint = (path.len() == 4 && path[0] == "services" && path[2..] == ["service", "mainProgram"])
         .then(|| "A service needs a program: set `process.argv`, `service.package` or `service.mainProgram`.".to_string());
-    LoadError::Module { message: err.message().to_string(), option, location, hint }
+    LoadError::Module(Box::new(ModuleError { message: err.message().to_string(), option, location, hint }))
 }
 
 /// Every text between `opening` and the next `'` (how the module system

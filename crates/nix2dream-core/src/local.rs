@@ -1,7 +1,7 @@
 //! How a deployment runs on this machine (`nix2dream up` and the Procfile
 //! target): one process per replica ("instance"), every port a number on
-//! the host, and those numbers passed to every service as environment
-//! variables.
+//! the host, and those numbers passed as environment variables to the
+//! service and to the services that depend on it.
 
 use crate::model::{Deployment, Protocol, Service};
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,12 +67,13 @@ impl LocalPorts {
     /// Consecutive numbers from `base`, skipping fixed and taken ones: the
     /// Procfile target's numbering, which cannot ask the machine.
     pub fn sequential(deployment: &Deployment, base: u16) -> LocalPorts {
+        // Numbers only go up, so the search continues where it stopped.
+        let mut next = base;
         let result: Result<LocalPorts, std::convert::Infallible> = LocalPorts::assign(deployment, |_, taken| {
-            let mut candidate = base;
-            while taken.contains(&candidate) && candidate < u16::MAX {
-                candidate += 1;
+            while taken.contains(&next) && next < u16::MAX {
+                next += 1;
             }
-            Ok(candidate)
+            Ok(next)
         });
         match result {
             Ok(ports) => ports,
@@ -86,14 +87,19 @@ impl LocalPorts {
 }
 
 /// The variables nix2dream adds to an instance's environment: its identity,
-/// its own ports (`PORT_<NAME>`) and every service's ports
-/// (`<SERVICE>_PORT_<NAME>`, the first instance's for replicated services).
+/// its own ports (`PORT_<NAME>`), and the ports of its service and of the
+/// services it depends on (`<SERVICE>_PORT_<NAME>`, the first instance's
+/// for replicated services). Only dependencies, not every service: the
+/// environments of a deployment then grow with its dependency edges, not
+/// with the square of its size.
 pub fn port_environment(deployment: &Deployment, ports: &LocalPorts, instance: &Instance) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert("NIX2DREAM_DEPLOYMENT".to_string(), deployment.name.clone());
     env.insert("NIX2DREAM_SERVICE".to_string(), instance.service.clone());
     env.insert("NIX2DREAM_INSTANCE".to_string(), instance.index.to_string());
-    for service in deployment.services.values() {
+    let Some(own) = deployment.services.get(&instance.service) else { return env };
+    let visible = std::iter::once(own.name.as_str()).chain(own.depends_on.keys().map(String::as_str));
+    for service in visible.filter_map(|name| deployment.services.get(name)) {
         let first = &service.instance_names()[0];
         if let Some(numbers) = ports.of(first) {
             for (port, number) in numbers {

@@ -83,16 +83,34 @@ pub enum LoadError {
     #[error("{0}")]
     Eval(EvalError),
     /// The module system rejected a definition (a wrong type, an unknown
-    /// option, a missing value): its message, and where the definition is
-    /// in the deployment's own files rather than inside the module system.
-    #[error(
-        "error: {}{}{}",
-        .message.replace('\n', "\n       "),
-        .location.as_ref().map(|l| format!("\n\n       {}", l.excerpt())).unwrap_or_default(),
-        .hint.as_ref().map(|h| format!("\n\n       {}", h)).unwrap_or_default()
-    )]
-    Module { message: String, option: String, location: Option<Location>, hint: Option<String> },
+    /// option, a missing value).
+    #[error("{0}")]
+    Module(Box<ModuleError>),
     /// The configuration evaluated, but does not make a valid deployment.
     #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n\n"))]
     Invalid(Vec<Problem>),
+}
+
+/// An error the module system threw about an option: its message, and
+/// where the definition is in the deployment's own files (rather than at
+/// the `throw` inside the module system).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleError {
+    pub message: String,
+    pub option: String,
+    pub location: Option<Location>,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for ModuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message.replace('\n', "\n       "))?;
+        if let Some(location) = &self.location {
+            write!(f, "\n\n       {}", location.excerpt())?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n\n       {}", hint)?;
+        }
+        Ok(())
+    }
 }

@@ -212,31 +212,3 @@ fn dependency_cycles(deployment: &Deployment) -> Vec<Finding> {
     }
     findings
 }
-
-/// The services in an order where each comes after everything it depends
-/// on (by name among equals). Only meaningful for a checked deployment.
-pub fn start_order(deployment: &Deployment) -> Vec<String> {
-    let mut order = Vec::new();
-    let mut placed = BTreeSet::new();
-    while placed.len() < deployment.services.len() {
-        let before = placed.len();
-        for (name, service) in &deployment.services {
-            if placed.contains(name.as_str()) {
-                continue;
-            }
-            if service.depends_on.keys().all(|d| placed.contains(d.as_str()) || !deployment.services.contains_key(d)) {
-                placed.insert(name.as_str());
-                order.push(name.clone());
-            }
-        }
-        if placed.len() == before {
-            // A cycle: place the rest by name rather than looping forever.
-            for name in deployment.services.keys() {
-                if placed.insert(name.as_str()) {
-                    order.push(name.clone());
-                }
-            }
-        }
-    }
-    order
-}

@@ -238,7 +238,7 @@ fn wait_for_dependencies(s: &mut String, input: &EntrypointInput) {
 
 fn seconds(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}", ms / 1000)
     } else {
         format!("{}.{:03}", ms / 1000, ms % 1000)

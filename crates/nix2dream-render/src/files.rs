@@ -68,7 +68,8 @@ pub fn write_atomically(target: &Path, bytes: &[u8], executable: bool) -> Result
             let mode = if executable { 0o755 } else { 0o644 };
             f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
-        f.sync_all()?;
+        // No fsync: the rename already keeps readers from seeing a partial
+        // file, and syncing each of thousands of scripts costs seconds.
         std::fs::rename(&temporary, target)
     };
     write().map_err(|source| {

@@ -76,9 +76,18 @@ pub fn up(deployment: &Deployment, options: &UpOptions) -> Result<Summary, UpErr
             return;
         }
     });
+    let mut by_service: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut dependents: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (index, instance) in instances.iter().enumerate() {
+        by_service.entry(instance.service.name.clone()).or_default().push(index);
+        for dependency in instance.service.depends_on.keys() {
+            dependents.entry(dependency.clone()).or_default().push(index);
+        }
+    }
     let mut run = Run {
-        deployment,
         instances,
+        by_service,
+        dependents,
         printer,
         events,
         leader_program: options.leader_program.clone(),
@@ -325,9 +334,12 @@ impl InstanceState {
     }
 }
 
-struct Run<'d> {
-    deployment: &'d Deployment,
+struct Run {
     instances: Vec<InstanceState>,
+    /// Instance indices by service name.
+    by_service: BTreeMap<String, Vec<usize>>,
+    /// Instance indices of the services that depend on a service, by its name.
+    dependents: BTreeMap<String, Vec<usize>>,
     printer: Arc<Printer>,
     events: Sender<Event>,
     leader_program: PathBuf,
@@ -343,7 +355,7 @@ enum Readiness {
     NotYet,
 }
 
-impl Run<'_> {
+impl Run {
     fn event_loop(&mut self, inbox: Receiver<Event>) {
         loop {
             self.advance(Instant::now());
@@ -364,12 +376,15 @@ impl Run<'_> {
         self.instances
             .iter()
             .flat_map(|i| {
-                let phase = match i.phase {
-                    Phase::Backoff { until } => Some(until),
-                    Phase::Stopping { kill_at, killed: false, .. } => Some(kill_at),
-                    _ => None,
+                let (phase, probe) = match i.phase {
+                    Phase::Backoff { until } => (Some(until), None),
+                    Phase::Stopping { kill_at, killed: false, .. } => (Some(kill_at), None),
+                    // Only a running instance is probed; a stale probe time
+                    // of an instance that has exited must not wake the loop.
+                    Phase::Running { .. } => (None, i.next_probe.filter(|_| !i.probe_running)),
+                    _ => (None, None),
                 };
-                phase.into_iter().chain(i.next_probe.filter(|_| !i.probe_running))
+                phase.into_iter().chain(probe)
             })
             .min()
     }
@@ -435,12 +450,11 @@ impl Run<'_> {
     /// (dependents stop first).
     fn has_active_dependents(&self, index: usize) -> bool {
         let service = &self.instances[index].service.name;
-        self.instances.iter().any(|other| other.service.depends_on.contains_key(service) && other.is_active())
+        self.dependents.get(service).is_some_and(|d| d.iter().any(|&i| self.instances[i].is_active()))
     }
 
     fn dependency_instances(&self, service: &str) -> impl Iterator<Item = &InstanceState> {
-        let service = service.to_string();
-        self.instances.iter().filter(move |i| i.service.name == service)
+        self.by_service.get(service).into_iter().flatten().map(|&i| &self.instances[i])
     }
 
     fn dependencies_ready(&self, index: usize) -> Readiness {
@@ -671,8 +685,11 @@ impl Run<'_> {
                     let name = instance.name.clone();
                     let service = instance.service.name.clone();
                     let held: Vec<String> = self
-                        .instances
-                        .iter()
+                        .dependents
+                        .get(&service)
+                        .into_iter()
+                        .flatten()
+                        .map(|&i| &self.instances[i])
                         .filter(|i| {
                             matches!(i.phase, Phase::Waiting { .. })
                                 && i.service.depends_on.get(&service) == Some(&Condition::Healthy)
@@ -705,7 +722,6 @@ impl Run<'_> {
             Phase::Stopping { killed, .. } => {
                 instance.phase = Phase::Done(if killed { End::Killed } else { End::Stopped });
                 self.printer.system(&format!("{} stopped ({})", name, how));
-                return;
             }
             Phase::Running { started, .. } => {
                 let policy = instance.service.restart.policy;
@@ -750,7 +766,6 @@ impl Run<'_> {
             all_ended_well &= end.is_well();
             self.printer.system(&format!("{}: {}", instance.name, end.describe()));
         }
-        let _ = self.deployment;
         Summary { all_ended_well }
     }
 }

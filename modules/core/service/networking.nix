@@ -111,10 +111,11 @@ in
       default = { };
       description = ''
         Named ports. When the service runs on this machine, each port's
-        number is in the environment of every service of the deployment:
-        `PORT_<NAME>` for the service's own ports and
-        `<SERVICE>_PORT_<NAME>` for all of them (upper-cased, with every
-        character other than a letter or digit turned into `_`).
+        number is in the environment: `PORT_<NAME>` for the service's own
+        ports, and `<SERVICE>_PORT_<NAME>` for its own and for those of the
+        services it depends on (upper-cased, with every character other
+        than a letter or digit turned into `_`). A service that must reach
+        another one depends on it, if only with `condition = "started"`.
       '';
       example = literalExpression "{ http.port = 8080; }";
     };
