@@ -36,7 +36,10 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         i += 1;
     }
     let file = deployment_file(&positional, "up")?;
-    let loaded = match load(&file, &includes) {
+    // Evaluate on the big evaluation stack; supervise on the main thread,
+    // where the termination signals are blocked before any other thread
+    // exists (see nix2dream_supervisor::up).
+    let loaded = match crate::on_evaluation_stack(|| load(&file, &includes)) {
         Ok(loaded) => loaded,
         Err(report) => {
             eprint!("{}", report);
