@@ -50,7 +50,7 @@ fn summary(d: &Deployment) -> String {
 fn service_summary(out: &mut String, s: &Service) {
     let _ = writeln!(out, "service {}{}", s.name, if s.description.is_empty() { String::new() } else { format!(": {}", s.description) });
     let command = match &s.command {
-        Command::Shell { program, args } => format!("{} {}", shell_quote(program), args.join(" ")).trim_end().to_string(),
+        Command::Shell { program, args } => format!("{} {}", nix2dream_render::shell::quote(program), args.join(" ")).trim_end().to_string(),
         Command::Argv { argv } => format!("[{}]", argv.iter().map(|a| format!("{:?}", a)).collect::<Vec<_>>().join(", ")),
         Command::Entrypoint { program } => format!("entrypoint {}", program),
     };
@@ -100,8 +100,4 @@ fn port_text(port: &PortRef) -> String {
         PortRef::Number(n) => n.to_string(),
         PortRef::Name(name) => format!("<{}>", name),
     }
-}
-
-fn shell_quote(s: &str) -> String {
-    nix2dream_render::shell::quote(s)
 }

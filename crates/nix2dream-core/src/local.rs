@@ -3,7 +3,7 @@
 //! the host, and those numbers passed as environment variables to the
 //! service and to the services that depend on it.
 
-use crate::model::{Deployment, Protocol, Service};
+use crate::model::{Deployment, PortRef, Protocol, Service};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One running copy of a service.
@@ -84,6 +84,27 @@ impl LocalPorts {
     pub fn of(&self, instance: &str) -> Option<&BTreeMap<String, u16>> {
         self.by_instance.get(instance)
     }
+
+    /// The number a probe of `instance` reaches: a number as it is, a
+    /// port name as the instance's host port (validation made sure it
+    /// exists).
+    pub fn resolve(&self, instance: &str, port: &PortRef) -> Option<u16> {
+        match port {
+            PortRef::Number(n) => Some(*n),
+            PortRef::Name(name) => self.of(instance).and_then(|p| p.get(name)).copied(),
+        }
+    }
+}
+
+/// The instance's whole environment as nix2dream sets it: the
+/// [`port_environment`], then the service's `env` (which wins). Environment
+/// files are read by the entrypoint at start, so they are not here.
+pub fn environment(deployment: &Deployment, ports: &LocalPorts, instance: &Instance) -> BTreeMap<String, String> {
+    let mut env = port_environment(deployment, ports, instance);
+    if let Some(service) = deployment.services.get(&instance.service) {
+        env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    env
 }
 
 /// The variables nix2dream adds to an instance's environment: its identity,

@@ -120,13 +120,13 @@ impl Evaluator {
         let pending = std::mem::replace(&mut *t.state.borrow_mut(), ThunkState::Blackhole);
         let result = match &pending {
             ThunkState::Pending(expr, env) => self.eval(expr, env),
-            ThunkState::Apply(f, a, span) => {
-                let (f, a) = (f.clone(), a.clone());
-                self.call_value(&f, a, Some(*span))
+            ThunkState::Apply(call) => {
+                let (f, a, span) = (call.0.clone(), call.1.clone(), call.2);
+                self.call_value(&f, a, Some(span))
             }
-            ThunkState::Apply2(f, a, b, span) => {
-                let (f, a, b) = (f.clone(), a.clone(), b.clone());
-                self.call_value2(&f, a, b, *span)
+            ThunkState::Apply2(call) => {
+                let (f, a, b, span) = (call.0.clone(), call.1.clone(), call.2.clone(), call.3);
+                self.call_value2(&f, a, b, span)
             }
             ThunkState::Blackhole => {
                 return Err(EvalError::new(ErrorKind::InfiniteRecursion, "infinite recursion encountered", None));

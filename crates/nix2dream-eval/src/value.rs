@@ -18,7 +18,7 @@ pub enum Value {
     Float(f64),
     String(Rc<NixString>),
     /// An absolute, canonical path.
-    Path(Rc<str>),
+    Path(Rc<String>),
     Attrs(Rc<Attrs>),
     List(Rc<List>),
     Lambda(Rc<Closure>),
@@ -57,12 +57,12 @@ impl Value {
     /// A suspended call `fun arg`, as builtins like `map` produce.
     /// `span` is the builtin call that suspended it, for error positions.
     pub fn apply_thunk(fun: Value, arg: Value, span: Span) -> Value {
-        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply(fun, arg, span))))
+        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply(Box::new((fun, arg, span))))))
     }
 
     /// A suspended call `fun a b` (one thunk, not two, for `mapAttrs`).
     pub fn apply2_thunk(fun: Value, a: Value, b: Value, span: Span) -> Value {
-        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply2(fun, a, b, span))))
+        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply2(Box::new((fun, a, b, span))))))
     }
 
     /// The type name Nix uses in messages ("an integer", "a set", ...).
@@ -498,9 +498,11 @@ pub struct Thunk {
 pub enum ThunkState {
     Pending(ExprRef, Rc<Env>),
     /// A call suspended by a builtin (`map f xs` makes one per element).
-    Apply(Value, Value, Span),
+    /// Boxed, like `Apply2`, so that every thunk stays small: most are
+    /// `Pending` (two pointers), and thunks are the most numerous objects.
+    Apply(Box<(Value, Value, Span)>),
     /// A two-argument call suspended by a builtin (`mapAttrs f set`).
-    Apply2(Value, Value, Value, Span),
+    Apply2(Box<(Value, Value, Value, Span)>),
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
     Done(Value),
@@ -525,5 +527,19 @@ impl Drop for Env {
 impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
         Thunk { state: RefCell::new(state) }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Values, thunks and set entries are the most numerous objects of an
+    /// evaluation; their sizes are a performance contract.
+    #[test]
+    fn hot_types_stay_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
+        assert!(std::mem::size_of::<AttrEntry>() <= 40);
     }
 }

@@ -247,17 +247,7 @@ fn seconds(d: std::time::Duration) -> String {
 
 /// The probe as a bash command that exits 0 when the service is healthy.
 fn probe_command(input: &EntrypointInput, probe: &Probe, timeout: &str) -> Option<String> {
-    let port_number = |port: &PortRef| -> String {
-        match port {
-            PortRef::Number(n) => n.to_string(),
-            PortRef::Name(name) => input
-                .ports
-                .of(&input.instance.name)
-                .and_then(|p| p.get(name))
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "0".into()),
-        }
-    };
+    let port_number = |port: &PortRef| input.ports.resolve(&input.instance.name, port).unwrap_or(0);
     Some(match probe {
         Probe::Shell { command } => format!("timeout {} bash -c {}", timeout, quote(command)),
         Probe::Exec { argv } => format!("timeout {} {}", timeout, quote_all(argv)),

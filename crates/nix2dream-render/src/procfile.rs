@@ -6,7 +6,7 @@
 use crate::entrypoint::{entrypoint_script, EntrypointInput, Mode};
 use crate::files::{Contents, Rendered, RenderedFile};
 use crate::shell::quote;
-use nix2dream_core::local::{instances_of, port_environment, LocalPorts};
+use nix2dream_core::local::{environment, instances_of, LocalPorts};
 use nix2dream_core::{Command, ConfigContents, Deployment, Service, Signal};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,8 +46,7 @@ pub fn render(deployment: &Deployment, out_dir: &Path) -> Rendered {
                 (None, Command::Entrypoint { program }) => {
                     // The service's own entrypoint gets the environment on
                     // its line, as shell assignments.
-                    let mut env = port_environment(deployment, &ports, &instance);
-                    env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    let env = environment(deployment, &ports, &instance);
                     let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{}={}", k, quote(v))).collect();
                     format!("{} {}", assignments.join(" "), quote(program))
                 }
@@ -79,7 +78,9 @@ pub fn render(deployment: &Deployment, out_dir: &Path) -> Rendered {
     rendered
 }
 
-fn config_files(service: &Service) -> Vec<RenderedFile> {
+/// The service's configData files, at `config/<service>/<name>` (where the
+/// entrypoints install them from).
+pub fn config_files(service: &Service) -> Vec<RenderedFile> {
     service
         .config_data
         .values()

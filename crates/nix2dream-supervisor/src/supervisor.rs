@@ -5,10 +5,10 @@
 use crate::printer::{Printer, Stream};
 use crate::probe::{self, ProbeContext, ResolvedProbe};
 use crate::process::{self, kill_group, reset_signals_in_child};
-use nix2dream_core::local::{instances_of, port_environment, Instance, LocalPorts};
+use nix2dream_core::local::{environment, instances_of, Instance, LocalPorts};
 use nix2dream_core::{Command as ServiceCommand, Condition, Deployment, PortRef, Probe, Protocol, RestartPolicy, Service};
 use nix2dream_render::entrypoint::{entrypoint_script, EntrypointInput, Mode};
-use nix2dream_render::{write_all, Contents, Rendered, RenderedFile, WriteError};
+use nix2dream_render::{procfile, write_all, Contents, Rendered, RenderedFile, WriteError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead as _;
 use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
@@ -145,16 +145,7 @@ fn prepare(
     let mut states = Vec::new();
     for service in deployment.services.values().filter(|s| selected.contains(&s.name)) {
         let config_dir = options.bundle_dir.join("config").join(&service.name);
-        for file in service.config_data.values() {
-            rendered.files.push(RenderedFile {
-                path: PathBuf::from("config").join(&service.name).join(&file.name),
-                contents: match &file.contents {
-                    nix2dream_core::ConfigContents::Text(t) => Contents::Text(t.clone()),
-                    nix2dream_core::ConfigContents::Source(s) => Contents::CopyOf(PathBuf::from(s)),
-                },
-                executable: false,
-            });
-        }
+        rendered.files.extend(procfile::config_files(service));
         let log_pattern = match service.health_check.as_ref().map(|h| &h.probe) {
             Some(Probe::LogLine { pattern }) => Some(
                 regex::Regex::new(pattern)
@@ -163,8 +154,7 @@ fn prepare(
             _ => None,
         };
         for instance in instances_of(service) {
-            let mut env = port_environment(deployment, ports, &instance);
-            env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let env = environment(deployment, ports, &instance);
             // A generated entrypoint exports the environment itself; a
             // program of the service's own gets it from `up`.
             let mut process_env = BTreeMap::new();
@@ -208,10 +198,7 @@ fn prepare(
 }
 
 fn resolve_probe(probe: &Probe, ports: &LocalPorts, instance: &Instance) -> Option<ResolvedProbe> {
-    let number = |port: &PortRef| match port {
-        PortRef::Number(n) => *n,
-        PortRef::Name(name) => ports.of(&instance.name).and_then(|p| p.get(name)).copied().unwrap_or(0),
-    };
+    let number = |port: &PortRef| ports.resolve(&instance.name, port).unwrap_or(0);
     Some(match probe {
         Probe::Shell { command } => ResolvedProbe::Shell { command: command.clone() },
         Probe::Exec { argv } => ResolvedProbe::Exec { argv: argv.clone() },

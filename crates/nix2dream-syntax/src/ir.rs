@@ -17,7 +17,7 @@ pub enum Expr {
     Str(Rc<str>),
     /// An absolute, canonical path literal (relative ones are resolved
     /// against the file's directory while lowering).
-    Path(Rc<str>),
+    Path(Rc<String>),
     /// `~/rest`: resolved against `$HOME` when evaluated.
     HomePath(Rc<str>),
     Var(Var, Span),

@@ -46,9 +46,18 @@ fn concat_strings_sep(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
         if i > 0 {
             out.extend_from_slice(sep.as_bytes());
         }
-        let (s, c) = ev.coerce_to_bytes(item, span, false, true)?;
-        out.extend_from_slice(&s);
-        ctx.extend(c);
+        match ev.force(item)? {
+            // The common case: no intermediate copy.
+            Value::String(s) => {
+                out.extend_from_slice(s.as_bytes());
+                ctx.extend(s.context.iter().cloned());
+            }
+            other => {
+                let (s, c) = ev.coerce_to_bytes(&other, span, false, true)?;
+                out.extend_from_slice(&s);
+                ctx.extend(c);
+            }
+        }
     }
     Ok(Value::string_from_bytes(out, ctx))
 }
