@@ -10,69 +10,14 @@
 
 mod common;
 
-use common::{fixture_cases, oracle_available, run_parallel, Case};
-use std::path::Path;
-use std::process::Command;
-
-fn check(dir: &Path, case: &Case) -> Result<(), String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_nix2dream"))
-        .current_dir(dir)
-        .env("NIX_PATH", "")
-        .args(["eval", "--strict"])
-        .arg(format!("./{}.nix", case.name))
-        .output()
-        .map_err(|e| e.to_string())?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    match (&case.expected_stdout, &case.expected_error) {
-        (Some(exp), _) => {
-            if out.status.success() && stdout == *exp {
-                Ok(())
-            } else {
-                Err(format!(
-                    "expected stdout {:?}\n got stdout {:?}\n stderr {}",
-                    exp, stdout, stderr
-                ))
-            }
-        }
-        (None, Some(err)) => {
-            let first = stderr.lines().next().unwrap_or("");
-            if out.status.code() != Some(1) {
-                return Err(format!(
-                    "expected exit 1 with {:?}, got {:?}: {}",
-                    err, out.status, stderr
-                ));
-            }
-            if !common::error_matches(err, first) {
-                return Err(format!("expected error {:?}\n got {:?}", err, first));
-            }
-            Ok(())
-        }
-        _ => Err("case has neither .exp nor .err".into()),
-    }
+#[test]
+fn derivation_fixtures_match_recorded_nix_output() {
+    common::check_recorded_area("derivations", 50);
 }
 
 #[test]
-fn derivation_fixtures_match_recorded_nix_output() {
-    let dir = common::fixtures_dir("derivations");
-    let cases = fixture_cases(&dir);
-    assert!(
-        cases.len() >= 50,
-        "expected at least 50 derivation fixtures, found {}",
-        cases.len()
-    );
-    let failures = run_parallel(&cases, |c| check(&dir, c));
-    if !failures.is_empty() {
-        let mut msg = format!(
-            "{} of {} derivation fixtures failed:\n",
-            failures.len(),
-            cases.len()
-        );
-        for (name, why) in &failures {
-            msg.push_str(&format!("--- {}\n{}\n", name, why));
-        }
-        panic!("{}", msg);
-    }
+fn derivation_fixtures_agree_with_nix_instantiate() {
+    common::check_area_against_oracle("derivations");
 }
 
 #[test]
@@ -111,20 +56,5 @@ fn derivation_fixture_data_is_as_recorded() {
     assert!(
         link.file_type().is_symlink(),
         "_data/tree/link must be a symlink"
-    );
-}
-
-#[test]
-fn derivation_fixtures_agree_with_nix_instantiate() {
-    let dir = common::fixtures_dir("derivations");
-    if !oracle_available("derivation fixtures oracle re-check") {
-        return;
-    }
-    let cases = fixture_cases(&dir);
-    let failures = run_parallel(&cases, |c| common::check_against_oracle(&dir, c));
-    assert!(
-        failures.is_empty(),
-        "recorded outputs disagree with nix-instantiate: {:#?}",
-        failures
     );
 }

@@ -143,3 +143,66 @@ where
     v.sort();
     v
 }
+
+/// Run `nix2dream eval --strict` on one case and compare with its recording.
+/// Errors must also name a location (file:line:col) and show the source.
+pub fn check_eval_case(dir: &Path, case: &Case) -> Result<(), String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_nix2dream"))
+        .current_dir(dir)
+        .env("NIX_PATH", "")
+        .args(["eval", "--strict"])
+        .arg(format!("./{}.nix", case.name))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match (&case.expected_stdout, &case.expected_error) {
+        (Some(exp), _) => {
+            if out.status.success() && stdout == *exp {
+                Ok(())
+            } else {
+                Err(format!("expected stdout {:?}\n got stdout {:?}\n stderr {}", exp, stdout, stderr))
+            }
+        }
+        (None, Some(err)) => {
+            let first = stderr.lines().next().unwrap_or("");
+            if out.status.code() != Some(1) {
+                return Err(format!("expected exit 1 with {:?}, got {:?}: {}", err, out.status, stderr));
+            }
+            if !error_matches(err, first) {
+                return Err(format!("expected error {:?}\n got {:?}", err, first));
+            }
+            if !stderr.contains(":\n") || !stderr.contains('^') {
+                return Err(format!("error without a source location:\n{}", stderr));
+            }
+            Ok(())
+        }
+        _ => Err("case has neither .exp nor .err".into()),
+    }
+}
+
+/// Every case of `fixtures/<area>` prints its recorded result.
+pub fn check_recorded_area(area: &str, minimum: usize) {
+    let dir = fixtures_dir(area);
+    let cases = fixture_cases(&dir);
+    assert!(cases.len() >= minimum, "expected at least {} {} fixtures, found {}", minimum, area, cases.len());
+    let failures = run_parallel(&cases, |c| check_eval_case(&dir, c));
+    if !failures.is_empty() {
+        let mut msg = format!("{} of {} {} fixtures failed:\n", failures.len(), cases.len(), area);
+        for (name, why) in &failures {
+            msg.push_str(&format!("--- {}\n{}\n", name, why));
+        }
+        panic!("{}", msg);
+    }
+}
+
+/// The recordings of `fixtures/<area>` still match nix-instantiate.
+pub fn check_area_against_oracle(area: &str) {
+    let dir = fixtures_dir(area);
+    if !oracle_available(&format!("{} fixtures oracle re-check", area)) {
+        return;
+    }
+    let cases = fixture_cases(&dir);
+    let failures = run_parallel(&cases, |c| check_against_oracle(&dir, c));
+    assert!(failures.is_empty(), "recorded {} outputs disagree with nix-instantiate: {:#?}", area, failures);
+}

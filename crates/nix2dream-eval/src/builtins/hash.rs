@@ -1,7 +1,7 @@
 //! Hashes: `hashString`, `hashFile`, `convertHash`, and the encodings Nix
 //! prints hashes in (base16, Nix's own base32, base64, SRI).
 //!
-//! [`nix32_encode`] and [`nix32_decode`] are public: store paths use them.
+//! The encodings themselves are in [`crate::store::path`].
 
 use super::context::expect_str_no_ctx;
 use super::primop;
@@ -16,166 +16,15 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
     primop!("convertHash", 1, convert_hash),
 ];
 
-/// The hash algorithms Nix knows.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum HashAlgo {
-    Md5,
-    Sha1,
-    Sha256,
-    Sha512,
-}
+// The hash algorithms and the encodings live with the store, the lower
+// layer that needs them for store paths; this module only adds builtins.
+pub use crate::store::path::{
+    base16_encode, base64_encode, nix32_decode, nix32_encode, nix32_len, HashAlgo,
+};
 
-impl HashAlgo {
-    pub fn parse(name: &str) -> Option<HashAlgo> {
-        match name {
-            "md5" => Some(HashAlgo::Md5),
-            "sha1" => Some(HashAlgo::Sha1),
-            "sha256" => Some(HashAlgo::Sha256),
-            "sha512" => Some(HashAlgo::Sha512),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            HashAlgo::Md5 => "md5",
-            HashAlgo::Sha1 => "sha1",
-            HashAlgo::Sha256 => "sha256",
-            HashAlgo::Sha512 => "sha512",
-        }
-    }
-
-    /// Digest size in bytes.
-    pub fn size(self) -> usize {
-        match self {
-            HashAlgo::Md5 => 16,
-            HashAlgo::Sha1 => 20,
-            HashAlgo::Sha256 => 32,
-            HashAlgo::Sha512 => 64,
-        }
-    }
-
-    pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        use sha2::Digest;
-        match self {
-            HashAlgo::Md5 => md5::Md5::digest(data).to_vec(),
-            HashAlgo::Sha1 => sha1::Sha1::digest(data).to_vec(),
-            HashAlgo::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            HashAlgo::Sha512 => sha2::Sha512::digest(data).to_vec(),
-        }
-    }
-}
-
-/// Lower-case hexadecimal.
-pub fn base16_encode(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xf) as usize] as char);
-    }
-    s
-}
-
-/// Nix's base32 alphabet (no `e`, `o`, `u`, `t`).
-pub const NIX32_CHARS: &[u8; 32] = b"0123456789abcdfghijklmnpqrsvwxyz";
-
-/// Length of the Nix base32 form of `size` bytes.
-pub fn nix32_len(size: usize) -> usize {
-    (size * 8).saturating_sub(1) / 5 + 1
-}
-
-/// Nix's base32 encoding (as in store paths): least significant bits
-/// last, no padding.
-pub fn nix32_encode(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        return String::new();
-    }
-    let len = nix32_len(bytes.len());
-    let mut s = String::with_capacity(len);
-    for n in (0..len).rev() {
-        let b = n * 5;
-        let i = b / 8;
-        let j = b % 8;
-        let lo = (bytes[i] as u32) >> j;
-        let hi = if i >= bytes.len() - 1 {
-            0
-        } else {
-            (bytes[i + 1] as u32) << (8 - j)
-        };
-        s.push(NIX32_CHARS[((lo | hi) & 0x1f) as usize] as char);
-    }
-    s
-}
-
-/// Decode Nix base32 into `size` bytes; `None` if a character is not in
-/// the alphabet or bits overflow the size.
-pub fn nix32_decode(s: &str, size: usize) -> Option<Vec<u8>> {
-    let mut out = vec![0u8; size];
-    let b = s.as_bytes();
-    for n in 0..b.len() {
-        let c = b[b.len() - n - 1];
-        let digit = NIX32_CHARS.iter().position(|&x| x == c)? as u32;
-        let bit = n * 5;
-        let i = bit / 8;
-        let j = bit % 8;
-        if i >= size {
-            return None;
-        }
-        out[i] |= (digit << j) as u8;
-        if i < size - 1 {
-            out[i + 1] |= (digit >> (8 - j)) as u8;
-        } else if digit >> (8 - j) != 0 {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-const BASE64_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub fn base64_encode(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    let (mut data, mut nbits) = (0u32, 0u32);
-    for &b in bytes {
-        data = data << 8 | b as u32;
-        nbits += 8;
-        while nbits >= 6 {
-            nbits -= 6;
-            s.push(BASE64_CHARS[((data >> nbits) & 0x3f) as usize] as char);
-        }
-    }
-    if nbits > 0 {
-        s.push(BASE64_CHARS[((data << (6 - nbits)) & 0x3f) as usize] as char);
-    }
-    while s.len() % 4 != 0 {
-        s.push('=');
-    }
-    s
-}
-
-/// Nix's lenient base64 decoder: stops at `=`, skips newlines; `None` on
-/// any other character outside the alphabet.
+/// Nix's lenient base64 decoder; `None` on a character outside the alphabet.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() / 4 * 3 + 2);
-    let (mut d, mut bits) = (0u32, 0u32);
-    for &c in s.as_bytes() {
-        if c == b'=' {
-            break;
-        }
-        if c == b'\n' {
-            continue;
-        }
-        let digit = BASE64_CHARS.iter().position(|&x| x == c)? as u32;
-        bits += 6;
-        d = d << 6 | digit;
-        if bits >= 8 {
-            out.push((d >> (bits - 8)) as u8);
-            bits -= 8;
-        }
-    }
-    Some(out)
+    crate::store::path::base64_decode(s).ok()
 }
 
 fn unknown_algo(name: &str, span: Span) -> EvalError {

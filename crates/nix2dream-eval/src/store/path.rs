@@ -15,12 +15,17 @@ pub const MAX_NAME_LEN: usize = 211;
 const NIX32_CHARS: &[u8; 32] = b"0123456789abcdfghijklmnpqrsvwxyz";
 const BASE64_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// Length of the Nix base-32 form of `size` bytes.
+pub fn nix32_len(size: usize) -> usize {
+    (size * 8).saturating_sub(1) / 5 + 1
+}
+
 /// Nix's base-32 ("nix32") encoding of a byte string.
 pub fn nix32_encode(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return String::new();
     }
-    let len = (bytes.len() * 8 - 1) / 5 + 1;
+    let len = nix32_len(bytes.len());
     let mut s = String::with_capacity(len);
     for n in (0..len).rev() {
         let b = n * 5;
@@ -154,6 +159,16 @@ impl HashAlgo {
             HashAlgo::Sha1 => 20,
             HashAlgo::Sha256 => 32,
             HashAlgo::Sha512 => 64,
+        }
+    }
+
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        use sha2::Digest;
+        match self {
+            HashAlgo::Md5 => md5::Md5::digest(data).to_vec(),
+            HashAlgo::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            HashAlgo::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            HashAlgo::Sha512 => sha2::Sha512::digest(data).to_vec(),
         }
     }
 }
