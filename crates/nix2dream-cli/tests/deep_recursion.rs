@@ -38,3 +38,21 @@ fn deeply_nested_data_prints() {
         eval("builtins.stringLength (builtins.toJSON (builtins.foldl' (acc: _: [ acc ]) [ ] (builtins.genList (x: x) 200000)))");
     assert_eq!((code, out.as_str()), (0, "400002\n"), "stderr: {}", err);
 }
+
+#[test]
+fn endless_structures_fail_cleanly_in_every_walk() {
+    // Found by fuzzing: walks over values (JSON, XML) recursed until the
+    // machine ran out of memory. C++ Nix overflows its stack on the first
+    // and never finishes the second.
+    for expr in [
+        "let x = { a = x; }; in builtins.toJSON x",
+        "let d = { type = \"tion\"; drvPath = \"/nix/store/d.drv\"; self = d; }; in builtins.toXML d",
+    ] {
+        let (code, out, err) = eval(expr);
+        assert_eq!(code, 1, "{}: stdout {} stderr {}", expr, out, err);
+        assert!(err.starts_with("error: stack overflow (possible infinite recursion)"), "{}: {}", expr, err);
+    }
+    // Cycles that C++ Nix handles stay fine.
+    let (code, out, _) = eval("let x = [ x ]; in x == x");
+    assert_eq!((code, out.as_str()), (0, "true\n"));
+}

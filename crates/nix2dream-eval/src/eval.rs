@@ -663,13 +663,7 @@ impl Evaluator {
     }
 
     fn run_primop(&mut self, op: &'static PrimOp, args: &[Value], span: Span) -> EvalResult<Value> {
-        self.depth += 1;
-        if self.depth > self.options.max_depth {
-            self.depth -= 1;
-            return Err(EvalError::new(ErrorKind::StackOverflow, "stack overflow (possible infinite recursion)", Some(span)));
-        }
-        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || (op.run)(self, args, span));
-        self.depth -= 1;
+        let r = self.nested(Some(span), |ev| (op.run)(ev, args, span));
         r.map_err(|e| {
             let e = e.at(span);
             if e.is_catchable() || e.kind() == ErrorKind::Abort {
@@ -699,6 +693,32 @@ impl Evaluator {
             }
         }
         Ok(())
+    }
+
+    /// Run `f` one level deeper: it counts towards `max_depth` (so endless
+    /// structures fail with "stack overflow" instead of eating memory) and
+    /// gets a fresh stack segment when the current one runs out. Every
+    /// recursive walk over values (printing, JSON, XML, equality, deep
+    /// forcing) goes through here.
+    pub fn nested<T>(&mut self, span: Option<Span>, f: impl FnOnce(&mut Evaluator) -> EvalResult<T>) -> EvalResult<T> {
+        self.depth += 1;
+        if self.depth > self.options.max_depth {
+            self.depth -= 1;
+            return Err(EvalError::new(ErrorKind::StackOverflow, "stack overflow (possible infinite recursion)", span));
+        }
+        let r = if approximate_sp() < self.stack_guard {
+            let saved = self.stack_guard;
+            let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+                self.stack_guard = stack_guard_here();
+                f(self)
+            });
+            self.stack_guard = saved;
+            r
+        } else {
+            f(self)
+        };
+        self.depth -= 1;
+        r
     }
 
     /// Charge `units` of work (for builtins that build large values) against

@@ -243,8 +243,8 @@ impl Evaluator {
     }
 
     fn force_deep_inner(&mut self, v: &Value, seen: &mut std::collections::HashSet<usize>) -> EvalResult<()> {
-        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
-            let v = self.force(v)?;
+        self.nested(None, |this| {
+            let v = this.force(v)?;
             match &v {
                 Value::Attrs(a) => {
                     if !seen.insert(Rc::as_ptr(a) as usize) {
@@ -252,7 +252,7 @@ impl Evaluator {
                     }
                     for e in a.entries() {
                         let name = e.name;
-                        self.force_deep_inner(&e.value, seen)
+                        this.force_deep_inner(&e.value, seen)
                             .map_err(|err| err.context(e.pos, format!("while evaluating the attribute '{}'", name)))?;
                     }
                 }
@@ -261,7 +261,7 @@ impl Evaluator {
                         return Ok(());
                     }
                     for item in l.iter() {
-                        self.force_deep_inner(item, seen)?;
+                        this.force_deep_inner(item, seen)?;
                     }
                 }
                 _ => {}

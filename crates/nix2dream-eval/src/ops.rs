@@ -153,7 +153,7 @@ impl Evaluator {
 
     /// `==`: deep, forcing both sides.
     pub fn values_equal(&mut self, a: &Value, b: &Value, span: Span) -> EvalResult<bool> {
-        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.values_equal_inner(a, b, span, true))
+        self.values_equal_inner(a, b, span, true)
     }
 
     fn values_equal_inner(&mut self, a: &Value, b: &Value, span: Span, top: bool) -> EvalResult<bool> {
@@ -179,7 +179,7 @@ impl Evaluator {
                     return Ok(false);
                 }
                 for (p, q) in x.iter().zip(y.iter()) {
-                    if !self.values_equal_inner(p, q, span, false)? {
+                    if !self.nested(Some(span), |ev| ev.values_equal_inner(p, q, span, false))? {
                         return Ok(false);
                     }
                 }
@@ -190,7 +190,7 @@ impl Evaluator {
                 if is_derivation(self, x)? && is_derivation(self, y)? {
                     let out = Symbol::intern("outPath");
                     if let (Some(p), Some(q)) = (x.get(out).cloned(), y.get(out).cloned()) {
-                        return self.values_equal_inner(&p, &q, span, false);
+                        return self.nested(Some(span), |ev| ev.values_equal_inner(&p, &q, span, false));
                     }
                 }
                 if x.len() != y.len() {
@@ -202,7 +202,7 @@ impl Evaluator {
                     }
                 }
                 for (p, q) in x.entries().iter().zip(y.entries().iter()) {
-                    if !self.values_equal_inner(&p.value, &q.value, span, false)? {
+                    if !self.nested(Some(span), |ev| ev.values_equal_inner(&p.value, &q.value, span, false))? {
                         return Ok(false);
                     }
                 }

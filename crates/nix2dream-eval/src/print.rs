@@ -18,7 +18,7 @@ pub fn print_value(ev: &mut Evaluator, v: &Value, strict: bool) -> EvalResult<St
 }
 
 fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, seen: &mut HashSet<usize>) -> EvalResult<()> {
-    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+    ev.nested(None, |ev| {
         // The slot the value is printed from: C++ Nix 2.8 keeps lists of up
         // to two elements inside the value itself, so two slots holding
         // copies of a short list are two lists to it, never «repeated».
@@ -170,7 +170,7 @@ fn trim_zeros(s: &str) -> &str {
 /// `builtins.toJSON` and `--json`: strict, sorted keys, `outPath` and
 /// `__toString` sets as strings, paths copied to the store.
 pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, ctx: &mut Context) -> EvalResult<()> {
-    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+    ev.nested(Some(span), |ev| {
         let v = ev.force(v)?;
         match &v {
             Value::Null => out.push_str("null"),

@@ -2,7 +2,7 @@
 //! deeply, with the string contexts of all strings kept.
 
 use super::primop;
-use crate::error::EvalResult;
+use crate::error::{ErrorKind, EvalError, EvalResult};
 use crate::value::*;
 use crate::Evaluator;
 use nix2dream_syntax::ir::Param;
@@ -90,7 +90,18 @@ fn print_xml(
     drvs_seen: &mut HashSet<String>,
     span: Span,
 ) -> EvalResult<()> {
-    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+    // Output grows with the square of the nesting (indentation), so an
+    // endless structure must stop long before the evaluator's depth limit;
+    // C++ Nix never finishes such a structure either.
+    const MAX_XML_NESTING: usize = 10_000;
+    if w.pending.len() > MAX_XML_NESTING {
+        return Err(EvalError::new(
+            ErrorKind::StackOverflow,
+            "stack overflow (possible infinite recursion)",
+            Some(span),
+        ));
+    }
+    ev.nested(Some(span), |ev| {
         let v = ev.force(v)?;
         match &v {
             Value::Int(i) => w.empty("int", &[("value", &i.to_string())]),
