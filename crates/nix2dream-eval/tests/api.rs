@@ -117,3 +117,14 @@ fn errors_keep_their_own_position_and_the_attribute_trace() {
     assert_eq!(err.trace().len(), 1, "{:?}", err);
     assert_eq!(err.trace()[0].message, "while evaluating the attribute 'p'");
 }
+
+#[test]
+fn pure_mode_fixes_time_and_hides_the_environment() {
+    let mut fs = MemoryFs::new();
+    fs.set_env("HOME", "/home/someone");
+    let options = EvalOptions { pure: true, ..EvalOptions::default() };
+    let mut ev = Evaluator::new(Box::new(fs), options);
+    let v = ev.eval_string("[ builtins.currentTime (builtins.getEnv \"HOME\") ]", "«test»").unwrap();
+    let v = ev.force_deep(&v).unwrap();
+    assert_eq!(nix2dream_eval::print::print_value(&mut ev, &v, true).unwrap(), "[ 0 \"\" ]");
+}

@@ -16,16 +16,19 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
     primop!("traceVerbose", 2, |ev, args, _| ev.force(&args[1])),
 ];
 
-/// Constants of this module: `currentTime` (absent in pure mode, as in
-/// C++ Nix).
+/// What `builtins.currentTime` is in pure mode: fixed, so that sandboxed
+/// and CI evaluations are reproducible (C++ Nix's pure mode removes the
+/// builtin instead; code that probes `builtins ? currentTime` still works).
+pub const PURE_CURRENT_TIME: i64 = 0;
+
+/// Constants of this module: `currentTime`.
 pub(crate) fn install_constants(ev: &mut Evaluator) {
-    if !ev.options.pure {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        super::register(ev, "currentTime", Value::Int(now), false);
-    }
+    let now = if ev.options.pure {
+        PURE_CURRENT_TIME
+    } else {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    };
+    super::register(ev, "currentTime", Value::Int(now), false);
 }
 
 /// `scopedImport attrs path`: evaluate the file (not cached) with the
