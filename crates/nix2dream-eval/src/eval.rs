@@ -364,11 +364,11 @@ impl Evaluator {
         Ok(cur)
     }
 
-    fn eval_has_attr(&mut self, target: &ExprRef, path: &[AttrKey], env: &Rc<Env>, _span: Span) -> EvalResult<Value> {
+    fn eval_has_attr(&mut self, target: &ExprRef, path: &[AttrKey], env: &Rc<Env>, span: Span) -> EvalResult<Value> {
         let mut cur = self.eval(target, env)?;
         for (i, key) in path.iter().enumerate() {
             let Value::Attrs(a) = &cur else { return Ok(Value::Bool(false)) };
-            let Some(name) = self.attr_key(key, env, _span)? else { return Ok(Value::Bool(false)) };
+            let Some(name) = self.attr_key(key, env, span)? else { return Ok(Value::Bool(false)) };
             match a.get(name).cloned() {
                 // Only the sets along the path are forced, never the value
                 // found at its end.
@@ -758,7 +758,7 @@ impl Evaluator {
     }
 
     fn bind_lambda_args(&mut self, def: &LambdaDef, closure_env: &Rc<Env>, arg: Value, span: Span) -> EvalResult<Rc<Env>> {
-        let c = Closure0 { def, env: closure_env };
+        let c = ClosureParts { def, env: closure_env };
         match &c.def.param {
             Param::Ident(_) => Ok(Env::with_one(Some(c.env.clone()), arg)),
             Param::Pattern { formals, ellipsis, bind } => {
@@ -876,7 +876,7 @@ fn cheap_value(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<Value> {
 }
 
 /// A closure borrowed in parts (definition and environment).
-struct Closure0<'a> {
+struct ClosureParts<'a> {
     def: &'a LambdaDef,
     env: &'a Rc<Env>,
 }
