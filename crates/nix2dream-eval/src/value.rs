@@ -234,19 +234,26 @@ impl NixString {
 /// time and memory. The flat, sorted view is built on demand and cached.
 #[derive(Clone, Default)]
 pub struct Attrs {
-    /// This layer's entries, sorted by symbol; they shadow `base`.
+    /// This layer's entries, sorted by symbol; they shadow the base's.
     own: Vec<AttrEntry>,
-    base: Option<Rc<Attrs>>,
     /// Distinct names over all layers.
     len: usize,
-    layers: u8,
+    /// Only `//` results have one; boxed so that the many ordinary sets
+    /// stay small (40 bytes).
+    layer: Option<Box<Layer>>,
+}
+
+#[derive(Clone)]
+struct Layer {
+    base: Rc<Attrs>,
+    depth: u8,
     flat: std::cell::OnceCell<Vec<AttrEntry>>,
 }
 
 impl Drop for Attrs {
     fn drop(&mut self) {
-        let parts = (std::mem::take(&mut self.own), self.base.take(), self.flat.take());
-        if !parts.0.is_empty() || parts.1.is_some() || parts.2.is_some() {
+        let parts = (std::mem::take(&mut self.own), self.layer.take());
+        if !parts.0.is_empty() || parts.1.is_some() {
             deferred_drop(parts);
         }
     }
@@ -289,7 +296,7 @@ fn merge_sorted(a: &[AttrEntry], b: &[AttrEntry]) -> Vec<AttrEntry> {
 
 impl Attrs {
     pub fn with_capacity(n: usize) -> Attrs {
-        Attrs { own: Vec::with_capacity(n), base: None, len: 0, layers: 0, flat: std::cell::OnceCell::new() }
+        Attrs { own: Vec::with_capacity(n), len: 0, layer: None }
     }
 
     /// Build from entries in any order; on duplicate names the first wins.
@@ -302,7 +309,7 @@ impl Attrs {
     /// Build from entries already sorted by symbol with no duplicates.
     pub fn from_sorted(entries: Vec<AttrEntry>) -> Attrs {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
-        Attrs { len: entries.len(), own: entries, base: None, layers: 0, flat: std::cell::OnceCell::new() }
+        Attrs { len: entries.len(), own: entries, layer: None }
     }
 
     pub fn len(&self) -> usize {
@@ -323,7 +330,7 @@ impl Attrs {
             if let Ok(i) = layer.own.binary_search_by_key(&name, |e| e.name) {
                 return Some(&layer.own[i]);
             }
-            layer = layer.base.as_deref()?;
+            layer = &layer.layer.as_deref()?.base;
         }
     }
 
@@ -337,11 +344,10 @@ impl Attrs {
 
     /// Insert or replace (flattens a layered set first).
     pub fn insert(&mut self, name: Symbol, value: Value, pos: Option<Span>) {
-        if self.base.is_some() {
+        if self.layer.is_some() {
             let flat = self.entries().to_vec();
             *self = Attrs::from_sorted(flat);
         }
-        self.flat = std::cell::OnceCell::new();
         match self.own.binary_search_by_key(&name, |e| e.name) {
             Ok(i) => self.own[i] = AttrEntry { name, value, pos },
             Err(i) => {
@@ -353,27 +359,25 @@ impl Attrs {
 
     /// All entries in symbol order (fast, arbitrary but stable).
     pub fn entries(&self) -> &[AttrEntry] {
-        if self.base.is_none() {
-            return &self.own;
-        }
-        self.flat.get_or_init(|| {
+        let Some(top) = &self.layer else { return &self.own };
+        top.flat.get_or_init(|| {
             // Merge the layers bottom-up without caching flat views of the
             // layers below (that would bring back the quadratic memory).
             let mut chain: Vec<&Attrs> = Vec::new();
             let mut layer = self;
             loop {
                 chain.push(layer);
-                match &layer.base {
-                    Some(b) if b.flat.get().is_none() => layer = b,
-                    Some(b) => {
-                        chain.push(b);
+                match &layer.layer {
+                    Some(l) if l.base.cached_flat().is_none() => layer = &l.base,
+                    Some(l) => {
+                        chain.push(&l.base);
                         break;
                     }
                     None => break,
                 }
             }
             let bottom = chain.pop().expect("chain has at least one layer");
-            let mut acc = match bottom.flat.get() {
+            let mut acc = match bottom.cached_flat() {
                 Some(f) => f.clone(),
                 None => bottom.own.clone(),
             };
@@ -384,8 +388,17 @@ impl Attrs {
         })
     }
 
+    /// The flat view of a layered set, if it was built already; for a
+    /// plain set its entries.
+    fn cached_flat(&self) -> Option<&Vec<AttrEntry>> {
+        match &self.layer {
+            None => Some(&self.own),
+            Some(l) => l.flat.get(),
+        }
+    }
+
     pub fn into_entries(mut self) -> Vec<AttrEntry> {
-        if self.base.is_none() {
+        if self.layer.is_none() {
             return std::mem::take(&mut self.own);
         }
         self.entries().to_vec()
@@ -400,15 +413,14 @@ impl Attrs {
 
     /// `this // other`: `other` wins.
     pub fn update(this: &Rc<Attrs>, other: &Rc<Attrs>) -> Attrs {
-        if other.len * 4 <= this.len && this.layers < MAX_LAYERS {
+        let depth = this.layer.as_ref().map_or(0, |l| l.depth);
+        if other.len * 4 <= this.len && depth < MAX_LAYERS {
             let own = other.entries().to_vec();
             let added = own.iter().filter(|e| !this.contains(e.name)).count();
             return Attrs {
                 own,
-                base: Some(this.clone()),
                 len: this.len + added,
-                layers: this.layers + 1,
-                flat: std::cell::OnceCell::new(),
+                layer: Some(Box::new(Layer { base: this.clone(), depth: depth + 1, flat: std::cell::OnceCell::new() })),
             };
         }
         Attrs::from_sorted(merge_sorted(this.entries(), other.entries()))
@@ -541,5 +553,6 @@ mod size_tests {
         assert_eq!(std::mem::size_of::<Value>(), 16);
         assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
         assert!(std::mem::size_of::<AttrEntry>() <= 40);
+        assert_eq!(std::mem::size_of::<Attrs>(), 40);
     }
 }
