@@ -66,6 +66,11 @@ impl EvalError {
         EvalError::new(ErrorKind::Type, message, Some(span))
     }
 
+    /// What deep or endless recursion reports, in C++ Nix's words.
+    pub fn stack_overflow(span: Option<Span>) -> EvalError {
+        EvalError::new(ErrorKind::StackOverflow, "stack overflow (possible infinite recursion)", span)
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
     }

@@ -40,37 +40,7 @@ impl Evaluator {
     }
 
     fn eval_nested(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
-        self.depth += 1;
-        if self.depth > self.options.max_depth {
-            self.depth -= 1;
-            return Err(EvalError::new(
-                ErrorKind::StackOverflow,
-                "stack overflow (possible infinite recursion)",
-                expr.span(),
-            ));
-        }
-        // Asking stacker costs a call per level; comparing the stack
-        // pointer with a cached guard address is nearly free, so only near
-        // the end of the current stack segment do we ask.
-        let r = if approximate_sp() < self.stack_guard {
-            self.eval_on_fresh_stack(expr, env)
-        } else {
-            self.eval_inner(expr, env)
-        };
-        self.depth -= 1;
-        r
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn eval_on_fresh_stack(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
-        let saved = self.stack_guard;
-        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
-            self.stack_guard = stack_guard_here();
-            self.eval_inner(expr, env)
-        });
-        self.stack_guard = saved;
-        r
+        self.nested(expr.span(), |ev| ev.eval_inner(expr, env))
     }
 
     /// Turn an expression into a value without evaluating it, avoiding a
@@ -208,11 +178,7 @@ impl Evaluator {
                             self.tick(*span)?;
                             self.depth += 1;
                             if self.depth > self.options.max_depth {
-                                return Err(EvalError::new(
-                                    ErrorKind::StackOverflow,
-                                    "stack overflow (possible infinite recursion)",
-                                    Some(*span),
-                                ));
+                                return Err(EvalError::stack_overflow(Some(*span)));
                             }
                             let new_env = self.bind_args(c, arg, *span)?;
                             (c.def.body.clone(), new_env)
@@ -700,11 +666,15 @@ impl Evaluator {
     /// gets a fresh stack segment when the current one runs out. Every
     /// recursive walk over values (printing, JSON, XML, equality, deep
     /// forcing) goes through here.
+    /// Asking stacker costs a call per level; comparing the stack pointer
+    /// with a cached guard address is nearly free, so only near the end of
+    /// the current stack segment do we ask. `eval` itself goes through here.
+    #[inline]
     pub fn nested<T>(&mut self, span: Option<Span>, f: impl FnOnce(&mut Evaluator) -> EvalResult<T>) -> EvalResult<T> {
         self.depth += 1;
         if self.depth > self.options.max_depth {
             self.depth -= 1;
-            return Err(EvalError::new(ErrorKind::StackOverflow, "stack overflow (possible infinite recursion)", span));
+            return Err(EvalError::stack_overflow(span));
         }
         let r = if approximate_sp() < self.stack_guard {
             let saved = self.stack_guard;

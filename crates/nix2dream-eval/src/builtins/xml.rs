@@ -2,7 +2,7 @@
 //! deeply, with the string contexts of all strings kept.
 
 use super::primop;
-use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::error::{EvalError, EvalResult};
 use crate::value::*;
 use crate::Evaluator;
 use nix2dream_syntax::ir::Param;
@@ -95,11 +95,7 @@ fn print_xml(
     // C++ Nix never finishes such a structure either.
     const MAX_XML_NESTING: usize = 10_000;
     if w.pending.len() > MAX_XML_NESTING {
-        return Err(EvalError::new(
-            ErrorKind::StackOverflow,
-            "stack overflow (possible infinite recursion)",
-            Some(span),
-        ));
+        return Err(EvalError::stack_overflow(Some(span)));
     }
     ev.nested(Some(span), |ev| {
         let v = ev.force(v)?;
