@@ -451,26 +451,120 @@ let
     in
     f (args // extraArgs);
 
+  # ---- shared by the Nix code below and the native code (native.rs)
+
+  # A namespace of options declared next to a submodule option becomes
+  # a submodule option too, so that both merge.
+  optionTreeToOption = decl:
+    if isOption decl.options then decl
+    else decl // {
+      options = mkOption {
+        type = types.submoduleWith {
+          modules = [ { options = decl.options; } ];
+          # "whatever the other declarations say"
+          shorthandOnlyDefinesConfig = null;
+        };
+      };
+    };
+
+  # An option declared both as an option and as a namespace of options:
+  # fine when every option declaration is a submodule, an error otherwise.
+  mixedDeclarations = loc: decls: defns: defns':
+    let
+      optionDecls = filter (m: isOption m.options) decls;
+    in
+    if all (x: x.options.type.name or null == "submodule") optionDecls then
+      let opt = fixupOptionType loc (mergeOptionDecls loc (map optionTreeToOption decls));
+      in {
+        matchedOptions = evalOptionValue loc opt defns';
+        unmatchedDefns = [ ];
+      }
+    else
+      let nonOptions = filter (m: !isOption m.options) decls;
+      in
+      throw "The option `${showOption loc}' in module `${(head optionDecls)._file}' would be a parent of the following options, but its type `${(head optionDecls).options.type.description or "<no description>"}' does not support nested options.\n${showRawDeclarations loc nonOptions}";
+
+  optionsNotASetError = prefix: subtree:
+    throw ''
+      An option declaration for `${concatStringsSep "." prefix}' has type
+      `${typeOf subtree}' rather than an attribute set.
+      Did you mean to define this outside of `options'?
+    '';
+
+  configNotASetError = prefix: c:
+    throw ''
+      In module `${c.file}', you're trying to define a value of type `${typeOf c.config}'
+      rather than an attribute set for the option
+      `${concatStringsSep "." prefix}'!
+
+      This usually happens if `${concatStringsSep "." prefix}' has option
+      definitions inside that are not matched. Please check how to properly define
+      this option by e.g. referring to `man 5 configuration.nix'!
+    '';
+
+  noValueError = loc:
+    throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.";
+
+  headTypeError = loc: type: headError:
+    throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${headError.message}";
+
+  defsTypeError = loc: type: invalid:
+    throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs invalid}";
+
+  readOnlyError = loc: type: defs:
+    let
+      # Show each definition as if it were the only one.
+      separateDefs = map (def: def // {
+        value = (mergeDefinitions loc type [ def ]).mergedValue;
+      }) defs;
+    in
+    throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${showDefs separateDefs}";
+
+  warnDeprecation = loc: opt:
+    warnIf (opt.type.deprecationMessage or null != null)
+      "The type `types.${opt.type.name}' of option `${showOption loc}' defined in ${showFiles opt.declarations} is deprecated. ${opt.type.deprecationMessage}";
+
+  # Under nix2dream, the per-option work of the module system runs natively
+  # (crates/nix2dream-modules); this file stays the reference implementation,
+  # and the one nix-instantiate runs. The native code calls these helpers
+  # for what is rare: error messages, warnings, merged declarations.
+  native =
+    if builtins ? __nix2dreamModules then
+      builtins.__nix2dreamModules {
+        inherit showOption checkV2MergeCoherence mergeOptionDecls mixedDeclarations
+          optionsNotASetError configNotASetError noValueError headTypeError
+          defsTypeError readOnlyError warnDeprecation;
+        declarationTypeError = throwDeclarationTypeError;
+        unspecified = types.unspecified;
+      }
+    else null;
+  fromNative = name: nixVersion: if native == null then nixVersion else native.${name};
+
+  mergeModules = fromNative "mergeModules" mergeModulesNix;
+  mergeModules' = fromNative "mergeModules'" mergeModulesNix';
+  evalOptionValue = fromNative "evalOptionValue" evalOptionValueNix;
+  mergeDefinitions = fromNative "mergeDefinitions" mergeDefinitionsNix;
+  pushDownProperties = fromNative "pushDownProperties" pushDownPropertiesNix;
+  dischargeProperties = fromNative "dischargeProperties" dischargePropertiesNix;
+  filterOverrides' = fromNative "filterOverrides'" filterOverridesNix';
+  sortProperties = fromNative "sortProperties" sortPropertiesNix;
+
   # ------------------------------------------------------------------ merging
+
 
   # Merge a list of (canonical) modules: returns
   #   { matchedOptions = <option tree with values>;
   #     unmatchedDefns = [ { file; value; prefix; } ]; }
-  mergeModules = prefix: modules:
+  mergeModulesNix = prefix: modules:
     mergeModules' prefix modules
       (concatMap (m: map (config: { file = m._file; inherit config; }) (pushDownProperties m.config)) modules);
 
-  mergeModules' = prefix: modules: configs:
+  mergeModulesNix' = prefix: modules: configs:
     let
       # name => declarations of `name` (or of options below it)
       declsByName = zipAttrsWith (n: concatLists) (map (module:
         let subtree = module.options; in
-        if !isAttrs subtree then
-          throw ''
-            An option declaration for `${concatStringsSep "." prefix}' has type
-            `${typeOf subtree}' rather than an attribute set.
-            Did you mean to define this outside of `options'?
-          ''
+        if !isAttrs subtree then optionsNotASetError prefix subtree
         else
           mapAttrs (n: option: [ {
             inherit (module) _file;
@@ -480,16 +574,7 @@ let
 
       # Every definition root must be an attribute set.
       checkedConfigs =
-        assert all (c:
-          isAttrs c.config || throw ''
-            In module `${c.file}', you're trying to define a value of type `${typeOf c.config}'
-            rather than an attribute set for the option
-            `${concatStringsSep "." prefix}'!
-
-            This usually happens if `${concatStringsSep "." prefix}' has option
-            definitions inside that are not matched. Please check how to properly define
-            this option by e.g. referring to `man 5 configuration.nix'!
-          '') configs;
+        assert all (c: isAttrs c.config || configNotASetError prefix c) configs;
         configs;
 
       # name => definitions below `name`, properties pushed down one level
@@ -502,20 +587,6 @@ let
       rawDefinitionsByName = zipAttrsWith (n: concatLists) (map (module:
         mapAttrs (n: value: [ { inherit (module) file; inherit value; } ]) module.config)
         checkedConfigs);
-
-      # A namespace of options declared next to a submodule option becomes
-      # a submodule option too, so that both merge.
-      optionTreeToOption = decl:
-        if isOption decl.options then decl
-        else decl // {
-          options = mkOption {
-            type = types.submoduleWith {
-              modules = [ { options = decl.options; } ];
-              # "whatever the other declarations say"
-              shorthandOnlyDefinesConfig = null;
-            };
-          };
-        };
 
       resultsByName = mapAttrs (name: decls:
         let
@@ -533,16 +604,7 @@ let
             unmatchedDefns = [ ];
           }
         else if optionDecls != [ ] then
-          if all (x: x.options.type.name or null == "submodule") optionDecls then
-            let opt = fixupOptionType loc (mergeOptionDecls loc (map optionTreeToOption decls));
-            in {
-              matchedOptions = evalOptionValue loc opt defns';
-              unmatchedDefns = [ ];
-            }
-          else
-            let nonOptions = filter (m: !isOption m.options) decls;
-            in
-            throw "The option `${showOption loc}' in module `${(head optionDecls)._file}' would be a parent of the following options, but its type `${(head optionDecls).options.type.description or "<no description>"}' does not support nested options.\n${showRawDeclarations loc nonOptions}"
+          mixedDeclarations loc decls defns defns'
         else
           mergeModules' loc decls defns) declsByName;
 
@@ -647,7 +709,7 @@ let
       opts;
 
   # Merge the definitions of an option (plus its default) into its value.
-  evalOptionValue = loc: opt: defs:
+  evalOptionValueNix = loc: opt: defs:
     let
       type = opt.type;
       defs' =
@@ -656,13 +718,7 @@ let
 
       res =
         if opt.readOnly or false && length defs' > 1 then
-          let
-            # Show each definition as if it were the only one.
-            separateDefs = map (def: def // {
-              value = (mergeDefinitions loc type [ def ]).mergedValue;
-            }) defs';
-          in
-          throw "The option `${showOption loc}' is read-only, but it's set multiple times. Definition values:${showDefs separateDefs}"
+          readOnlyError loc type defs'
         else
           mergeDefinitions loc type defs';
 
@@ -679,11 +735,8 @@ let
 
       value = if opt ? apply then opt.apply mergedValue else mergedValue;
 
-      warnDeprecation =
-        warnIf (type.deprecationMessage or null != null)
-          "The type `types.${type.name}' of option `${showOption loc}' defined in ${showFiles opt.declarations} is deprecated. ${type.deprecationMessage}";
     in
-    warnDeprecation opt // {
+    warnDeprecation loc opt opt // {
       value = addErrorContext "while evaluating the option `${showOption loc}':" value;
       inherit (res.defsFinal') highestPrio;
       definitions = map (def: def.value) res.defsFinal;
@@ -696,7 +749,7 @@ let
     };
 
   # Merge definitions [ { file; value; } ] of an option at `loc` with `type`.
-  mergeDefinitions = loc: type: defs: rec {
+  mergeDefinitionsNix = loc: type: defs: rec {
     defsFinal' =
       let
         # Discharge mkMerge and mkIf.
@@ -731,7 +784,7 @@ let
       if isDefined then
         if useV2 then
           if checkedAndMerged.headError or null != null then
-            throw "A definition for option `${showOption loc}' is not of type `${type.description}'. TypeError: ${checkedAndMerged.headError.message}"
+            headTypeError loc type checkedAndMerged.headError
           else
             checkedAndMerged.value
         else if all (def: type.check def.value) defsFinal then
@@ -739,9 +792,9 @@ let
         else
           let allInvalid = filter (def: !type.check def.value) defsFinal;
           in
-          throw "A definition for option `${showOption loc}' is not of type `${type.description}'. Definition values:${showDefs allInvalid}"
+          defsTypeError loc type allInvalid
       else
-        throw "The option `${showOption loc}' was accessed but has no value defined. Try setting the option.";
+        noValueError loc;
 
     checkedAndMerged =
       if useV2 then
@@ -781,7 +834,7 @@ let
 
   # Push mkMerge/mkIf/mkOverride on an attribute set down to its attributes:
   #   mkIf c { a = 1; b = 2; }  =>  [ { a = mkIf c 1; b = mkIf c 2; } ]
-  pushDownProperties = cfg:
+  pushDownPropertiesNix = cfg:
     if cfg._type or "" == "merge" then
       concatMap pushDownProperties cfg.contents
     else if cfg._type or "" == "if" then
@@ -792,7 +845,7 @@ let
       [ cfg ];
 
   # Resolve mkMerge and mkIf in one definition, giving a list of values.
-  dischargeProperties = def:
+  dischargePropertiesNix = def:
     if def._type or "" == "merge" then
       concatMap dischargeProperties def.contents
     else if def._type or "" == "if" then
@@ -805,7 +858,7 @@ let
 
   filterOverrides = defs: (filterOverrides' defs).values;
 
-  filterOverrides' = defs:
+  filterOverridesNix' = defs:
     let
       getPrio = def:
         if def.value._type or "" == "override" then def.value.priority else defaultOverridePriority;
@@ -819,7 +872,7 @@ let
     };
 
   # Stable sort of definitions by their mkOrder priority (default 1000).
-  sortProperties = defs:
+  sortPropertiesNix = defs:
     let
       strip = def:
         if def.value._type or "" == "order"

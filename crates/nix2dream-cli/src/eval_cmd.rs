@@ -132,7 +132,9 @@ pub fn new_evaluator_with(includes: &[String], pure: bool, roots: Vec<PathBuf>) 
         allowed_roots.extend(search_path.iter().map(|(_, p)| PathBuf::from(p)));
     }
     let options = EvalOptions { search_path, pure, allowed_roots, ..EvalOptions::default() };
-    Evaluator::new(Box::new(fs), options)
+    let mut ev = Evaluator::new(Box::new(fs), options);
+    nix2dream_modules::install(&mut ev);
+    ev
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {

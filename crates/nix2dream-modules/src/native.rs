@@ -1,0 +1,988 @@
+//! Native versions of the per-option work of `modules/lib/modules.nix`.
+//!
+//! `builtins.__nix2dreamModules HELPERS` returns a set of functions with the
+//! same names, arguments and results as their Nix counterparts in
+//! `modules.nix` (`mergeDefinitions`, `evalOptionValue`, `mergeModules'`,
+//! `pushDownProperties`, `dischargeProperties`, `filterOverrides'`,
+//! `sortProperties`). `HELPERS` is a set of Nix functions from `modules.nix`
+//! for the rare paths (error messages, warnings, declarations that merge
+//! several option declarations): they stay written once, in Nix, where
+//! nixpkgs has them, and the native code calls them only when it needs them.
+//!
+//! Laziness is the contract: every field of every result is a thunk that
+//! computes exactly what the Nix code would compute when that field is
+//! read, and forces exactly what it would force. A thunk here is a
+//! suspended call of one of the private primops below (see [`lazy`]);
+//! fields that share work share one thunk, as `rec` and `let` do in Nix.
+
+use nix2dream_eval::value::{AttrEntry, PrimOp, PrimOpApp, Thunk, ThunkState};
+use nix2dream_eval::{Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
+use nix2dream_syntax::{Span, Symbol};
+use std::rc::Rc;
+
+/// The default priority of a definition (`mkOverride 100`).
+const DEFAULT_OVERRIDE_PRIORITY: i64 = 100;
+/// The priority of an option's `default` (`mkOptionDefault`).
+const OPTION_DEFAULT_PRIORITY: i64 = 1500;
+/// The default `mkOrder` priority.
+const DEFAULT_ORDER_PRIORITY: i64 = 1000;
+
+pub(crate) fn install(ev: &mut Evaluator) {
+    ev.register_primop(&ENTRY, false);
+}
+
+static ENTRY: PrimOp = PrimOp { name: "__nix2dreamModules", arity: 1, run: entry };
+
+/// The exported functions; each receives HELPERS as its first argument.
+static EXPORTS: &[PrimOp] = &[
+    PrimOp { name: "mergeDefinitions", arity: 4, run: merge_definitions },
+    PrimOp { name: "evalOptionValue", arity: 4, run: eval_option_value },
+    PrimOp { name: "mergeModules'", arity: 4, run: merge_modules_prime },
+    PrimOp { name: "mergeModules", arity: 3, run: merge_modules },
+    PrimOp { name: "pushDownProperties", arity: 2, run: push_down_properties_op },
+    PrimOp { name: "dischargeProperties", arity: 2, run: discharge_properties_op },
+    PrimOp { name: "filterOverrides'", arity: 2, run: filter_overrides_op },
+    PrimOp { name: "sortProperties", arity: 2, run: sort_properties_op },
+];
+
+fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let helpers = ev.force(&args[0])?;
+    ev.expect_attrs(&helpers, span)?;
+    let entries = EXPORTS
+        .iter()
+        .map(|op| AttrEntry {
+            name: Symbol::intern(op.name),
+            value: Value::PrimOpApp(Rc::new(PrimOpApp { op, args: vec![helpers.clone()] })),
+            pos: None,
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+// ------------------------------------------------------------------ plumbing
+
+/// A thunk that runs `op` on `args` when forced (`op.arity == args.len()`).
+fn lazy(op: &'static PrimOp, mut args: Vec<Value>, span: Span) -> Value {
+    debug_assert_eq!(op.arity, args.len());
+    let last = args.pop().expect("lazy primops take arguments");
+    let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
+    Value::apply_thunk(fun, last, span)
+}
+
+/// A thunk whose computation is filled in later with [`fill`], so that two
+/// thunks can refer to each other (`mergedValue` and `checkedAndMerged`).
+fn hole() -> (Value, Rc<Thunk>) {
+    let t = Rc::new(Thunk::new(ThunkState::Blackhole));
+    (Value::Thunk(t.clone()), t)
+}
+
+fn fill(t: &Rc<Thunk>, op: &'static PrimOp, mut args: Vec<Value>, span: Span) {
+    let last = args.pop().expect("lazy primops take arguments");
+    let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
+    *t.state.borrow_mut() = ThunkState::Apply(Box::new((fun, last, span)));
+}
+
+fn sym(s: &str) -> Symbol {
+    Symbol::intern(s)
+}
+
+fn set(fields: Vec<(&str, Value)>) -> Value {
+    Value::attrs(Attrs::from_entries(fields.into_iter().map(|(n, v)| AttrEntry { name: sym(n), value: v, pos: None }).collect()))
+}
+
+/// `attrs // { name = value; }`, keeping positions.
+fn with_fields(attrs: &Attrs, fields: Vec<(&str, Value)>) -> Value {
+    let mut out = Attrs::with_capacity(attrs.len() + fields.len());
+    for e in attrs.entries() {
+        out.insert(e.name, e.value.clone(), e.pos);
+    }
+    for (n, v) in fields {
+        out.insert(sym(n), v, None);
+    }
+    Value::attrs(out)
+}
+
+fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> {
+    ev.expect_attrs(v, span)
+}
+
+/// `x.name` of a set (unforced), or an error like Nix's.
+fn select(ev: &mut Evaluator, v: &Value, name: &str, span: Span) -> EvalResult<Value> {
+    let a = attrs_of(ev, v, span)?;
+    match a.get(sym(name)) {
+        Some(v) => Ok(v.clone()),
+        None => Err(EvalError::type_error(format!("attribute '{}' missing", name), span)),
+    }
+}
+
+/// `x.name or null`-style lookup: `None` when `v` is not a set or lacks it.
+fn select_or(ev: &mut Evaluator, v: &Value, name: &str) -> EvalResult<Option<Value>> {
+    match ev.force(v)? {
+        Value::Attrs(a) => Ok(a.get(sym(name)).cloned()),
+        _ => Ok(None),
+    }
+}
+
+/// `v._type or ""`, when it is a string.
+fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<Rc<str>>> {
+    match select_or(ev, v, "_type")? {
+        Some(t) => match ev.force(&t)? {
+            Value::String(s) => Ok(Some(s.text.clone())),
+            _ => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+fn is_tag(tag: &Option<Rc<str>>, want: &str) -> bool {
+    tag.as_deref() == Some(want)
+}
+
+fn list_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Vec<Value>> {
+    Ok(ev.expect_list(v, span)?.iter().cloned().collect())
+}
+
+fn helper(ev: &mut Evaluator, helpers: &Value, name: &str, span: Span) -> EvalResult<Value> {
+    select(ev, helpers, name, span)
+}
+
+/// Call a HELPERS function with several arguments.
+fn call_helper(ev: &mut Evaluator, helpers: &Value, name: &str, args: Vec<Value>, span: Span) -> EvalResult<Value> {
+    let mut f = helper(ev, helpers, name, span)?;
+    for a in args {
+        f = ev.call_value(&f, a, Some(span))?;
+    }
+    Ok(f)
+}
+
+fn show_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, span: Span) -> EvalResult<String> {
+    let shown = call_helper(ev, helpers, "showOption", vec![loc.clone()], span)?;
+    Ok(ev.expect_str(&shown, span)?.to_string())
+}
+
+/// Run `f`; on failure, add the trace line `message()` as `addErrorContext`
+/// would.
+fn with_context<T>(
+    ev: &mut Evaluator,
+    span: Span,
+    f: impl FnOnce(&mut Evaluator) -> EvalResult<T>,
+    message: impl FnOnce(&mut Evaluator) -> Option<String>,
+) -> EvalResult<T> {
+    match f(ev) {
+        Ok(v) => Ok(v),
+        Err(e) => match message(ev) {
+            Some(m) => Err(e.context(Some(span), m)),
+            None => Err(e),
+        },
+    }
+}
+
+fn expect_bool_as_nix(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<bool> {
+    ev.expect_bool(v, span)
+}
+
+// ------------------------------------------------------------------ properties
+
+/// `mkIf`/`mkMerge`/`mkOverride` on a set, pushed down to its attributes.
+fn push_down_properties(ev: &mut Evaluator, cfg: &Value, span: Span, out: &mut Vec<Value>) -> EvalResult<()> {
+    let tag = type_tag(ev, cfg)?;
+    if is_tag(&tag, "merge") {
+        let contents = select(ev, cfg, "contents", span)?;
+        for c in list_of(ev, &contents, span)? {
+            ev.nested(Some(span), |ev| push_down_properties(ev, &c, span, out))?;
+        }
+    } else if is_tag(&tag, "if") || is_tag(&tag, "override") {
+        let (wrapper, key) = if is_tag(&tag, "if") { ("if", "condition") } else { ("override", "priority") };
+        let property = select(ev, cfg, key, span)?;
+        let content = select(ev, cfg, "content", span)?;
+        let mut inner = Vec::new();
+        ev.nested(Some(span), |ev| push_down_properties(ev, &content, span, &mut inner))?;
+        for item in inner {
+            let a = attrs_of(ev, &item, span)?;
+            let entries = a
+                .entries()
+                .iter()
+                .map(|e| AttrEntry {
+                    name: e.name,
+                    value: set(vec![("_type", Value::string(wrapper)), (key, property.clone()), ("content", e.value.clone())]),
+                    pos: e.pos,
+                })
+                .collect();
+            out.push(Value::attrs(Attrs::from_sorted(entries)));
+        }
+    } else {
+        out.push(cfg.clone());
+    }
+    Ok(())
+}
+
+fn push_down_properties_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let mut out = Vec::new();
+    push_down_properties(ev, &args[1], span, &mut out)?;
+    Ok(Value::list(out))
+}
+
+/// Resolve `mkMerge` and `mkIf` in one definition.
+fn discharge_properties(ev: &mut Evaluator, def: &Value, span: Span, out: &mut Vec<Value>) -> EvalResult<()> {
+    let tag = type_tag(ev, def)?;
+    if is_tag(&tag, "merge") {
+        let contents = select(ev, def, "contents", span)?;
+        for c in list_of(ev, &contents, span)? {
+            ev.nested(Some(span), |ev| discharge_properties(ev, &c, span, out))?;
+        }
+    } else if is_tag(&tag, "if") {
+        let condition = select(ev, def, "condition", span)?;
+        match ev.force(&condition)? {
+            Value::Bool(true) => {
+                let content = select(ev, def, "content", span)?;
+                ev.nested(Some(span), |ev| discharge_properties(ev, &content, span, out))?;
+            }
+            Value::Bool(false) => {}
+            _ => return Err(EvalError::new(ErrorKind::Throw, "‘mkIf’ called with a non-Boolean condition", Some(span))),
+        }
+    } else {
+        out.push(def.clone());
+    }
+    Ok(())
+}
+
+fn discharge_properties_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let mut out = Vec::new();
+    discharge_properties(ev, &args[1], span, &mut out)?;
+    Ok(Value::list(out))
+}
+
+/// `filterOverrides'`: the definitions of the highest priority, with their
+/// `mkOverride` wrappers removed, and that priority.
+fn filter_overrides(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<(Vec<Value>, i64)> {
+    let mut prios = Vec::with_capacity(defs.len());
+    let mut highest = 9999;
+    for def in &defs {
+        let value = select(ev, def, "value", span)?;
+        let prio = if is_tag(&type_tag(ev, &value)?, "override") {
+            let p = select(ev, &value, "priority", span)?;
+            ev.expect_int(&p, span)?
+        } else {
+            DEFAULT_OVERRIDE_PRIORITY
+        };
+        highest = highest.min(prio);
+        prios.push(prio);
+    }
+    let mut kept = Vec::with_capacity(defs.len());
+    for (def, prio) in defs.into_iter().zip(prios) {
+        if prio != highest {
+            continue;
+        }
+        let value = select(ev, &def, "value", span)?;
+        if is_tag(&type_tag(ev, &value)?, "override") {
+            let content = select(ev, &value, "content", span)?;
+            let a = attrs_of(ev, &def, span)?;
+            kept.push(with_fields(&a, vec![("value", content)]));
+        } else {
+            kept.push(def);
+        }
+    }
+    Ok((kept, highest))
+}
+
+fn filter_overrides_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let defs = list_of(ev, &args[1], span)?;
+    let (values, highest) = filter_overrides(ev, defs, span)?;
+    Ok(set(vec![("values", Value::list(values)), ("highestPrio", Value::Int(highest))]))
+}
+
+/// Stable sort by `mkOrder` priority, unwrapping the order properties.
+fn sort_properties(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<Vec<Value>> {
+    let mut keyed = Vec::with_capacity(defs.len());
+    for def in defs {
+        let value = select(ev, &def, "value", span)?;
+        if is_tag(&type_tag(ev, &value)?, "order") {
+            let content = select(ev, &value, "content", span)?;
+            let priority = select(ev, &value, "priority", span)?;
+            let prio = ev.expect_int(&priority, span)?;
+            let a = attrs_of(ev, &def, span)?;
+            keyed.push((prio, with_fields(&a, vec![("value", content), ("priority", priority)])));
+        } else {
+            // `a.priority or 1000`: a definition record may carry its own.
+            let prio = match select_or(ev, &def, "priority")? {
+                Some(p) => ev.expect_int(&p, span)?,
+                None => DEFAULT_ORDER_PRIORITY,
+            };
+            keyed.push((prio, def));
+        }
+    }
+    keyed.sort_by_key(|(p, _)| *p);
+    Ok(keyed.into_iter().map(|(_, d)| d).collect())
+}
+
+fn sort_properties_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let defs = list_of(ev, &args[1], span)?;
+    Ok(Value::list(sort_properties(ev, defs, span)?))
+}
+
+// ------------------------------------------------------------------ mergeDefinitions
+
+/// `mergeDefinitions loc type defs`: a set of thunks, as the `rec` set of
+/// `modules.nix` is.
+fn merge_definitions(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(merge_definitions_value(&args[0], &args[1], &args[2], &args[3], span))
+}
+
+fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> Value {
+    let core = lazy(&MD_FINAL, vec![defs.clone()], span);
+    let defs_final = lazy(&SELECT, vec![core.clone(), Value::string("values")], span);
+    let is_defined = lazy(&MD_IS_DEFINED, vec![defs_final.clone()], span);
+    let (merged, merged_cell) = hole();
+    let checked = lazy(&MD_CHECKED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), merged.clone()], span);
+    fill(&merged_cell, &MD_MERGED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), checked.clone()], span);
+    let optional = lazy(&MD_OPTIONAL, vec![is_defined.clone(), merged.clone()], span);
+    set(vec![
+        ("defsFinal'", core),
+        ("defsFinal", defs_final),
+        ("mergedValue", merged),
+        ("checkedAndMerged", checked),
+        ("isDefined", is_defined),
+        ("optionalValue", optional),
+    ])
+}
+
+static SELECT: PrimOp = PrimOp { name: "«modules: select»", arity: 2, run: select_op };
+static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
+static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
+static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 5, run: md_checked };
+static MD_MERGED: PrimOp = PrimOp { name: "«modules: mergedValue»", arity: 5, run: md_merged };
+static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue»", arity: 2, run: md_optional };
+
+fn select_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let name = ev.expect_str(&args[1], span)?;
+    let v = select(ev, &args[0], &name, span)?;
+    ev.force(&v)
+}
+
+/// Discharge, filter by priority, sort by order.
+fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let defs = list_of(ev, &args[0], span)?;
+    let mut discharged = Vec::with_capacity(defs.len());
+    let (file_sym, value_sym) = (sym("file"), sym("value"));
+    for m in defs {
+        let value = select(ev, &m, "value", span)?;
+        let file = select(ev, &m, "file", span)?;
+        let mut values = Vec::new();
+        with_context(
+            ev,
+            span,
+            |ev| discharge_properties(ev, &value, span, &mut values),
+            |ev| {
+                let f = ev.coerce_to_string(&file, span, false, false).ok()?.0;
+                Some(format!("while evaluating definitions from `{}':", f))
+            },
+        )?;
+        for v in values {
+            if is_tag(&type_tag(ev, &v)?, "definition") {
+                discharged.push(v);
+            } else {
+                discharged.push(Value::attrs(Attrs::from_entries(vec![
+                    AttrEntry { name: file_sym, value: file.clone(), pos: None },
+                    AttrEntry { name: value_sym, value: v, pos: None },
+                ])));
+            }
+        }
+    }
+    let (kept, highest) = filter_overrides(ev, discharged, span)?;
+    let mut any_order = false;
+    for def in &kept {
+        let value = select(ev, def, "value", span)?;
+        if is_tag(&type_tag(ev, &value)?, "order") {
+            any_order = true;
+            break;
+        }
+    }
+    let values = if any_order { sort_properties(ev, kept, span)? } else { kept };
+    Ok(set(vec![("values", Value::list(values)), ("highestPrio", Value::Int(highest))]))
+}
+
+fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(Value::Bool(!ev.expect_list(&args[0], span)?.is_empty()))
+}
+
+/// `type.merge ? v2`
+fn uses_v2(ev: &mut Evaluator, ty: &Value, span: Span) -> EvalResult<bool> {
+    let merge = select(ev, ty, "merge", span)?;
+    Ok(matches!(ev.force(&merge)?, Value::Attrs(a) if a.contains(sym("v2"))))
+}
+
+fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, ty, defs_final, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    if uses_v2(ev, ty, span)? {
+        let result = run_v2_merge(ev, helpers, loc, ty, defs_final, span)?;
+        let r = attrs_of(ev, &result, span)?;
+        let meta = match r.get(sym("valueMeta")).cloned() {
+            Some(m) => attrs_of(ev, &m, span)?,
+            None => Rc::new(Attrs::default()),
+        };
+        let internal = set(vec![("type", ty.clone())]);
+        let meta = with_fields(&meta, vec![("_internal", internal)]);
+        Ok(with_fields(&r, vec![("valueMeta", meta)]))
+    } else {
+        Ok(set(vec![("headError", Value::Null), ("value", merged.clone()), ("valueMeta", set(vec![]))]))
+    }
+}
+
+/// `checkV2MergeCoherence loc type (type.merge.v2 { inherit loc defs; })`
+fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+    let merge = select(ev, ty, "merge", span)?;
+    let v2 = select(ev, &merge, "v2", span)?;
+    let result = ev.call_value(&v2, set(vec![("loc", loc.clone()), ("defs", defs.clone())]), Some(span))?;
+    let check = select(ev, ty, "check", span)?;
+    let coherent = match select_or(ev, &check, "isV2MergeCoherent")? {
+        Some(c) => ev.expect_bool(&c, span)?,
+        None => false,
+    };
+    if coherent {
+        ev.force(&result)
+    } else {
+        call_helper(ev, helpers, "checkV2MergeCoherence", vec![loc.clone(), ty.clone(), result], span)
+    }
+}
+
+fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, ty, defs_final, checked) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let defs = list_of(ev, defs_final, span)?;
+    if defs.is_empty() {
+        return call_helper(ev, helpers, "noValueError", vec![loc.clone()], span);
+    }
+    if uses_v2(ev, ty, span)? {
+        let head_error = select_or(ev, checked, "headError")?;
+        let has_error = match &head_error {
+            Some(e) => !matches!(ev.force(e)?, Value::Null),
+            None => false,
+        };
+        if has_error {
+            return call_helper(ev, helpers, "headTypeError", vec![loc.clone(), ty.clone(), head_error.unwrap()], span);
+        }
+        let v = select(ev, checked, "value", span)?;
+        return ev.force(&v);
+    }
+    let check = select(ev, ty, "check", span)?;
+    let mut all_valid = true;
+    for def in &defs {
+        let value = select(ev, def, "value", span)?;
+        let ok = ev.call_value(&check, value, Some(span))?;
+        if !expect_bool_as_nix(ev, &ok, span)? {
+            all_valid = false;
+            break;
+        }
+    }
+    if all_valid {
+        let merge = select(ev, ty, "merge", span)?;
+        let f = ev.call_value(&merge, loc.clone(), Some(span))?;
+        let r = ev.call_value(&f, defs_final.clone(), Some(span))?;
+        return ev.force(&r);
+    }
+    let mut invalid = Vec::new();
+    for def in &defs {
+        let value = select(ev, def, "value", span)?;
+        let ok = ev.call_value(&check, value, Some(span))?;
+        if !expect_bool_as_nix(ev, &ok, span)? {
+            invalid.push(def.clone());
+        }
+    }
+    call_helper(ev, helpers, "defsTypeError", vec![loc.clone(), ty.clone(), Value::list(invalid)], span)
+}
+
+fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    if ev.expect_bool(&args[0], span)? {
+        Ok(set(vec![("value", args[1].clone())]))
+    } else {
+        Ok(set(vec![]))
+    }
+}
+
+// ------------------------------------------------------------------ evalOptionValue
+
+fn eval_option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    eval_option_value_of(ev, &args[0], &args[1], &args[2], &args[3], span)
+}
+
+/// The option record: `opt // { value; definitions; files; ... }`.
+fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+    let opt_attrs = attrs_of(ev, opt, span)?;
+    let ty = select(ev, opt, "type", span)?;
+    // `warnIf (type.deprecationMessage or null != null)`, as the Nix code
+    // checks it whenever the record is built.
+    if let Some(message) = select_or(ev, &ty, "deprecationMessage")? {
+        if !matches!(ev.force(&message)?, Value::Null) {
+            call_helper(ev, helpers, "warnDeprecation", vec![loc.clone(), opt.clone(), Value::Null], span)?;
+        }
+    }
+    let res = lazy(&EOV_RES, vec![helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
+    let value = lazy(&EOV_VALUE, vec![helpers.clone(), loc.clone(), opt.clone(), res.clone()], span);
+    let defs_final = lazy(&SELECT, vec![res.clone(), Value::string("defsFinal")], span);
+    let core = lazy(&SELECT, vec![res.clone(), Value::string("defsFinal'")], span);
+    let checked = lazy(&SELECT, vec![res.clone(), Value::string("checkedAndMerged")], span);
+    let to_string = lazy(&EOV_TO_STRING, vec![helpers.clone(), loc.clone()], span);
+    Ok(with_fields(
+        &opt_attrs,
+        vec![
+            ("value", value),
+            ("highestPrio", lazy(&SELECT, vec![core, Value::string("highestPrio")], span)),
+            ("definitions", lazy(&PLUCK, vec![defs_final.clone(), Value::string("value")], span)),
+            ("files", lazy(&PLUCK, vec![defs_final.clone(), Value::string("file")], span)),
+            ("definitionsWithLocations", defs_final),
+            ("isDefined", lazy(&SELECT, vec![res, Value::string("isDefined")], span)),
+            ("valueMeta", lazy(&SELECT, vec![checked, Value::string("valueMeta")], span)),
+            ("__toString", to_string),
+        ],
+    ))
+}
+
+static EOV_RES: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 4, run: eov_res };
+static EOV_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 4, run: eov_value };
+static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
+static PLUCK: PrimOp = PrimOp { name: "«modules: pluck»", arity: 2, run: pluck };
+
+/// `map (def: def.NAME) list`
+fn pluck(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let name = ev.expect_str(&args[1], span)?;
+    let list = list_of(ev, &args[0], span)?;
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        out.push(select(ev, &item, &name, span)?);
+    }
+    Ok(Value::list(out))
+}
+
+/// `__toString = _: showOption loc` (the extra argument is the option).
+fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(Value::string(show_option(ev, &args[0], &args[1], span)?))
+}
+
+/// The definitions with the default prepended, merged (or the read-only
+/// error).
+fn eov_res(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, opt, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let opt_attrs = attrs_of(ev, opt, span)?;
+    let ty = select(ev, opt, "type", span)?;
+    let mut all = Vec::new();
+    if let Some(default) = opt_attrs.get(sym("default")) {
+        let file = first_declaration(opt, span);
+        let value = set(vec![
+            ("_type", Value::string("override")),
+            ("priority", Value::Int(OPTION_DEFAULT_PRIORITY)),
+            ("content", default.clone()),
+        ]);
+        all.push(set(vec![("file", file), ("value", value)]));
+    }
+    all.extend(list_of(ev, defs, span)?);
+    let read_only = match opt_attrs.get(sym("readOnly")).cloned() {
+        Some(r) => ev.expect_bool(&r, span)?,
+        None => false,
+    };
+    if read_only && all.len() > 1 {
+        return call_helper(ev, helpers, "readOnlyError", vec![loc.clone(), ty, Value::list(all)], span);
+    }
+    Ok(merge_definitions_value(helpers, loc, &ty, &Value::list(all), span))
+}
+
+/// `head opt.declarations`, lazily.
+fn first_declaration(opt: &Value, span: Span) -> Value {
+    lazy(&HEAD_OF, vec![opt.clone(), Value::string("declarations")], span)
+}
+
+static HEAD_OF: PrimOp = PrimOp { name: "«modules: head»", arity: 2, run: head_of };
+
+fn head_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let name = ev.expect_str(&args[1], span)?;
+    let list = select(ev, &args[0], &name, span)?;
+    let list = ev.expect_list(&list, span)?;
+    match list.first() {
+        Some(v) => ev.force(&v.clone()),
+        None => Err(EvalError::new(ErrorKind::Other, "list index 0 is out of bounds", Some(span))),
+    }
+}
+
+/// `apply` over the merged value (or the type's empty value), inside
+/// "while evaluating the option".
+fn eov_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, opt, res) = (&args[0], &args[1], &args[2], &args[3]);
+    with_context(
+        ev,
+        span,
+        |ev| {
+            let ty = select(ev, opt, "type", span)?;
+            let is_defined = select(ev, res, "isDefined", span)?;
+            let mut merged = None;
+            if !ev.expect_bool(&is_defined, span)? {
+                if let Some(empty) = select_or(ev, &ty, "emptyValue")? {
+                    if let Some(empty_value) = select_or(ev, &empty, "value")? {
+                        let file = first_declaration(opt, span);
+                        let defs = Value::list(vec![set(vec![("file", file), ("value", empty_value)])]);
+                        let r = merge_definitions_value(helpers, loc, &ty, &defs, span);
+                        merged = Some(select(ev, &r, "mergedValue", span)?);
+                    }
+                }
+            }
+            let merged = match merged {
+                Some(m) => m,
+                None => select(ev, res, "mergedValue", span)?,
+            };
+            let opt_attrs = attrs_of(ev, opt, span)?;
+            match opt_attrs.get(sym("apply")).cloned() {
+                Some(apply) => ev.call_value(&apply, merged, Some(span)),
+                None => ev.force(&merged),
+            }
+        },
+        |ev| show_option(ev, helpers, loc, span).ok().map(|o| format!("while evaluating the option `{}':", o)),
+    )
+}
+
+// ------------------------------------------------------------------ mergeModules
+
+/// `mergeModules prefix modules`: every module's `config`, pushed down.
+fn merge_modules(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
+    let configs = lazy(&MODULE_CONFIGS, vec![modules.clone()], span);
+    Ok(merge_modules_value(helpers, prefix, modules, &configs, span))
+}
+
+static MODULE_CONFIGS: PrimOp = PrimOp { name: "«modules: configs»", arity: 1, run: module_configs };
+
+/// `concatMap (m: map (config: { file = m._file; inherit config; }) (pushDownProperties m.config)) modules`
+fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let mut out = Vec::new();
+    for m in list_of(ev, &args[0], span)? {
+        let file = select(ev, &m, "_file", span)?;
+        let config = select(ev, &m, "config", span)?;
+        let mut pushed = Vec::new();
+        push_down_properties(ev, &config, span, &mut pushed)?;
+        for c in pushed {
+            out.push(set(vec![("file", file.clone()), ("config", c)]));
+        }
+    }
+    Ok(Value::list(out))
+}
+
+fn merge_modules_prime(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(merge_modules_value(&args[0], &args[1], &args[2], &args[3], span))
+}
+
+fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
+    let decls = lazy(&DECLS_BY_NAME, vec![helpers.clone(), prefix.clone(), modules.clone()], span);
+    let defs = lazy(&DEFS_BY_NAME, vec![helpers.clone(), prefix.clone(), configs.clone()], span);
+    let results = lazy(&RESULTS_BY_NAME, vec![helpers.clone(), prefix.clone(), decls, defs.clone()], span);
+    let matched = lazy(&MATCHED, vec![results.clone()], span);
+    let unmatched = lazy(&UNMATCHED, vec![configs.clone(), results, defs], span);
+    set(vec![("matchedOptions", matched), ("unmatchedDefns", unmatched)])
+}
+
+static DECLS_BY_NAME: PrimOp = PrimOp { name: "«modules: declarations»", arity: 3, run: decls_by_name };
+static DEFS_BY_NAME: PrimOp = PrimOp { name: "«modules: definitions»", arity: 3, run: defs_by_name };
+static RESULTS_BY_NAME: PrimOp = PrimOp { name: "«modules: options»", arity: 4, run: results_by_name };
+static MATCHED: PrimOp = PrimOp { name: "«modules: matched options»", arity: 1, run: matched };
+static UNMATCHED: PrimOp = PrimOp { name: "«modules: unmatched definitions»", arity: 3, run: unmatched };
+static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity: 5, run: per_name };
+static PUSHED_DEFS: PrimOp = PrimOp { name: "«modules: pushed definitions»", arity: 1, run: pushed_defs };
+static OPTION_FROM_DECLS: PrimOp = PrimOp { name: "«modules: option record»", arity: 4, run: option_from_decls };
+
+/// A map from names to values, built in module order (what `zipAttrsWith
+/// (n: concatLists)` gives).
+struct ByName {
+    entries: Vec<(Symbol, Vec<Value>, Option<Span>)>,
+    index: std::collections::HashMap<Symbol, usize>,
+}
+
+impl ByName {
+    fn new() -> ByName {
+        ByName { entries: Vec::new(), index: std::collections::HashMap::new() }
+    }
+
+    fn push(&mut self, name: Symbol, value: Value, pos: Option<Span>) {
+        match self.index.get(&name) {
+            Some(&i) => self.entries[i].1.push(value),
+            None => {
+                self.index.insert(name, self.entries.len());
+                self.entries.push((name, vec![value], pos));
+            }
+        }
+    }
+}
+
+/// name => [ { _file; pos; options; } ] over all modules' `options`.
+fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
+    let mut by_name = ByName::new();
+    for module in list_of(ev, modules, span)? {
+        let file = select(ev, &module, "_file", span)?;
+        let options = select(ev, &module, "options", span)?;
+        let options = match ev.force(&options)? {
+            Value::Attrs(a) => a,
+            _ => return call_helper(ev, helpers, "optionsNotASetError", vec![prefix.clone(), options], span),
+        };
+        for e in options.entries() {
+            let pos = match e.pos {
+                Some(p) => ev.pos_attrs(p),
+                None => Value::Null,
+            };
+            let decl = set(vec![("_file", file.clone()), ("pos", pos), ("options", e.value.clone())]);
+            by_name.push(e.name, decl, None);
+        }
+    }
+    let entries = by_name
+        .entries
+        .into_iter()
+        .map(|(name, decls, _)| AttrEntry { name, value: Value::list(decls), pos: None })
+        .collect();
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+/// name => [ raw definitions, pushed-down definitions (a thunk) ].
+fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, configs) = (&args[0], &args[1], &args[2]);
+    let configs = list_of(ev, configs, span)?;
+    // Every definition root must be a set; the first that is not fails.
+    let mut roots = Vec::with_capacity(configs.len());
+    for c in &configs {
+        let config = select(ev, c, "config", span)?;
+        match ev.force(&config)? {
+            Value::Attrs(a) => roots.push((select(ev, c, "file", span)?, a)),
+            _ => return call_helper(ev, helpers, "configNotASetError", vec![prefix.clone(), c.clone()], span),
+        }
+    }
+    let mut by_name = ByName::new();
+    for (file, config) in roots {
+        for e in config.entries() {
+            by_name.push(e.name, set(vec![("file", file.clone()), ("value", e.value.clone())]), None);
+        }
+    }
+    let entries = by_name
+        .entries
+        .into_iter()
+        .map(|(name, raw, _)| {
+            let raw = Value::list(raw);
+            let pushed = lazy(&PUSHED_DEFS, vec![raw.clone()], span);
+            AttrEntry { name, value: Value::list(vec![raw, pushed]), pos: None }
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+/// `concatMap ({ file, value }: map (config: { inherit file config; }) (pushDownProperties value))`
+fn pushed_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let mut out = Vec::new();
+    for def in list_of(ev, &args[0], span)? {
+        let file = select(ev, &def, "file", span)?;
+        let value = select(ev, &def, "value", span)?;
+        let mut pushed = Vec::new();
+        push_down_properties(ev, &value, span, &mut pushed)?;
+        for c in pushed {
+            out.push(set(vec![("file", file.clone()), ("config", c)]));
+        }
+    }
+    Ok(Value::list(out))
+}
+
+static DEFS_PART: PrimOp = PrimOp { name: "«modules: definitions of»", arity: 3, run: defs_part };
+
+/// The definitions of a name: raw (0) or pushed down (1); none if absent.
+fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let defs = attrs_of(ev, &args[0], span)?;
+    let name = sym(&ev.expect_str(&args[1], span)?);
+    let part = ev.expect_int(&args[2], span)? as usize;
+    match defs.get(name).cloned() {
+        Some(pair) => {
+            let pair = list_of(ev, &pair, span)?;
+            ev.force(&pair[part])
+        }
+        None => Ok(Value::list(vec![])),
+    }
+}
+
+fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let decls = attrs_of(ev, decls, span)?;
+    let prefix_items = list_of(ev, prefix, span)?;
+    let entries = decls
+        .entries()
+        .iter()
+        .map(|e| {
+            let mut loc = prefix_items.clone();
+            loc.push(Value::string(e.name.as_str()));
+            let value = lazy(
+                &PER_NAME,
+                vec![helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), Value::string(e.name.as_str())],
+                span,
+            );
+            AttrEntry { name: e.name, value, pos: e.pos }
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_sorted(entries)))
+}
+
+/// One name of `mergeModules'`: an option, a namespace of options, or a
+/// mix of both (the rare case, left to the Nix code).
+fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let decl_list = list_of(ev, decls, span)?;
+    let mut option_count = 0;
+    for d in &decl_list {
+        let options = select(ev, d, "options", span)?;
+        let tag = match ev.force(&options)? {
+            Value::Attrs(a) => match a.get(sym("_type")).cloned() {
+                Some(t) => Some(t),
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some(t) = tag {
+            let is_option = matches!(ev.force(&t)?, Value::String(s) if &*s.text == "option");
+            if !is_option {
+                let file = select(ev, d, "_file", span)?;
+                return call_helper(ev, helpers, "declarationTypeError", vec![loc.clone(), t, file], span);
+            }
+            option_count += 1;
+        }
+    }
+    // The definitions stay unread until the option's value (or the
+    // namespace's definitions) are: reading an option record must not
+    // force the `config` of every module.
+    let raw = lazy(&DEFS_PART, vec![defs.clone(), args[4].clone(), Value::Int(0)], span);
+    let pushed = lazy(&DEFS_PART, vec![defs.clone(), args[4].clone(), Value::Int(1)], span);
+    if option_count == decl_list.len() {
+        let option = lazy(&OPTION_FROM_DECLS, vec![helpers.clone(), loc.clone(), decls.clone(), raw], span);
+        Ok(set(vec![("matchedOptions", option), ("unmatchedDefns", Value::list(vec![]))]))
+    } else if option_count > 0 {
+        call_helper(ev, helpers, "mixedDeclarations", vec![loc.clone(), decls.clone(), pushed, raw], span)
+    } else {
+        Ok(merge_modules_value(helpers, loc, decls, &pushed, span))
+    }
+}
+
+/// `evalOptionValue loc (fixupOptionType loc (mergeOptionDecls loc decls)) defs`
+fn option_from_decls(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let decl_list = list_of(ev, decls, span)?;
+    let merged = if decl_list.len() == 1 {
+        merge_one_declaration(ev, loc, &decl_list[0], span)?
+    } else {
+        call_helper(ev, helpers, "mergeOptionDecls", vec![loc.clone(), decls.clone()], span)?
+    };
+    let opt = fixup_option_type(ev, helpers, &merged, span)?;
+    eval_option_value_of(ev, helpers, loc, &opt, defs, span)
+}
+
+/// `mergeOptionDecls` of a single declaration.
+fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Span) -> EvalResult<Value> {
+    let options = select(ev, decl, "options", span)?;
+    let options = attrs_of(ev, &options, span)?;
+    let file = select(ev, decl, "_file", span)?;
+    let sub_modules = match options.get(sym("type")).cloned() {
+        Some(ty) => match select_or(ev, &ty, "getSubModules")? {
+            Some(g) => match ev.force(&g)? {
+                Value::Null => None,
+                other => Some(other),
+            },
+            None => None,
+        },
+        None => None,
+    };
+    let pos = select(ev, decl, "pos", span)?;
+    let position = match ev.force(&pos)? {
+        Value::Null => set(vec![("file", file.clone()), ("line", Value::Null), ("column", Value::Null)]),
+        p => p,
+    };
+    let submodules = match sub_modules {
+        Some(list) => {
+            let items = list_of(ev, &list, span)?;
+            Value::list(
+                items
+                    .into_iter()
+                    .map(|m| set(vec![("_file", file.clone()), ("imports", Value::list(vec![m]))]))
+                    .collect(),
+            )
+        }
+        None => Value::list(vec![]),
+    };
+    Ok(with_fields(
+        &options,
+        vec![
+            ("loc", loc.clone()),
+            ("declarations", Value::list(vec![file])),
+            ("declarationPositions", Value::list(vec![position])),
+            ("options", submodules),
+        ],
+    ))
+}
+
+/// Give a submodule type the modules collected from all declarations.
+fn fixup_option_type(ev: &mut Evaluator, helpers: &Value, opt: &Value, span: Span) -> EvalResult<Value> {
+    let attrs = attrs_of(ev, opt, span)?;
+    let ty = attrs.get(sym("type")).cloned();
+    let sub_modules = match &ty {
+        Some(t) => match select_or(ev, t, "getSubModules")? {
+            Some(g) => !matches!(ev.force(&g)?, Value::Null),
+            None => false,
+        },
+        None => false,
+    };
+    if !sub_modules {
+        let ty = match ty {
+            Some(t) => t,
+            None => helper(ev, helpers, "unspecified", span)?,
+        };
+        return Ok(with_fields(&attrs, vec![("type", ty)]));
+    }
+    let ty = ty.expect("checked above");
+    let subst = select(ev, &ty, "substSubModules", span)?;
+    let options = select(ev, opt, "options", span)?;
+    let new_type = Value::apply_thunk(subst, options, span);
+    Ok(with_fields(&attrs, vec![("type", new_type), ("options", Value::list(vec![]))]))
+}
+
+fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let results = attrs_of(ev, &args[0], span)?;
+    let entries = results
+        .entries()
+        .iter()
+        .map(|e| AttrEntry {
+            name: e.name,
+            value: lazy(&SELECT, vec![e.value.clone(), Value::string("matchedOptions")], span),
+            pos: e.pos,
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_sorted(entries)))
+}
+
+/// The definitions that found no option, each with its `prefix`.
+fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (configs, results, defs) = (&args[0], &args[1], &args[2]);
+    if ev.expect_list(configs, span)?.is_empty() {
+        return Ok(Value::list(vec![]));
+    }
+    let results = attrs_of(ev, results, span)?;
+    let defs = attrs_of(ev, defs, span)?;
+    // `mapAttrs (n: v: v.unmatchedDefns) results // removeAttrs raw (attrNames results)`
+    let mut by_name: Vec<(Symbol, Value)> = Vec::with_capacity(results.len() + defs.len());
+    for e in results.entries() {
+        let r = select(ev, &e.value, "unmatchedDefns", span)?;
+        by_name.push((e.name, r));
+    }
+    for e in defs.entries() {
+        if !results.contains(e.name) {
+            let pair = list_of(ev, &e.value, span)?;
+            by_name.push((e.name, pair[0].clone()));
+        }
+    }
+    by_name.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let mut out = Vec::new();
+    for (name, list) in by_name {
+        for def in list_of(ev, &list, span)? {
+            let a = attrs_of(ev, &def, span)?;
+            let mut prefix = vec![Value::string(name.as_str())];
+            if let Some(p) = a.get(sym("prefix")).cloned() {
+                prefix.extend(list_of(ev, &p, span)?);
+            }
+            out.push(with_fields(&a, vec![("prefix", Value::list(prefix))]));
+        }
+    }
+    Ok(Value::list(out))
+}
