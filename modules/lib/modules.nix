@@ -272,7 +272,7 @@ let
 
   # Collects all modules reachable through `imports`, drops the disabled
   # ones and de-duplicates by key. Returns { modules; graph; }.
-  collectModulesWithGraph = class:
+  collectModulesWithGraphNix = class:
     let
       loadModule = args: fallbackFile: fallbackKey: m:
         if lib.isFunction m then
@@ -283,14 +283,9 @@ let
           else if m._type == "if" || m._type == "override" then
             loadModule args fallbackFile fallbackKey { config = m; }
           else
-            throw (notAModuleMessage {
-              inherit fallbackFile;
-              value = m;
-              _type = m._type;
-              expectedClass = class;
-            })
+            notAModuleError class fallbackFile m
         else if isList m then
-          throw "Module imports can't be nested lists. Perhaps you meant to remove one level of lists? Definitions: ${showDefs [ { file = fallbackFile; value = m; } ]}"
+          nestedListError fallbackFile m
         else
           unifyModuleSyntax (toString m) (toString m)
             (applyModuleArgsIfFunction (toString m) (import m) args);
@@ -299,15 +294,7 @@ let
         if class != null then
           m:
           if m._class == null || m._class == class then m
-          else
-            throw ''
-              The module `${m._file or m.key}` (class: ${escapeNixString m._class}) cannot be imported into a module evaluation that expects class ${escapeNixString class}.
-
-              Help:
-              - Ensure that you are importing the correct module.
-              - Verify that the module's `_class`, ${escapeNixString m._class} matches the expected `class` ${escapeNixString class}.
-              - If you are using a custom class, make sure it is correctly defined and used consistently across your modules.
-            ''
+          else classError class m
         else
           m: m;
 
@@ -335,30 +322,47 @@ let
           modules = entries;
         };
 
-      disabledKeysOf = modulesPath: disabled:
-        let
-          moduleKey = file: m:
-            if isString m && !hasPrefix "/" m then
-              toString modulesPath + "/" + m
-            else if isConvertibleWithToString m then
-              if m ? key && m.key != toString m then
-                throw "Module `${file}` contains a disabledModules item that is an attribute set that can be converted to a string (${toString m}) but also has a `.key` attribute (${m.key}) with a different value. This makes it ambiguous which module should be disabled."
-              else
-                toString m
-            else if m ? key then
-              m.key
-            else if isAttrs m then
-              throw "Module `${file}` contains a disabledModules item that is an attribute set, presumably a module, that does not have a `key` attribute. This means that the module system doesn't have any means to identify the module that should be disabled. Make sure that you've put the correct value in disabledModules: a string path relative to modulesPath, a path value, or an attribute set with a `key` attribute."
-            else
-              throw "Each disabledModules item must be a path, string, or a attribute set with a key attribute, or a value supported by toString. However, one of the disabledModules items in `${toString file}` is none of that, but is of type ${typeOf m}.";
-        in
-        concatMap ({ file, disabled }: map (moduleKey file) disabled) disabled;
     in
     modulesPath: initialModules: args:
     let
       structured = collectStructured unknownModule "" initialModules args;
       disabledKeys = disabledKeysOf modulesPath structured.disabled;
       keep = filter (attrs: !elem attrs.key disabledKeys);
+    in
+    {
+      modules = map (attrs: attrs.module) (genericClosure {
+        startSet = keep structured.modules;
+        operator = attrs: keep attrs.modules;
+      });
+      graph = moduleGraph structured.modules disabledKeys;
+    };
+
+  collectModulesWithGraph = fromNative "collectModulesWithGraph" collectModulesWithGraphNix;
+
+  # ---- collecting: shared by the Nix code above and the native code
+
+  # The keys of the modules that `disabledModules` lists, in order.
+  disabledKeysOf = modulesPath: disabled:
+    let
+      moduleKey = file: m:
+        if isString m && !hasPrefix "/" m then
+          toString modulesPath + "/" + m
+        else if isConvertibleWithToString m then
+          if m ? key && m.key != toString m then
+            throw "Module `${file}` contains a disabledModules item that is an attribute set that can be converted to a string (${toString m}) but also has a `.key` attribute (${m.key}) with a different value. This makes it ambiguous which module should be disabled."
+          else
+            toString m
+        else if m ? key then
+          m.key
+        else if isAttrs m then
+          throw "Module `${file}` contains a disabledModules item that is an attribute set, presumably a module, that does not have a `key` attribute. This means that the module system doesn't have any means to identify the module that should be disabled. Make sure that you've put the correct value in disabledModules: a string path relative to modulesPath, a path value, or an attribute set with a `key` attribute."
+        else
+          throw "Each disabledModules item must be a path, string, or a attribute set with a key attribute, or a value supported by toString. However, one of the disabledModules items in `${toString file}` is none of that, but is of type ${typeOf m}.";
+    in
+    concatMap ({ file, disabled }: map (moduleKey file) disabled) disabled;
+
+  moduleGraph = structuredModules: disabledKeys:
+    let
       toGraph = s: {
         disabled = elem s.key disabledKeys;
         inherit (s) key;
@@ -366,13 +370,28 @@ let
         imports = map toGraph s.modules;
       };
     in
-    {
-      modules = map (attrs: attrs.module) (genericClosure {
-        startSet = keep structured.modules;
-        operator = attrs: keep attrs.modules;
-      });
-      graph = map toGraph (filter (s: s.key != "lib/modules.nix") structured.modules);
-    };
+    map toGraph (filter (s: s.key != "lib/modules.nix") structuredModules);
+
+  nestedListError = fallbackFile: m:
+    throw "Module imports can't be nested lists. Perhaps you meant to remove one level of lists? Definitions: ${showDefs [ { file = fallbackFile; value = m; } ]}";
+
+  classError = class: m:
+    throw ''
+      The module `${m._file or m.key}` (class: ${escapeNixString m._class}) cannot be imported into a module evaluation that expects class ${escapeNixString class}.
+
+      Help:
+      - Ensure that you are importing the correct module.
+      - Verify that the module's `_class`, ${escapeNixString m._class} matches the expected `class` ${escapeNixString class}.
+      - If you are using a custom class, make sure it is correctly defined and used consistently across your modules.
+    '';
+
+  notAModuleError = class: fallbackFile: m:
+    throw (notAModuleMessage {
+      inherit fallbackFile;
+      value = m;
+      _type = m._type;
+      expectedClass = class;
+    });
 
   collectModules = class: modulesPath: initialModules: args:
     (collectModulesWithGraph class modulesPath initialModules args).modules;
@@ -395,6 +414,16 @@ let
         Could not load a value as a module, because it is of type ${escapeNixString _type}${inFile}.
       '';
 
+  explicitModuleAttrs = [
+    "_class" "_file" "key" "disabledModules" "imports" "options" "config" "meta" "freeformType"
+  ];
+
+  unsupportedAttributeError = key: m:
+    let badAttrs = removeAttrs m explicitModuleAttrs; in
+    throw "Module `${key}' has an unsupported attribute `${head (attrNames badAttrs)}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${toString (attrNames badAttrs)}) into the explicit `config' attribute.";
+
+  notLikeAModuleError = file: key: m: throw "module ${file} (${key}) does not look like a module.";
+
   # Bring a module into canonical form:
   #   { _file; _class; key; disabledModules; imports; options; config; }
   unifyModuleSyntax = file: key: m:
@@ -406,12 +435,10 @@ let
     in
     if m ? config || m ? options then
       let
-        badAttrs = removeAttrs m [
-          "_class" "_file" "key" "disabledModules" "imports" "options" "config" "meta" "freeformType"
-        ];
+        badAttrs = removeAttrs m explicitModuleAttrs;
       in
       if badAttrs != { } then
-        throw "Module `${key}' has an unsupported attribute `${head (attrNames badAttrs)}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${toString (attrNames badAttrs)}) into the explicit `config' attribute."
+        unsupportedAttributeError key m
       else
         {
           _file = toString m._file or file;
@@ -424,7 +451,7 @@ let
         }
     else
       # Shorthand: everything that is not module structure is config.
-      throwIfNot (isAttrs m) "module ${file} (${key}) does not look like a module." {
+      if !isAttrs m then notLikeAModuleError file key m else {
         _file = toString m._file or file;
         _class = m._class or null;
         key = toString m.key or key;
@@ -534,6 +561,10 @@ let
         inherit showOption checkV2MergeCoherence mergeOptionDecls mixedDeclarations
           optionsNotASetError configNotASetError noValueError headTypeError
           defsTypeError readOnlyError warnDeprecation;
+        inherit unknownModule disabledKeysOf moduleGraph nestedListError classError
+          notAModuleError unsupportedAttributeError notLikeAModuleError;
+        inherit (lib) functionArgs;
+        importModule = m: import m;
         declarationTypeError = throwDeclarationTypeError;
         unspecified = types.unspecified;
       }
