@@ -15,7 +15,7 @@
 //! suspended call of one of the private primops below (see [`lazy`]);
 //! fields that share work share one thunk, as `rec` and `let` do in Nix.
 
-use nix2dream_eval::value::{AttrEntry, PrimOp, PrimOpApp, Thunk, ThunkState};
+use nix2dream_eval::value::{AttrEntry, PrimOp, PrimOpApp};
 use nix2dream_eval::{Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
 use nix2dream_syntax::{Span, Symbol};
 use std::rc::Rc;
@@ -68,19 +68,6 @@ fn lazy(op: &'static PrimOp, mut args: Vec<Value>, span: Span) -> Value {
     let last = args.pop().expect("lazy primops take arguments");
     let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
     Value::apply_thunk(fun, last, span)
-}
-
-/// A thunk whose computation is filled in later with [`fill`], so that two
-/// thunks can refer to each other (`mergedValue` and `checkedAndMerged`).
-fn hole() -> (Value, Rc<Thunk>) {
-    let t = Rc::new(Thunk::new(ThunkState::Blackhole));
-    (Value::Thunk(t.clone()), t)
-}
-
-fn fill(t: &Rc<Thunk>, op: &'static PrimOp, mut args: Vec<Value>, span: Span) {
-    let last = args.pop().expect("lazy primops take arguments");
-    let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
-    *t.state.borrow_mut() = ThunkState::Apply(Box::new((fun, last, span)));
 }
 
 fn sym(s: &str) -> Symbol {
@@ -333,9 +320,10 @@ fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Valu
     let core = lazy(&MD_FINAL, vec![defs.clone()], span);
     let defs_final = lazy(&SELECT, vec![core.clone(), Value::string("values")], span);
     let is_defined = lazy(&MD_IS_DEFINED, vec![defs_final.clone()], span);
-    let (merged, merged_cell) = hole();
-    let checked = lazy(&MD_CHECKED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), merged.clone()], span);
-    fill(&merged_cell, &MD_MERGED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), checked.clone()], span);
+    // Only meaningful for types with a v2 merge; never forced otherwise.
+    let v2_result = lazy(&MD_V2_RESULT, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
+    let merged = lazy(&MD_MERGED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), v2_result.clone()], span);
+    let checked = lazy(&MD_CHECKED, vec![ty.clone(), v2_result, merged.clone()], span);
     let optional = lazy(&MD_OPTIONAL, vec![is_defined.clone(), merged.clone()], span);
     set(vec![
         ("defsFinal'", core),
@@ -350,7 +338,8 @@ fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Valu
 static SELECT: PrimOp = PrimOp { name: "«modules: select»", arity: 2, run: select_op };
 static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
 static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
-static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 5, run: md_checked };
+static MD_V2_RESULT: PrimOp = PrimOp { name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
+static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 3, run: md_checked };
 static MD_MERGED: PrimOp = PrimOp { name: "«modules: mergedValue»", arity: 5, run: md_merged };
 static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue»", arity: 2, run: md_optional };
 
@@ -412,11 +401,14 @@ fn uses_v2(ev: &mut Evaluator, ty: &Value, span: Span) -> EvalResult<bool> {
     Ok(matches!(ev.force(&merge)?, Value::Attrs(a) if a.contains(sym("v2"))))
 }
 
+fn md_v2_result(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    run_v2_merge(ev, &args[0], &args[1], &args[2], &args[3], span)
+}
+
 fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, loc, ty, defs_final, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let (ty, v2_result, merged) = (&args[0], &args[1], &args[2]);
     if uses_v2(ev, ty, span)? {
-        let result = run_v2_merge(ev, helpers, loc, ty, defs_final, span)?;
-        let r = attrs_of(ev, &result, span)?;
+        let r = attrs_of(ev, v2_result, span)?;
         let meta = match r.get(sym("valueMeta")).cloned() {
             Some(m) => attrs_of(ev, &m, span)?,
             None => Rc::new(Attrs::default()),
@@ -448,6 +440,8 @@ fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, de
 
 fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, ty, defs_final, checked) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    // For v2 types, `checked` is the v2 merge's result: its `headError`
+    // and `value` are what `checkedAndMerged` shows.
     let defs = list_of(ev, defs_final, span)?;
     if defs.is_empty() {
         return call_helper(ev, helpers, "noValueError", vec![loc.clone()], span);
