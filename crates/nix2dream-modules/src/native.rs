@@ -70,22 +70,30 @@ fn lazy(op: &'static PrimOp, mut args: Vec<Value>, span: Span) -> Value {
     Value::apply_thunk(fun, last, span)
 }
 
+/// The symbol of a name known at compile time, interned once per thread.
+macro_rules! sym {
+    ($name:literal) => {{
+        thread_local! { static SYMBOL: Symbol = Symbol::intern($name); }
+        SYMBOL.with(|s| *s)
+    }};
+}
+
 fn sym(s: &str) -> Symbol {
     Symbol::intern(s)
 }
 
-fn set(fields: Vec<(&str, Value)>) -> Value {
-    Value::attrs(Attrs::from_entries(fields.into_iter().map(|(n, v)| AttrEntry { name: sym(n), value: v, pos: None }).collect()))
+fn set(fields: Vec<(Symbol, Value)>) -> Value {
+    Value::attrs(Attrs::from_entries(fields.into_iter().map(|(name, value)| AttrEntry { name, value, pos: None }).collect()))
 }
 
 /// `attrs // { name = value; }`, keeping positions.
-fn with_fields(attrs: &Attrs, fields: Vec<(&str, Value)>) -> Value {
+fn with_fields(attrs: &Attrs, fields: Vec<(Symbol, Value)>) -> Value {
     let mut out = Attrs::with_capacity(attrs.len() + fields.len());
     for e in attrs.entries() {
         out.insert(e.name, e.value.clone(), e.pos);
     }
-    for (n, v) in fields {
-        out.insert(sym(n), v, None);
+    for (name, value) in fields {
+        out.insert(name, value, None);
     }
     Value::attrs(out)
 }
@@ -95,25 +103,25 @@ fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> 
 }
 
 /// `x.name` of a set (unforced), or an error like Nix's.
-fn select(ev: &mut Evaluator, v: &Value, name: &str, span: Span) -> EvalResult<Value> {
+fn select(ev: &mut Evaluator, v: &Value, name: Symbol, span: Span) -> EvalResult<Value> {
     let a = attrs_of(ev, v, span)?;
-    match a.get(sym(name)) {
+    match a.get(name) {
         Some(v) => Ok(v.clone()),
         None => Err(EvalError::type_error(format!("attribute '{}' missing", name), span)),
     }
 }
 
 /// `x.name or null`-style lookup: `None` when `v` is not a set or lacks it.
-fn select_or(ev: &mut Evaluator, v: &Value, name: &str) -> EvalResult<Option<Value>> {
+fn select_or(ev: &mut Evaluator, v: &Value, name: Symbol) -> EvalResult<Option<Value>> {
     match ev.force(v)? {
-        Value::Attrs(a) => Ok(a.get(sym(name)).cloned()),
+        Value::Attrs(a) => Ok(a.get(name).cloned()),
         _ => Ok(None),
     }
 }
 
 /// `v._type or ""`, when it is a string.
 fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<Rc<str>>> {
-    match select_or(ev, v, "_type")? {
+    match select_or(ev, v, sym!("_type"))? {
         Some(t) => match ev.force(&t)? {
             Value::String(s) => Ok(Some(s.text.clone())),
             _ => Ok(None),
@@ -131,7 +139,7 @@ fn list_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Vec<Value>> 
 }
 
 fn helper(ev: &mut Evaluator, helpers: &Value, name: &str, span: Span) -> EvalResult<Value> {
-    select(ev, helpers, name, span)
+    select(ev, helpers, sym(name), span)
 }
 
 /// Call a HELPERS function with several arguments.
@@ -175,14 +183,15 @@ fn expect_bool_as_nix(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<b
 fn push_down_properties(ev: &mut Evaluator, cfg: &Value, span: Span, out: &mut Vec<Value>) -> EvalResult<()> {
     let tag = type_tag(ev, cfg)?;
     if is_tag(&tag, "merge") {
-        let contents = select(ev, cfg, "contents", span)?;
+        let contents = select(ev, cfg, sym!("contents"), span)?;
         for c in list_of(ev, &contents, span)? {
             ev.nested(Some(span), |ev| push_down_properties(ev, &c, span, out))?;
         }
     } else if is_tag(&tag, "if") || is_tag(&tag, "override") {
-        let (wrapper, key) = if is_tag(&tag, "if") { ("if", "condition") } else { ("override", "priority") };
+        let (wrapper, key) =
+            if is_tag(&tag, "if") { ("if", sym!("condition")) } else { ("override", sym!("priority")) };
         let property = select(ev, cfg, key, span)?;
-        let content = select(ev, cfg, "content", span)?;
+        let content = select(ev, cfg, sym!("content"), span)?;
         let mut inner = Vec::new();
         ev.nested(Some(span), |ev| push_down_properties(ev, &content, span, &mut inner))?;
         for item in inner {
@@ -192,7 +201,7 @@ fn push_down_properties(ev: &mut Evaluator, cfg: &Value, span: Span, out: &mut V
                 .iter()
                 .map(|e| AttrEntry {
                     name: e.name,
-                    value: set(vec![("_type", Value::string(wrapper)), (key, property.clone()), ("content", e.value.clone())]),
+                    value: set(vec![(sym!("_type"), Value::string(wrapper)), (key, property.clone()), (sym!("content"), e.value.clone())]),
                     pos: e.pos,
                 })
                 .collect();
@@ -214,15 +223,15 @@ fn push_down_properties_op(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
 fn discharge_properties(ev: &mut Evaluator, def: &Value, span: Span, out: &mut Vec<Value>) -> EvalResult<()> {
     let tag = type_tag(ev, def)?;
     if is_tag(&tag, "merge") {
-        let contents = select(ev, def, "contents", span)?;
+        let contents = select(ev, def, sym!("contents"), span)?;
         for c in list_of(ev, &contents, span)? {
             ev.nested(Some(span), |ev| discharge_properties(ev, &c, span, out))?;
         }
     } else if is_tag(&tag, "if") {
-        let condition = select(ev, def, "condition", span)?;
+        let condition = select(ev, def, sym!("condition"), span)?;
         match ev.force(&condition)? {
             Value::Bool(true) => {
-                let content = select(ev, def, "content", span)?;
+                let content = select(ev, def, sym!("content"), span)?;
                 ev.nested(Some(span), |ev| discharge_properties(ev, &content, span, out))?;
             }
             Value::Bool(false) => {}
@@ -246,9 +255,9 @@ fn filter_overrides(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalRes
     let mut prios = Vec::with_capacity(defs.len());
     let mut highest = 9999;
     for def in &defs {
-        let value = select(ev, def, "value", span)?;
+        let value = select(ev, def, sym!("value"), span)?;
         let prio = if is_tag(&type_tag(ev, &value)?, "override") {
-            let p = select(ev, &value, "priority", span)?;
+            let p = select(ev, &value, sym!("priority"), span)?;
             ev.expect_int(&p, span)?
         } else {
             DEFAULT_OVERRIDE_PRIORITY
@@ -261,11 +270,11 @@ fn filter_overrides(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalRes
         if prio != highest {
             continue;
         }
-        let value = select(ev, &def, "value", span)?;
+        let value = select(ev, &def, sym!("value"), span)?;
         if is_tag(&type_tag(ev, &value)?, "override") {
-            let content = select(ev, &value, "content", span)?;
+            let content = select(ev, &value, sym!("content"), span)?;
             let a = attrs_of(ev, &def, span)?;
-            kept.push(with_fields(&a, vec![("value", content)]));
+            kept.push(with_fields(&a, vec![(sym!("value"), content)]));
         } else {
             kept.push(def);
         }
@@ -276,23 +285,23 @@ fn filter_overrides(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalRes
 fn filter_overrides_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = list_of(ev, &args[1], span)?;
     let (values, highest) = filter_overrides(ev, defs, span)?;
-    Ok(set(vec![("values", Value::list(values)), ("highestPrio", Value::Int(highest))]))
+    Ok(set(vec![(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
 }
 
 /// Stable sort by `mkOrder` priority, unwrapping the order properties.
 fn sort_properties(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<Vec<Value>> {
     let mut keyed = Vec::with_capacity(defs.len());
     for def in defs {
-        let value = select(ev, &def, "value", span)?;
+        let value = select(ev, &def, sym!("value"), span)?;
         if is_tag(&type_tag(ev, &value)?, "order") {
-            let content = select(ev, &value, "content", span)?;
-            let priority = select(ev, &value, "priority", span)?;
+            let content = select(ev, &value, sym!("content"), span)?;
+            let priority = select(ev, &value, sym!("priority"), span)?;
             let prio = ev.expect_int(&priority, span)?;
             let a = attrs_of(ev, &def, span)?;
-            keyed.push((prio, with_fields(&a, vec![("value", content), ("priority", priority)])));
+            keyed.push((prio, with_fields(&a, vec![(sym!("value"), content), (sym!("priority"), priority)])));
         } else {
             // `a.priority or 1000`: a definition record may carry its own.
-            let prio = match select_or(ev, &def, "priority")? {
+            let prio = match select_or(ev, &def, sym!("priority"))? {
                 Some(p) => ev.expect_int(&p, span)?,
                 None => DEFAULT_ORDER_PRIORITY,
             };
@@ -326,12 +335,12 @@ fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Valu
     let checked = lazy(&MD_CHECKED, vec![ty.clone(), v2_result, merged.clone()], span);
     let optional = lazy(&MD_OPTIONAL, vec![is_defined.clone(), merged.clone()], span);
     set(vec![
-        ("defsFinal'", core),
-        ("defsFinal", defs_final),
-        ("mergedValue", merged),
-        ("checkedAndMerged", checked),
-        ("isDefined", is_defined),
-        ("optionalValue", optional),
+        (sym!("defsFinal'"), core),
+        (sym!("defsFinal"), defs_final),
+        (sym!("mergedValue"), merged),
+        (sym!("checkedAndMerged"), checked),
+        (sym!("isDefined"), is_defined),
+        (sym!("optionalValue"), optional),
     ])
 }
 
@@ -345,7 +354,7 @@ static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue»", arity:
 
 fn select_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let name = ev.expect_str(&args[1], span)?;
-    let v = select(ev, &args[0], &name, span)?;
+    let v = select(ev, &args[0], sym(&name), span)?;
     ev.force(&v)
 }
 
@@ -353,10 +362,10 @@ fn select_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = list_of(ev, &args[0], span)?;
     let mut discharged = Vec::with_capacity(defs.len());
-    let (file_sym, value_sym) = (sym("file"), sym("value"));
+    let (file_sym, value_sym) = (sym!("file"), sym!("value"));
     for m in defs {
-        let value = select(ev, &m, "value", span)?;
-        let file = select(ev, &m, "file", span)?;
+        let value = select(ev, &m, sym!("value"), span)?;
+        let file = select(ev, &m, sym!("file"), span)?;
         let mut values = Vec::new();
         with_context(
             ev,
@@ -381,14 +390,14 @@ fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     let (kept, highest) = filter_overrides(ev, discharged, span)?;
     let mut any_order = false;
     for def in &kept {
-        let value = select(ev, def, "value", span)?;
+        let value = select(ev, def, sym!("value"), span)?;
         if is_tag(&type_tag(ev, &value)?, "order") {
             any_order = true;
             break;
         }
     }
     let values = if any_order { sort_properties(ev, kept, span)? } else { kept };
-    Ok(set(vec![("values", Value::list(values)), ("highestPrio", Value::Int(highest))]))
+    Ok(set(vec![(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
 }
 
 fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -397,8 +406,8 @@ fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
 
 /// `type.merge ? v2`
 fn uses_v2(ev: &mut Evaluator, ty: &Value, span: Span) -> EvalResult<bool> {
-    let merge = select(ev, ty, "merge", span)?;
-    Ok(matches!(ev.force(&merge)?, Value::Attrs(a) if a.contains(sym("v2"))))
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    Ok(matches!(ev.force(&merge)?, Value::Attrs(a) if a.contains(sym!("v2"))))
 }
 
 fn md_v2_result(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -409,25 +418,25 @@ fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Valu
     let (ty, v2_result, merged) = (&args[0], &args[1], &args[2]);
     if uses_v2(ev, ty, span)? {
         let r = attrs_of(ev, v2_result, span)?;
-        let meta = match r.get(sym("valueMeta")).cloned() {
+        let meta = match r.get(sym!("valueMeta")).cloned() {
             Some(m) => attrs_of(ev, &m, span)?,
             None => Rc::new(Attrs::default()),
         };
-        let internal = set(vec![("type", ty.clone())]);
-        let meta = with_fields(&meta, vec![("_internal", internal)]);
-        Ok(with_fields(&r, vec![("valueMeta", meta)]))
+        let internal = set(vec![(sym!("type"), ty.clone())]);
+        let meta = with_fields(&meta, vec![(sym!("_internal"), internal)]);
+        Ok(with_fields(&r, vec![(sym!("valueMeta"), meta)]))
     } else {
-        Ok(set(vec![("headError", Value::Null), ("value", merged.clone()), ("valueMeta", set(vec![]))]))
+        Ok(set(vec![(sym!("headError"), Value::Null), (sym!("value"), merged.clone()), (sym!("valueMeta"), set(vec![]))]))
     }
 }
 
 /// `checkV2MergeCoherence loc type (type.merge.v2 { inherit loc defs; })`
 fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
-    let merge = select(ev, ty, "merge", span)?;
-    let v2 = select(ev, &merge, "v2", span)?;
-    let result = ev.call_value(&v2, set(vec![("loc", loc.clone()), ("defs", defs.clone())]), Some(span))?;
-    let check = select(ev, ty, "check", span)?;
-    let coherent = match select_or(ev, &check, "isV2MergeCoherent")? {
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    let v2 = select(ev, &merge, sym!("v2"), span)?;
+    let result = ev.call_value(&v2, set(vec![(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
+    let check = select(ev, ty, sym!("check"), span)?;
+    let coherent = match select_or(ev, &check, sym!("isV2MergeCoherent"))? {
         Some(c) => ev.expect_bool(&c, span)?,
         None => false,
     };
@@ -447,7 +456,7 @@ fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         return call_helper(ev, helpers, "noValueError", vec![loc.clone()], span);
     }
     if uses_v2(ev, ty, span)? {
-        let head_error = select_or(ev, checked, "headError")?;
+        let head_error = select_or(ev, checked, sym!("headError"))?;
         let has_error = match &head_error {
             Some(e) => !matches!(ev.force(e)?, Value::Null),
             None => false,
@@ -455,13 +464,13 @@ fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         if has_error {
             return call_helper(ev, helpers, "headTypeError", vec![loc.clone(), ty.clone(), head_error.unwrap()], span);
         }
-        let v = select(ev, checked, "value", span)?;
+        let v = select(ev, checked, sym!("value"), span)?;
         return ev.force(&v);
     }
-    let check = select(ev, ty, "check", span)?;
+    let check = select(ev, ty, sym!("check"), span)?;
     let mut all_valid = true;
     for def in &defs {
-        let value = select(ev, def, "value", span)?;
+        let value = select(ev, def, sym!("value"), span)?;
         let ok = ev.call_value(&check, value, Some(span))?;
         if !expect_bool_as_nix(ev, &ok, span)? {
             all_valid = false;
@@ -469,14 +478,14 @@ fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         }
     }
     if all_valid {
-        let merge = select(ev, ty, "merge", span)?;
+        let merge = select(ev, ty, sym!("merge"), span)?;
         let f = ev.call_value(&merge, loc.clone(), Some(span))?;
         let r = ev.call_value(&f, defs_final.clone(), Some(span))?;
         return ev.force(&r);
     }
     let mut invalid = Vec::new();
     for def in &defs {
-        let value = select(ev, def, "value", span)?;
+        let value = select(ev, def, sym!("value"), span)?;
         let ok = ev.call_value(&check, value, Some(span))?;
         if !expect_bool_as_nix(ev, &ok, span)? {
             invalid.push(def.clone());
@@ -487,7 +496,7 @@ fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 
 fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     if ev.expect_bool(&args[0], span)? {
-        Ok(set(vec![("value", args[1].clone())]))
+        Ok(set(vec![(sym!("value"), args[1].clone())]))
     } else {
         Ok(set(vec![]))
     }
@@ -502,10 +511,10 @@ fn eval_option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
 /// The option record: `opt // { value; definitions; files; ... }`.
 fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
     let opt_attrs = attrs_of(ev, opt, span)?;
-    let ty = select(ev, opt, "type", span)?;
+    let ty = select(ev, opt, sym!("type"), span)?;
     // `warnIf (type.deprecationMessage or null != null)`, as the Nix code
     // checks it whenever the record is built.
-    if let Some(message) = select_or(ev, &ty, "deprecationMessage")? {
+    if let Some(message) = select_or(ev, &ty, sym!("deprecationMessage"))? {
         if !matches!(ev.force(&message)?, Value::Null) {
             call_helper(ev, helpers, "warnDeprecation", vec![loc.clone(), opt.clone(), Value::Null], span)?;
         }
@@ -519,14 +528,14 @@ fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &
     Ok(with_fields(
         &opt_attrs,
         vec![
-            ("value", value),
-            ("highestPrio", lazy(&SELECT, vec![core, Value::string("highestPrio")], span)),
-            ("definitions", lazy(&PLUCK, vec![defs_final.clone(), Value::string("value")], span)),
-            ("files", lazy(&PLUCK, vec![defs_final.clone(), Value::string("file")], span)),
-            ("definitionsWithLocations", defs_final),
-            ("isDefined", lazy(&SELECT, vec![res, Value::string("isDefined")], span)),
-            ("valueMeta", lazy(&SELECT, vec![checked, Value::string("valueMeta")], span)),
-            ("__toString", to_string),
+            (sym!("value"), value),
+            (sym!("highestPrio"), lazy(&SELECT, vec![core, Value::string("highestPrio")], span)),
+            (sym!("definitions"), lazy(&PLUCK, vec![defs_final.clone(), Value::string("value")], span)),
+            (sym!("files"), lazy(&PLUCK, vec![defs_final.clone(), Value::string("file")], span)),
+            (sym!("definitionsWithLocations"), defs_final),
+            (sym!("isDefined"), lazy(&SELECT, vec![res, Value::string("isDefined")], span)),
+            (sym!("valueMeta"), lazy(&SELECT, vec![checked, Value::string("valueMeta")], span)),
+            (sym!("__toString"), to_string),
         ],
     ))
 }
@@ -542,7 +551,7 @@ fn pluck(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let list = list_of(ev, &args[0], span)?;
     let mut out = Vec::with_capacity(list.len());
     for item in list {
-        out.push(select(ev, &item, &name, span)?);
+        out.push(select(ev, &item, sym(&name), span)?);
     }
     Ok(Value::list(out))
 }
@@ -557,19 +566,19 @@ fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
 fn eov_res(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, opt, defs) = (&args[0], &args[1], &args[2], &args[3]);
     let opt_attrs = attrs_of(ev, opt, span)?;
-    let ty = select(ev, opt, "type", span)?;
+    let ty = select(ev, opt, sym!("type"), span)?;
     let mut all = Vec::new();
-    if let Some(default) = opt_attrs.get(sym("default")) {
+    if let Some(default) = opt_attrs.get(sym!("default")) {
         let file = first_declaration(opt, span);
         let value = set(vec![
-            ("_type", Value::string("override")),
-            ("priority", Value::Int(OPTION_DEFAULT_PRIORITY)),
-            ("content", default.clone()),
+            (sym!("_type"), Value::string("override")),
+            (sym!("priority"), Value::Int(OPTION_DEFAULT_PRIORITY)),
+            (sym!("content"), default.clone()),
         ]);
-        all.push(set(vec![("file", file), ("value", value)]));
+        all.push(set(vec![(sym!("file"), file), (sym!("value"), value)]));
     }
     all.extend(list_of(ev, defs, span)?);
-    let read_only = match opt_attrs.get(sym("readOnly")).cloned() {
+    let read_only = match opt_attrs.get(sym!("readOnly")).cloned() {
         Some(r) => ev.expect_bool(&r, span)?,
         None => false,
     };
@@ -588,7 +597,7 @@ static HEAD_OF: PrimOp = PrimOp { name: "«modules: head»", arity: 2, run: head
 
 fn head_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let name = ev.expect_str(&args[1], span)?;
-    let list = select(ev, &args[0], &name, span)?;
+    let list = select(ev, &args[0], sym(&name), span)?;
     let list = ev.expect_list(&list, span)?;
     match list.first() {
         Some(v) => ev.force(&v.clone()),
@@ -604,25 +613,25 @@ fn eov_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         ev,
         span,
         |ev| {
-            let ty = select(ev, opt, "type", span)?;
-            let is_defined = select(ev, res, "isDefined", span)?;
+            let ty = select(ev, opt, sym!("type"), span)?;
+            let is_defined = select(ev, res, sym!("isDefined"), span)?;
             let mut merged = None;
             if !ev.expect_bool(&is_defined, span)? {
-                if let Some(empty) = select_or(ev, &ty, "emptyValue")? {
-                    if let Some(empty_value) = select_or(ev, &empty, "value")? {
+                if let Some(empty) = select_or(ev, &ty, sym!("emptyValue"))? {
+                    if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
                         let file = first_declaration(opt, span);
-                        let defs = Value::list(vec![set(vec![("file", file), ("value", empty_value)])]);
+                        let defs = Value::list(vec![set(vec![(sym!("file"), file), (sym!("value"), empty_value)])]);
                         let r = merge_definitions_value(helpers, loc, &ty, &defs, span);
-                        merged = Some(select(ev, &r, "mergedValue", span)?);
+                        merged = Some(select(ev, &r, sym!("mergedValue"), span)?);
                     }
                 }
             }
             let merged = match merged {
                 Some(m) => m,
-                None => select(ev, res, "mergedValue", span)?,
+                None => select(ev, res, sym!("mergedValue"), span)?,
             };
             let opt_attrs = attrs_of(ev, opt, span)?;
-            match opt_attrs.get(sym("apply")).cloned() {
+            match opt_attrs.get(sym!("apply")).cloned() {
                 Some(apply) => ev.call_value(&apply, merged, Some(span)),
                 None => ev.force(&merged),
             }
@@ -646,12 +655,12 @@ static MODULE_CONFIGS: PrimOp = PrimOp { name: "«modules: configs»", arity: 1,
 fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let mut out = Vec::new();
     for m in list_of(ev, &args[0], span)? {
-        let file = select(ev, &m, "_file", span)?;
-        let config = select(ev, &m, "config", span)?;
+        let file = select(ev, &m, sym!("_file"), span)?;
+        let config = select(ev, &m, sym!("config"), span)?;
         let mut pushed = Vec::new();
         push_down_properties(ev, &config, span, &mut pushed)?;
         for c in pushed {
-            out.push(set(vec![("file", file.clone()), ("config", c)]));
+            out.push(set(vec![(sym!("file"), file.clone()), (sym!("config"), c)]));
         }
     }
     Ok(Value::list(out))
@@ -667,7 +676,7 @@ fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs
     let results = lazy(&RESULTS_BY_NAME, vec![helpers.clone(), prefix.clone(), decls, defs.clone()], span);
     let matched = lazy(&MATCHED, vec![results.clone()], span);
     let unmatched = lazy(&UNMATCHED, vec![configs.clone(), results, defs], span);
-    set(vec![("matchedOptions", matched), ("unmatchedDefns", unmatched)])
+    set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
 }
 
 static DECLS_BY_NAME: PrimOp = PrimOp { name: "«modules: declarations»", arity: 3, run: decls_by_name };
@@ -707,8 +716,8 @@ fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
     let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
     let mut by_name = ByName::new();
     for module in list_of(ev, modules, span)? {
-        let file = select(ev, &module, "_file", span)?;
-        let options = select(ev, &module, "options", span)?;
+        let file = select(ev, &module, sym!("_file"), span)?;
+        let options = select(ev, &module, sym!("options"), span)?;
         let options = match ev.force(&options)? {
             Value::Attrs(a) => a,
             _ => return call_helper(ev, helpers, "optionsNotASetError", vec![prefix.clone(), options], span),
@@ -718,7 +727,7 @@ fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
                 Some(p) => ev.pos_attrs(p),
                 None => Value::Null,
             };
-            let decl = set(vec![("_file", file.clone()), ("pos", pos), ("options", e.value.clone())]);
+            let decl = set(vec![(sym!("_file"), file.clone()), (sym!("pos"), pos), (sym!("options"), e.value.clone())]);
             by_name.push(e.name, decl, None);
         }
     }
@@ -737,16 +746,16 @@ fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Va
     // Every definition root must be a set; the first that is not fails.
     let mut roots = Vec::with_capacity(configs.len());
     for c in &configs {
-        let config = select(ev, c, "config", span)?;
+        let config = select(ev, c, sym!("config"), span)?;
         match ev.force(&config)? {
-            Value::Attrs(a) => roots.push((select(ev, c, "file", span)?, a)),
+            Value::Attrs(a) => roots.push((select(ev, c, sym!("file"), span)?, a)),
             _ => return call_helper(ev, helpers, "configNotASetError", vec![prefix.clone(), c.clone()], span),
         }
     }
     let mut by_name = ByName::new();
     for (file, config) in roots {
         for e in config.entries() {
-            by_name.push(e.name, set(vec![("file", file.clone()), ("value", e.value.clone())]), None);
+            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]), None);
         }
     }
     let entries = by_name
@@ -765,12 +774,12 @@ fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Va
 fn pushed_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let mut out = Vec::new();
     for def in list_of(ev, &args[0], span)? {
-        let file = select(ev, &def, "file", span)?;
-        let value = select(ev, &def, "value", span)?;
+        let file = select(ev, &def, sym!("file"), span)?;
+        let value = select(ev, &def, sym!("value"), span)?;
         let mut pushed = Vec::new();
         push_down_properties(ev, &value, span, &mut pushed)?;
         for c in pushed {
-            out.push(set(vec![("file", file.clone()), ("config", c)]));
+            out.push(set(vec![(sym!("file"), file.clone()), (sym!("config"), c)]));
         }
     }
     Ok(Value::list(out))
@@ -820,9 +829,9 @@ fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     let decl_list = list_of(ev, decls, span)?;
     let mut option_count = 0;
     for d in &decl_list {
-        let options = select(ev, d, "options", span)?;
+        let options = select(ev, d, sym!("options"), span)?;
         let tag = match ev.force(&options)? {
-            Value::Attrs(a) => match a.get(sym("_type")).cloned() {
+            Value::Attrs(a) => match a.get(sym!("_type")).cloned() {
                 Some(t) => Some(t),
                 None => None,
             },
@@ -831,7 +840,7 @@ fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
         if let Some(t) = tag {
             let is_option = matches!(ev.force(&t)?, Value::String(s) if &*s.text == "option");
             if !is_option {
-                let file = select(ev, d, "_file", span)?;
+                let file = select(ev, d, sym!("_file"), span)?;
                 return call_helper(ev, helpers, "declarationTypeError", vec![loc.clone(), t, file], span);
             }
             option_count += 1;
@@ -844,7 +853,7 @@ fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     let pushed = lazy(&DEFS_PART, vec![defs.clone(), args[4].clone(), Value::Int(1)], span);
     if option_count == decl_list.len() {
         let option = lazy(&OPTION_FROM_DECLS, vec![helpers.clone(), loc.clone(), decls.clone(), raw], span);
-        Ok(set(vec![("matchedOptions", option), ("unmatchedDefns", Value::list(vec![]))]))
+        Ok(set(vec![(sym!("matchedOptions"), option), (sym!("unmatchedDefns"), Value::list(vec![]))]))
     } else if option_count > 0 {
         call_helper(ev, helpers, "mixedDeclarations", vec![loc.clone(), decls.clone(), pushed, raw], span)
     } else {
@@ -867,11 +876,11 @@ fn option_from_decls(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
 
 /// `mergeOptionDecls` of a single declaration.
 fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Span) -> EvalResult<Value> {
-    let options = select(ev, decl, "options", span)?;
+    let options = select(ev, decl, sym!("options"), span)?;
     let options = attrs_of(ev, &options, span)?;
-    let file = select(ev, decl, "_file", span)?;
-    let sub_modules = match options.get(sym("type")).cloned() {
-        Some(ty) => match select_or(ev, &ty, "getSubModules")? {
+    let file = select(ev, decl, sym!("_file"), span)?;
+    let sub_modules = match options.get(sym!("type")).cloned() {
+        Some(ty) => match select_or(ev, &ty, sym!("getSubModules"))? {
             Some(g) => match ev.force(&g)? {
                 Value::Null => None,
                 other => Some(other),
@@ -880,9 +889,9 @@ fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Sp
         },
         None => None,
     };
-    let pos = select(ev, decl, "pos", span)?;
+    let pos = select(ev, decl, sym!("pos"), span)?;
     let position = match ev.force(&pos)? {
-        Value::Null => set(vec![("file", file.clone()), ("line", Value::Null), ("column", Value::Null)]),
+        Value::Null => set(vec![(sym!("file"), file.clone()), (sym!("line"), Value::Null), (sym!("column"), Value::Null)]),
         p => p,
     };
     let submodules = match sub_modules {
@@ -891,7 +900,7 @@ fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Sp
             Value::list(
                 items
                     .into_iter()
-                    .map(|m| set(vec![("_file", file.clone()), ("imports", Value::list(vec![m]))]))
+                    .map(|m| set(vec![(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
                     .collect(),
             )
         }
@@ -900,10 +909,10 @@ fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Sp
     Ok(with_fields(
         &options,
         vec![
-            ("loc", loc.clone()),
-            ("declarations", Value::list(vec![file])),
-            ("declarationPositions", Value::list(vec![position])),
-            ("options", submodules),
+            (sym!("loc"), loc.clone()),
+            (sym!("declarations"), Value::list(vec![file])),
+            (sym!("declarationPositions"), Value::list(vec![position])),
+            (sym!("options"), submodules),
         ],
     ))
 }
@@ -911,9 +920,9 @@ fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Sp
 /// Give a submodule type the modules collected from all declarations.
 fn fixup_option_type(ev: &mut Evaluator, helpers: &Value, opt: &Value, span: Span) -> EvalResult<Value> {
     let attrs = attrs_of(ev, opt, span)?;
-    let ty = attrs.get(sym("type")).cloned();
+    let ty = attrs.get(sym!("type")).cloned();
     let sub_modules = match &ty {
-        Some(t) => match select_or(ev, t, "getSubModules")? {
+        Some(t) => match select_or(ev, t, sym!("getSubModules"))? {
             Some(g) => !matches!(ev.force(&g)?, Value::Null),
             None => false,
         },
@@ -924,13 +933,13 @@ fn fixup_option_type(ev: &mut Evaluator, helpers: &Value, opt: &Value, span: Spa
             Some(t) => t,
             None => helper(ev, helpers, "unspecified", span)?,
         };
-        return Ok(with_fields(&attrs, vec![("type", ty)]));
+        return Ok(with_fields(&attrs, vec![(sym!("type"), ty)]));
     }
     let ty = ty.expect("checked above");
-    let subst = select(ev, &ty, "substSubModules", span)?;
-    let options = select(ev, opt, "options", span)?;
+    let subst = select(ev, &ty, sym!("substSubModules"), span)?;
+    let options = select(ev, opt, sym!("options"), span)?;
     let new_type = Value::apply_thunk(subst, options, span);
-    Ok(with_fields(&attrs, vec![("type", new_type), ("options", Value::list(vec![]))]))
+    Ok(with_fields(&attrs, vec![(sym!("type"), new_type), (sym!("options"), Value::list(vec![]))]))
 }
 
 fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -958,7 +967,7 @@ fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
     // `mapAttrs (n: v: v.unmatchedDefns) results // removeAttrs raw (attrNames results)`
     let mut by_name: Vec<(Symbol, Value)> = Vec::with_capacity(results.len() + defs.len());
     for e in results.entries() {
-        let r = select(ev, &e.value, "unmatchedDefns", span)?;
+        let r = select(ev, &e.value, sym!("unmatchedDefns"), span)?;
         by_name.push((e.name, r));
     }
     for e in defs.entries() {
@@ -973,10 +982,10 @@ fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         for def in list_of(ev, &list, span)? {
             let a = attrs_of(ev, &def, span)?;
             let mut prefix = vec![Value::string(name.as_str())];
-            if let Some(p) = a.get(sym("prefix")).cloned() {
+            if let Some(p) = a.get(sym!("prefix")).cloned() {
                 prefix.extend(list_of(ev, &p, span)?);
             }
-            out.push(with_fields(&a, vec![("prefix", Value::list(prefix))]));
+            out.push(with_fields(&a, vec![(sym!("prefix"), Value::list(prefix))]));
         }
     }
     Ok(Value::list(out))
@@ -1026,7 +1035,7 @@ fn collect_modules_with_graph(ev: &mut Evaluator, args: &[Value], span: Span) ->
         Value::list(disabled_keys),
         span,
     );
-    Ok(set(vec![("modules", Value::list(modules)), ("graph", graph)]))
+    Ok(set(vec![(sym!("modules"), Value::list(modules)), (sym!("graph"), graph)]))
 }
 
 static GRAPH: PrimOp = PrimOp { name: "«modules: graph»", arity: 3, run: graph };
@@ -1046,9 +1055,9 @@ impl Collected {
     /// `{ key; module; modules; }`, what the Nix code's graph is built from.
     fn to_value(&self) -> Value {
         set(vec![
-            ("key", Value::string(self.key.as_str())),
-            ("module", self.module.clone()),
-            ("modules", Value::list(self.imports.iter().map(Collected::to_value).collect())),
+            (sym!("key"), Value::string(self.key.as_str())),
+            (sym!("module"), self.module.clone()),
+            (sym!("modules"), Value::list(self.imports.iter().map(Collected::to_value).collect())),
         ])
     }
 }
@@ -1072,13 +1081,13 @@ impl Collector<'_> {
             let module = self.load(ev, parent_file, &fallback_key, &item)?;
             let module = self.check_class(ev, module)?;
             let m = attrs_of(ev, &module, span)?;
-            let key = ev.expect_str(m.get(sym("key")).expect("unified modules have a key"), span)?.to_string();
-            let file = m.get(sym("_file")).cloned().expect("unified modules have a file");
-            let disabled = m.get(sym("disabledModules")).cloned().expect("unified modules list disabledModules");
+            let key = ev.expect_str(m.get(sym!("key")).expect("unified modules have a key"), span)?.to_string();
+            let file = m.get(sym!("_file")).cloned().expect("unified modules have a file");
+            let disabled = m.get(sym!("disabledModules")).cloned().expect("unified modules list disabledModules");
             if !ev.expect_list(&disabled, span)?.is_empty() {
-                self.disabled.push(set(vec![("file", file.clone()), ("disabled", disabled)]));
+                self.disabled.push(set(vec![(sym!("file"), file.clone()), (sym!("disabled"), disabled)]));
             }
-            let imports = m.get(sym("imports")).cloned().expect("unified modules list imports");
+            let imports = m.get(sym!("imports")).cloned().expect("unified modules list imports");
             let imports = ev.nested(Some(span), |ev| self.collect(ev, &file, &key, &imports))?;
             out.push(Collected { key, module, imports });
         }
@@ -1087,7 +1096,7 @@ impl Collector<'_> {
 
     fn check_class(&mut self, ev: &mut Evaluator, module: Value) -> EvalResult<Value> {
         let Some(class) = &self.class else { return Ok(module) };
-        let own = select(ev, &module, "_class", self.span)?;
+        let own = select(ev, &module, sym!("_class"), self.span)?;
         let own_forced = ev.force(&own)?;
         if matches!(own_forced, Value::Null) || ev.values_equal(&own_forced, class, self.span)? {
             return Ok(module);
@@ -1105,12 +1114,12 @@ impl Collector<'_> {
                 let applied = self.apply_args(ev, &key_value, &forced)?;
                 self.unify(ev, file, &key_value, &applied)
             }
-            Value::Attrs(a) if a.contains(sym("__functor")) => {
+            Value::Attrs(a) if a.contains(sym!("__functor")) => {
                 let applied = self.apply_args(ev, &key_value, &forced)?;
                 self.unify(ev, file, &key_value, &applied)
             }
             Value::Attrs(a) => {
-                let tag = match a.get(sym("_type")).cloned() {
+                let tag = match a.get(sym!("_type")).cloned() {
                     Some(t) => Some(ev.force(&t)?),
                     None => None,
                 };
@@ -1121,7 +1130,7 @@ impl Collector<'_> {
                 match (tag.is_some(), tag_str.as_deref()) {
                     (false, _) | (true, Some("module")) => self.unify(ev, file, &key_value, &forced),
                     (true, Some("if")) | (true, Some("override")) => {
-                        let wrapped = set(vec![("config", forced.clone())]);
+                        let wrapped = set(vec![(sym!("config"), forced.clone())]);
                         self.load(ev, file, key, &wrapped)
                     }
                     _ => call_helper(ev, self.helpers, "notAModuleError", vec![self.class_value(), file.clone(), forced.clone()], span),
@@ -1177,7 +1186,7 @@ impl Collector<'_> {
             let (s, context) = ev.coerce_to_string(&v, span, true, false)?;
             Ok(Value::string_with_context(s, context))
         };
-        let explicit = a.contains(sym("config")) || a.contains(sym("options"));
+        let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
         if explicit {
             const ALLOWED: &[&str] =
                 &["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
@@ -1190,7 +1199,7 @@ impl Collector<'_> {
         let (imports, options, config) = if explicit {
             let mut config = get("config").unwrap_or_else(|| set(vec![]));
             if let Some(meta) = get("meta") {
-                config = mk_merge(config, set(vec![("meta", meta)]));
+                config = mk_merge(config, set(vec![(sym!("meta"), meta)]));
             }
             (get("imports").unwrap_or_else(|| Value::list(vec![])), get("options").unwrap_or_else(|| set(vec![])), config)
         } else {
@@ -1211,31 +1220,31 @@ impl Collector<'_> {
             (imports, set(vec![]), Value::attrs(config))
         };
         let config = match get("freeformType") {
-            Some(t) => mk_merge(config, set(vec![("_module", set(vec![("freeformType", t)]))])),
+            Some(t) => mk_merge(config, set(vec![(sym!("_module"), set(vec![(sym!("freeformType"), t)]))])),
             None => config,
         };
         Ok(set(vec![
-            ("_file", file),
-            ("_class", get("_class").unwrap_or(Value::Null)),
-            ("key", key),
-            ("disabledModules", get("disabledModules").unwrap_or_else(|| Value::list(vec![]))),
-            ("imports", imports),
-            ("options", options),
-            ("config", config),
+            (sym!("_file"), file),
+            (sym!("_class"), get("_class").unwrap_or(Value::Null)),
+            (sym!("key"), key),
+            (sym!("disabledModules"), get("disabledModules").unwrap_or_else(|| Value::list(vec![]))),
+            (sym!("imports"), imports),
+            (sym!("options"), options),
+            (sym!("config"), config),
         ]))
     }
 }
 
 /// `mkMerge [ a b ]`
 fn mk_merge(a: Value, b: Value) -> Value {
-    set(vec![("_type", Value::string("merge")), ("contents", Value::list(vec![a, b]))])
+    set(vec![(sym!("_type"), Value::string("merge")), (sym!("contents"), Value::list(vec![a, b]))])
 }
 
 /// `lib.isFunction`: a function, or a set with `__functor`.
 fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
     Ok(match ev.force(v)? {
         Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => true,
-        Value::Attrs(a) => a.contains(sym("__functor")),
+        Value::Attrs(a) => a.contains(sym!("__functor")),
         _ => false,
     })
 }
@@ -1255,10 +1264,10 @@ fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Valu
             if let Some(v) = a.get(sym(&name)).cloned() {
                 return ev.force(&v);
             }
-            let config = select(ev, module_args, "config", span)?;
-            let module = select(ev, &config, "_module", span)?;
-            let module_args = select(ev, &module, "args", span)?;
-            let v = select(ev, &module_args, &name, span)?;
+            let config = select(ev, module_args, sym!("config"), span)?;
+            let module = select(ev, &config, sym!("_module"), span)?;
+            let module_args = select(ev, &module, sym!("args"), span)?;
+            let v = select(ev, &module_args, sym(&name), span)?;
             ev.force(&v)
         },
         |ev| {
