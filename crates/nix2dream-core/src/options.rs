@@ -103,8 +103,10 @@ impl Visibility {
 
 /// Where an option is declared: the position of its name in the module's
 /// `options`. Line and column are unknown for declarations the module
-/// system cannot place (an option set built by a function, such as
-/// `mapAttrs`, has no positions).
+/// system cannot place (an option set built by `fromJSON`, say, has no
+/// positions). `file` is the file the declaration is written in, even
+/// where the module's `_file` says otherwise (the module system's own
+/// module calls itself `lib/modules.nix`), so that an editor can open it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Declaration {
     pub file: String,
@@ -159,7 +161,7 @@ impl Literal {
                     other => {
                         return Err(EvalError::new(
                             ErrorKind::Type,
-                            format!("expected a literalExpression or a literalMD, but the literal is a {}", other),
+                            format!("a literal of unknown kind `{}' (expected literalExpression or literalMD)", other),
                             None,
                         ))
                     }
@@ -456,7 +458,9 @@ fn unexpected(wanted: &str, got: &Value) -> EvalError {
 }
 
 /// The record of `optionAttrSetToDocList`, keys in its (sorted) order,
-/// plus `declarationPositions`.
+/// plus `declarationPositions`. `declarations` are the positions' files
+/// (see [`Declaration`]), which are `optionAttrSetToDocList`'s
+/// `declarations` wherever a module's `_file` is the file it is in.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OptionRecord<'a> {
