@@ -15,6 +15,9 @@ let
       stem = lib.removeSuffix ".nix" base;
     in
     if base == "default.nix" then baseNameOf (dirOf (toString file)) else stem;
+
+  deploymentOptions =
+    (lib.evalModules { modules = [ ./core { name = "«deployment»"; } ]; }).options;
 in
 {
   inherit lib;
@@ -39,9 +42,12 @@ in
     ];
   };
 
+  # The option tree of the deployment module alone (the `options` of
+  # `evalModules`): what `nix2dream options` documents.
+  inherit deploymentOptions;
+
   # All options of the deployment module, as `lib.optionAttrSetToDocList`
-  # gives them (for `nix2dream options`).
-  optionsDocs =
-    let evaluated = lib.evalModules { modules = [ ./core { name = "«deployment»"; } ]; };
-    in lib.optionAttrSetToDocList evaluated.options;
+  # gives them. `nix2dream options` walks `deploymentOptions` in Rust
+  # instead (nix2dream_core::options); its tests compare the two.
+  optionsDocs = lib.optionAttrSetToDocList deploymentOptions;
 }

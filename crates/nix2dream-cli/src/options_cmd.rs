@@ -4,8 +4,8 @@
 
 use crate::eval_cmd::{new_evaluator, EMBEDDED_ROOT};
 use anyhow::{bail, Context as _};
-use nix2dream_eval::print;
-use serde_json::{Map, Value as Json};
+use nix2dream_core::options::{deployment_option_docs, Literal, LiteralKind, OptionDoc};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -20,21 +20,17 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         }
     }
     let mut ev = new_evaluator(&includes);
-    let docs = match ev.eval_string("(import <nix2dream>).optionsDocs", "«nix2dream options»").and_then(|v| {
-        let mut out = String::new();
-        let span = nix2dream_syntax::Span::new(nix2dream_syntax::FileId(0), 0, 0);
-        print::write_json(&mut ev, &v, span, &mut out, &mut Default::default()).map(|_| out)
-    }) {
-        Ok(text) => text,
+    let docs = match deployment_option_docs(&mut ev) {
+        Ok(docs) => docs,
         Err(e) => {
             eprint!("{}", ev.render_error(&e));
             return Ok(ExitCode::from(1));
         }
     };
-    let docs: Vec<Json> = serde_json::from_str(&docs).context("reading the options documentation")?;
     let options = documented(docs);
     let text = if json {
-        serde_json::to_string_pretty(&Json::Object(options))? + "\n"
+        let by_name: BTreeMap<&str, &OptionDoc> = options.iter().map(|(name, doc)| (name.as_str(), doc)).collect();
+        serde_json::to_string_pretty(&by_name)? + "\n"
     } else {
         markdown(&options)
     };
@@ -42,72 +38,111 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The visible, non-internal options by name, with declarations shown as
-/// `<nix2dream/...>` paths instead of where the binary mounts its modules.
-fn documented(docs: Vec<Json>) -> Map<String, Json> {
-    let mut options = Map::new();
-    for mut doc in docs {
-        let visible = doc.get("visible").and_then(Json::as_bool).unwrap_or(true);
-        let internal = doc.get("internal").and_then(Json::as_bool).unwrap_or(false);
-        let Some(name) = doc.get("name").and_then(Json::as_str).map(str::to_string) else { continue };
-        if !visible || internal || name.starts_with("_module") {
-            continue;
-        }
-        if let Some(Json::Array(declarations)) = doc.get_mut("declarations") {
-            for d in declarations.iter_mut() {
-                if let Some(path) = d.as_str() {
-                    if let Some(rest) = path.strip_prefix(EMBEDDED_ROOT) {
-                        *d = Json::String(format!("<nix2dream{}>", rest));
-                    }
+/// The options documentation for users lists, by name (the module
+/// system's `_module` options left out), with declarations in the
+/// embedded modules shown as `<nix2dream/...>` instead of where the binary
+/// mounts them.
+fn documented(docs: Vec<OptionDoc>) -> BTreeMap<String, OptionDoc> {
+    docs.into_iter()
+        .filter(|doc| doc.is_documented() && doc.loc.first().is_none_or(|first| first != "_module"))
+        .map(|mut doc| {
+            for declaration in &mut doc.declarations {
+                if let Some(rest) = declaration.file.strip_prefix(EMBEDDED_ROOT) {
+                    declaration.file = format!("<nix2dream{}>", rest);
                 }
             }
-        }
-        if let Json::Object(fields) = &mut doc {
-            for key in ["name", "visible", "internal", "loc"] {
-                fields.remove(key);
-            }
-        }
-        options.insert(name, doc);
-    }
-    options
+            (doc.name.clone(), doc)
+        })
+        .collect()
 }
 
-fn literal(value: Option<&Json>) -> Option<String> {
-    let value = value?;
-    Some(match value.get("text").and_then(Json::as_str) {
-        Some(text) => text.to_string(),
-        None => value.to_string(),
-    })
-}
-
-fn markdown(options: &Map<String, Json>) -> String {
+fn markdown(options: &BTreeMap<String, OptionDoc>) -> String {
     let mut out = String::from("# nix2dream deployment options\n");
     for (name, doc) in options {
         let _ = write!(out, "\n## `{}`\n\n", name);
-        if let Some(description) = doc.get("description").and_then(Json::as_str) {
+        if let Some(description) = &doc.description {
             let _ = write!(out, "{}\n\n", description.trim());
         }
-        if let Some(ty) = doc.get("type").and_then(Json::as_str) {
-            let _ = writeln!(out, "*Type:* {}", ty);
-        }
-        for (label, key) in [("Default", "default"), ("Example", "example")] {
-            if let Some(text) = literal(doc.get(key)) {
-                if text.contains('\n') {
-                    let _ = write!(out, "\n*{}:*\n```nix\n{}\n```\n", label, text.trim_end());
-                } else {
-                    let _ = writeln!(out, "\n*{}:* `{}`", label, text);
-                }
+        let _ = writeln!(out, "*Type:* {}", doc.type_description);
+        for (label, literal) in [("Default", &doc.default), ("Example", &doc.example)] {
+            if let Some(literal) = literal {
+                write_literal(&mut out, label, literal);
             }
         }
-        if doc.get("readOnly").and_then(Json::as_bool) == Some(true) {
+        if doc.read_only {
             let _ = writeln!(out, "\n*Read only.*");
         }
-        if let Some(Json::Array(declarations)) = doc.get("declarations") {
-            let list: Vec<String> = declarations.iter().filter_map(Json::as_str).map(|d| format!("`{}`", d)).collect();
-            if !list.is_empty() {
-                let _ = writeln!(out, "\n*Declared by:* {}", list.join(", "));
-            }
+        if !doc.declarations.is_empty() {
+            let list: Vec<String> = doc.declarations.iter().map(|d| format!("`{}`", d)).collect();
+            let _ = writeln!(out, "\n*Declared by:* {}", list.join(", "));
         }
     }
     out
+}
+
+/// Code inline or in a `nix` block; prose (`literalMD`) as it is.
+fn write_literal(out: &mut String, label: &str, literal: &Literal) {
+    let text = &literal.text;
+    let _ = match (literal.kind, text.contains('\n')) {
+        (LiteralKind::Expression, false) => writeln!(out, "\n*{}:* `{}`", label, text),
+        (LiteralKind::Expression, true) => write!(out, "\n*{}:*\n```nix\n{}\n```\n", label, text.trim_end()),
+        (LiteralKind::Markdown, false) => writeln!(out, "\n*{}:* {}", label, text),
+        (LiteralKind::Markdown, true) => write!(out, "\n*{}:*\n\n{}\n", label, text.trim_end()),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix2dream_core::options::{Declaration, Visibility};
+
+    fn option(name: &str) -> OptionDoc {
+        OptionDoc {
+            loc: name.split('.').map(str::to_string).collect(),
+            name: name.to_string(),
+            type_description: "string".to_string(),
+            description: Some("What it is.\n".to_string()),
+            default: None,
+            example: None,
+            read_only: false,
+            internal: false,
+            visibility: Visibility::Visible,
+            declarations: Vec::new(),
+        }
+    }
+
+    fn code(text: &str) -> Option<Literal> {
+        Some(Literal { kind: LiteralKind::Expression, text: text.to_string() })
+    }
+
+    #[test]
+    fn markdown_shows_code_as_code_prose_as_prose_and_each_declaration_where_known() {
+        let mut a = option("a");
+        a.default = code("\"x\"");
+        a.example = Some(Literal { kind: LiteralKind::Markdown, text: "Any *name*.".to_string() });
+        a.read_only = true;
+        a.declarations = vec![
+            Declaration { file: format!("{}/core/a.nix", EMBEDDED_ROOT), line: Some(3), column: Some(5) },
+            Declaration { file: "/elsewhere/b.nix".to_string(), line: None, column: None },
+        ];
+        let mut b = option("b");
+        b.description = None;
+        b.default = code("[\n  1\n]");
+        let mut internal = option("c");
+        internal.internal = true;
+        let module_system = option("_module.args");
+
+        let shown = markdown(&documented(vec![a, b, internal, module_system]));
+        assert_eq!(
+            shown,
+            "# nix2dream deployment options\n\
+             \n## `a`\n\nWhat it is.\n\n*Type:* string\n\
+             \n*Default:* `\"x\"`\n\
+             \n*Example:* Any *name*.\n\
+             \n*Read only.*\n\
+             \n*Declared by:* `<nix2dream/core/a.nix>:3:5`, `/elsewhere/b.nix`\n\
+             \n## `b`\n\n*Type:* string\n\
+             \n*Default:*\n```nix\n[\n  1\n]\n```\n"
+        );
+    }
 }

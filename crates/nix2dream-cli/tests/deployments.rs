@@ -188,8 +188,23 @@ fn options_documents_every_option() {
         assert!(json.get(name).is_some(), "{} is documented", name);
     }
     assert!(json.get("services.<name>._definitionFiles").is_none());
+    assert!(json.as_object().unwrap().keys().all(|name| !name.starts_with("_module")));
+
+    // The position is that of the option's name in the embedded module.
+    let position = &policy["declarationPositions"][0];
+    assert_eq!(position["file"], "<nix2dream/core/service/lifecycle.nix>");
+    let (line, column) = (position["line"].as_u64().unwrap(), position["column"].as_u64().unwrap());
+    let source = std::fs::read_to_string(support::repo().join("modules/core/service/lifecycle.nix")).unwrap();
+    let declared = source.lines().nth(line as usize - 1).unwrap();
+    assert!(declared[column as usize - 1..].starts_with("policy = "), "line {}: {}", line, declared);
+
     let markdown = run(&["options"], &dir);
-    assert!(markdown.stdout.contains("## `services.<name>.restart.policy`\n"), "{}", markdown.stdout);
+    assert_eq!(markdown.code, Some(0), "{}", markdown.stderr);
+    let section = markdown.stdout.split("## `services.<name>.restart.policy`\n").nth(1).unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    assert!(section.contains("*Default:* `\"no\"`"), "{}", section);
+    let declared_by = format!("*Declared by:* `<nix2dream/core/service/lifecycle.nix>:{}:{}`", line, column);
+    assert!(section.contains(&declared_by), "{}", section);
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //! configuration option by option; [`validate`] checks what the option types
 //! cannot see alone (unknown services in `dependsOn`, cycles, ports
 //! published twice); [`locate`] finds the `file:line` that set a rejected
-//! value.
+//! value. [`options`] documents the options themselves (type, default,
+//! description, where each is declared) for `nix2dream options` and
+//! editors.
 //!
 //! Architecture invariant: this crate never prints and never touches
 //! processes; problems are data ([`problem::Problem`], [`LoadError`]).
@@ -18,6 +20,7 @@ pub mod load;
 pub mod local;
 pub mod locate;
 pub mod model;
+pub mod options;
 pub mod problem;
 pub mod read;
 pub mod validate;
