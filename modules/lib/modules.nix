@@ -110,7 +110,88 @@ let
 
   # ------------------------------------------------------------------ evalModules
 
+  # ---- shared by evalModulesNix and the native evalModules
+
+  internalOptionsFor = prefix: if prefix == [ ] then internalOptionsRoot else internalOptionsNested;
+
+  configArgumentContext = "if you get an infinite recursion here, you probably reference `config` in `imports`. If you are trying to achieve a conditional import behavior dependent on `config`, consider importing unconditionally, and using `mkEnableOption` and `mkIf` to control its effect.";
+
+  extendModulesFor = evalModulesArgs:
+    extendArgs@{
+      modules ? [ ],
+      specialArgs ? { },
+      prefix ? [ ],
+    }:
+    evalModules (evalModulesArgs // {
+      modules = evalModulesArgs.modules ++ modules;
+      specialArgs = evalModulesArgs.specialArgs or { } // specialArgs;
+      prefix = extendArgs.prefix or evalModulesArgs.prefix or [ ];
+    });
+
+  moduleTypeFor = modules: specialArgs: class: types.submoduleWith {
+    inherit modules specialArgs class;
+  };
+
+  # The declared options' values, with the definitions that have no option
+  # merged by the freeform type filling the paths without an option.
+  withFreeformConfig = prefix: declaredConfig: unmatchedDefns:
+    let
+      defs = map (def: {
+        file = def.file;
+        value = setAttrByPath def.prefix def.value;
+      }) unmatchedDefns;
+      freeformConfig =
+        if defs == [ ] then { } else declaredConfig._module.freeformType.merge prefix defs;
+    in
+    recursiveUpdate freeformConfig declaredConfig;
+
+  # A definition of an option that does not exist (with `_module.check`).
+  unmatchedError = prefix: options: unmatchedDefns:
+    let
+      firstDef = head unmatchedDefns;
+      optText = showOption (prefix ++ firstDef.prefix);
+      defText =
+        addErrorContext
+          "while evaluating the error message for definitions for `${optText}', which is an option that does not exist"
+          (addErrorContext "while evaluating a definition from `${firstDef.file}'" (showDefs [ firstDef ]));
+      baseMsg = "The option `${optText}' does not exist. Definition values:${defText}";
+      hint = suggestionText prefix options firstDef.prefix;
+    in
+    if attrNames options == [ "_module" ] then
+      # Nothing but the built-in `_module` options is declared.
+      if showOption prefix == "" then
+        throw ''
+          ${baseMsg}
+
+          It seems as if you're trying to declare an option by placing it into `config' rather than `options'!
+        ''
+      else
+        throw ''
+          ${baseMsg}
+
+          However there are no options defined in `${showOption prefix}'. Are you sure you've
+          declared your options properly? This can happen if you e.g. declared your options in `types.submodule'
+          under `config' rather than `options'.
+        ''
+    else
+      throw (baseMsg + hint);
+
+  # Under nix2dream the evaluation itself is native (native.rs); the
+  # deprecated `args`/`check` arguments take the Nix path below.
   evalModules =
+    evalModulesArgs@{
+      modules,
+      prefix ? [ ],
+      args ? { },
+      check ? true,
+      specialArgs ? { },
+      class ? null,
+    }:
+    if native != null && !(evalModulesArgs ? args) && !(evalModulesArgs ? check)
+    then native.evalModules evalModulesArgs modules prefix specialArgs class
+    else evalModulesNix evalModulesArgs;
+
+  evalModulesNix =
     evalModulesArgs@{
       modules,
       prefix ? [ ],
@@ -139,7 +220,7 @@ let
       internalModule = {
         _file = "lib/modules.nix";
         key = "lib/modules.nix";
-        options = if prefix == [ ] then internalOptionsRoot else internalOptionsNested;
+        options = internalOptionsFor prefix;
         config = {
           _module.args = {
             inherit extendModules;
@@ -154,9 +235,7 @@ let
         inherit lib options specialArgs;
         _class = class;
         _prefix = prefix;
-        config = addErrorContext
-          "if you get an infinite recursion here, you probably reference `config` in `imports`. If you are trying to achieve a conditional import behavior dependent on `config`, consider importing unconditionally, and using `mkEnableOption` and `mkIf` to control its effect."
-          config;
+        config = addErrorContext configArgumentContext config;
       } // specialArgs;
 
       collected = collectModulesWithGraph class (specialArgs.modulesPath or "")
@@ -171,70 +250,21 @@ let
           # Values of all declared options.
           declaredConfig = mapAttrsRecursiveCond (v: !isOption v) (_: v: v.value) options;
 
-          # Definitions without an option, merged by the freeform type.
-          freeformConfig =
-            let
-              defs = map (def: {
-                file = def.file;
-                value = setAttrByPath def.prefix def.value;
-              }) merged.unmatchedDefns;
-            in
-            if defs == [ ] then { } else declaredConfig._module.freeformType.merge prefix defs;
         in
         if declaredConfig._module.freeformType == null then declaredConfig
-        # Declared options win; freeform values only fill paths without an option.
-        else recursiveUpdate freeformConfig declaredConfig;
+        else withFreeformConfig prefix declaredConfig merged.unmatchedDefns;
 
       checkUnmatched =
         if config._module.check && config._module.freeformType == null && merged.unmatchedDefns != [ ] then
-          let
-            firstDef = head merged.unmatchedDefns;
-            optText = showOption (prefix ++ firstDef.prefix);
-            defText =
-              addErrorContext
-                "while evaluating the error message for definitions for `${optText}', which is an option that does not exist"
-                (addErrorContext "while evaluating a definition from `${firstDef.file}'" (showDefs [ firstDef ]));
-            baseMsg = "The option `${optText}' does not exist. Definition values:${defText}";
-            hint = suggestionText prefix options firstDef.prefix;
-          in
-          if attrNames options == [ "_module" ] then
-            # Nothing but the built-in `_module` options is declared.
-            if showOption prefix == "" then
-              throw ''
-                ${baseMsg}
-
-                It seems as if you're trying to declare an option by placing it into `config' rather than `options'!
-              ''
-            else
-              throw ''
-                ${baseMsg}
-
-                However there are no options defined in `${showOption prefix}'. Are you sure you've
-                declared your options properly? This can happen if you e.g. declared your options in `types.submodule'
-                under `config' rather than `options'.
-              ''
-          else
-            throw (baseMsg + hint)
+          unmatchedError prefix options merged.unmatchedDefns
         else
           null;
 
       checked = seq checkUnmatched;
 
-      extendModules =
-        extendArgs@{
-          modules ? [ ],
-          specialArgs ? { },
-          prefix ? [ ],
-        }:
-        evalModules (evalModulesArgs // {
-          modules = regularModules ++ modules;
-          specialArgs = evalModulesArgs.specialArgs or { } // specialArgs;
-          prefix = extendArgs.prefix or evalModulesArgs.prefix or [ ];
-        });
+      extendModules = extendModulesFor (evalModulesArgs // { modules = regularModules; });
 
-      type = types.submoduleWith {
-        inherit modules specialArgs class;
-      };
+      type = moduleTypeFor modules specialArgs class;
 
       result = withWarnings {
         _type = "configuration";
@@ -563,6 +593,8 @@ let
           defsTypeError readOnlyError warnDeprecation;
         inherit unknownModule disabledKeysOf moduleGraph nestedListError classError
           notAModuleError unsupportedAttributeError notLikeAModuleError;
+        inherit lib internalOptionsFor configArgumentContext extendModulesFor moduleTypeFor
+          withFreeformConfig unmatchedError;
         inherit (lib) functionArgs;
         importModule = m: import m;
         declarationTypeError = throwDeclarationTypeError;
