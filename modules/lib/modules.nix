@@ -593,7 +593,7 @@ let
           defsTypeError readOnlyError warnDeprecation;
         inherit unknownModule disabledKeysOf moduleGraph nestedListError classError
           notAModuleError unsupportedAttributeError notLikeAModuleError;
-        inherit lib internalOptionsFor configArgumentContext extendModulesFor moduleTypeFor
+        inherit showDefs lib internalOptionsFor configArgumentContext extendModulesFor moduleTypeFor
           withFreeformConfig unmatchedError;
         inherit (lib) functionArgs;
         importModule = m: import m;
@@ -1102,6 +1102,8 @@ let
     defaultOverridePriority;
 in
 props // {
+  # For types.nix: the native type merges, or null (never part of `lib`).
+  _nix2dreamNative = native;
   inherit
     evalModules collectModules setDefaultModuleLocation unifyModuleSyntax
     applyModuleArgsIfFunction applyModuleArgs mergeModules mergeModules'

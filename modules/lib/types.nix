@@ -27,6 +27,10 @@ let
   # The module system, looked up lazily.
   mergeDefinitions = loc: type: defs: lib.modules.mergeDefinitions loc type defs;
 
+  # Under nix2dream, the merges of the most used containers are native
+  # (crates/nix2dream-modules); the Nix merges below are the reference.
+  native = lib.modules._nix2dreamNative or null;
+
   isType = type: x: (x._type or "") == type;
 
   # " at file:line:column" of attribute `name` in `v`, when known.
@@ -138,7 +142,10 @@ let
     inherit v2;
   };
 
-  checkDefsForError = check: loc: defs:
+  checkDefsForError =
+    if native != null then native.checkDefsForError else checkDefsForErrorNix;
+
+  checkDefsForErrorNix = check: loc: defs:
     let invalidDefs = filter (def: !check def.value) defs;
     in if invalidDefs != [ ] then { message = "Definition values: ${showDefs invalidDefs}"; } else null;
 
@@ -494,7 +501,7 @@ let
       description = "list of ${optionDescriptionPhrase (class: class == "noun" || class == "composite") elemType}";
       descriptionClass = "composite";
       check = coherentCheck isList;
-      merge = v2Merge ({ loc, defs }:
+      merge = v2Merge (if native != null then native.listMergeV2 elemType check else { loc, defs }:
         let
           evals = filter (x: x.optionalValue ? value) (concatLists (imap1 (n: def:
             imap1 (m: def':
@@ -559,7 +566,7 @@ let
           + " of ${optionDescriptionPhrase (class: class == "noun" || class == "composite") elemType}";
         descriptionClass = "composite";
         check = coherentCheck isAttrs;
-        merge = v2Merge ({ loc, defs }:
+        merge = v2Merge (if native != null then native.attrsMergeV2 elemType lazy check else { loc, defs }:
           let
             # Push the file of each definition down to its attributes.
             pushed = map (def: mapAttrs (n: v: { inherit (def) file; value = v; }) def.value) defs;

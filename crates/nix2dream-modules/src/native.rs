@@ -45,6 +45,9 @@ static EXPORTS: &[PrimOp] = &[
     PrimOp { name: "sortProperties", arity: 2, run: sort_properties_op },
     PrimOp { name: "collectModulesWithGraph", arity: 5, run: collect_modules_with_graph },
     PrimOp { name: "evalModules", arity: 6, run: eval_modules },
+    PrimOp { name: "checkDefsForError", arity: 4, run: check_defs_for_error },
+    PrimOp { name: "attrsMergeV2", arity: 5, run: attrs_merge_v2 },
+    PrimOp { name: "listMergeV2", arity: 4, run: list_merge_v2 },
 ];
 
 fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -341,6 +344,19 @@ fn merge_definitions(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResul
 }
 
 fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> Value {
+    merged_definitions(helpers, loc, ty, defs, span).record
+}
+
+/// A `mergeDefinitions` record and the thunks of the fields that the
+/// native type merges read directly.
+struct MergedDefinitions {
+    record: Value,
+    is_defined: Value,
+    merged: Value,
+    checked: Value,
+}
+
+fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> MergedDefinitions {
     let core = lazy(&MD_FINAL, vec![defs.clone()], span);
     let defs_final = lazy(&SELECT, vec![core.clone(), Value::string("values")], span);
     let is_defined = lazy(&MD_IS_DEFINED, vec![defs_final.clone()], span);
@@ -349,14 +365,15 @@ fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Valu
     let merged = lazy(&MD_MERGED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), v2_result.clone()], span);
     let checked = lazy(&MD_CHECKED, vec![ty.clone(), v2_result, merged.clone()], span);
     let optional = lazy(&MD_OPTIONAL, vec![is_defined.clone(), merged.clone()], span);
-    set(vec![
+    let record = set(vec![
         (sym!("defsFinal'"), core),
         (sym!("defsFinal"), defs_final),
-        (sym!("mergedValue"), merged),
-        (sym!("checkedAndMerged"), checked),
-        (sym!("isDefined"), is_defined),
+        (sym!("mergedValue"), merged.clone()),
+        (sym!("checkedAndMerged"), checked.clone()),
+        (sym!("isDefined"), is_defined.clone()),
         (sym!("optionalValue"), optional),
-    ])
+    ]);
+    MergedDefinitions { record, is_defined, merged, checked }
 }
 
 static SELECT: PrimOp = PrimOp { name: "«modules: select»", arity: 2, run: select_op };
@@ -1526,4 +1543,159 @@ fn checked_module(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
     ev.force(&args[0])?;
     let module = select(ev, &args[1], sym!("_module"), span)?;
     ev.force(&module)
+}
+
+// ------------------------------------------------------------------ type merges
+
+/// `checkDefsForError check loc defs`: null, or `{ message; }` naming the
+/// definitions that fail the type's check.
+fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, check, _loc, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let mut invalid = Vec::new();
+    for def in list_of(ev, defs, span)? {
+        let value = select(ev, &def, sym!("value"), span)?;
+        let ok = ev.call_value(check, value, Some(span))?;
+        if !ev.expect_bool(&ok, span)? {
+            invalid.push(def);
+        }
+    }
+    if invalid.is_empty() {
+        return Ok(Value::Null);
+    }
+    let shown = call_helper(ev, helpers, "showDefs", vec![Value::list(invalid)], span)?;
+    let shown = ev.expect_str(&shown, span)?;
+    Ok(set(vec![(sym!("message"), Value::string(format!("Definition values: {}", shown)))]))
+}
+
+fn loc_and_defs(ev: &mut Evaluator, args: &Value, span: Span) -> EvalResult<(Value, Value)> {
+    Ok((select(ev, args, sym!("loc"), span)?, select(ev, args, sym!("defs"), span)?))
+}
+
+/// `attrsWith`'s `merge.v2 { loc, defs }`: every attribute merged by the
+/// element type; only attributes with a value, unless `lazy`.
+fn attrs_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, is_lazy, check) = (&args[0], &args[1], &args[2], &args[3]);
+    let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
+    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
+    let merged = lazy(&ATTRS_MERGED, vec![helpers.clone(), elem_type.clone(), is_lazy.clone(), loc, defs], span);
+    Ok(set(vec![
+        (sym!("headError"), head_error),
+        (sym!("value"), lazy(&SELECT_FIRST, vec![merged.clone()], span)),
+        (sym!("valueMeta"), set(vec![(sym!("attrs"), lazy(&SELECT_SECOND, vec![merged], span))])),
+    ]))
+}
+
+static CHECK_DEFS: PrimOp = PrimOp { name: "«modules: checkDefsForError»", arity: 4, run: check_defs_for_error };
+static ATTRS_MERGED: PrimOp = PrimOp { name: "«modules: attrsOf merge»", arity: 5, run: attrs_merged };
+static LIST_MERGED: PrimOp = PrimOp { name: "«modules: listOf merge»", arity: 4, run: list_merged };
+static SELECT_FIRST: PrimOp = PrimOp { name: "«modules: value»", arity: 1, run: select_first };
+static SELECT_SECOND: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 1, run: select_second };
+static LAZY_ATTR_VALUE: PrimOp = PrimOp { name: "«modules: lazy attribute»", arity: 4, run: lazy_attr_value };
+
+fn select_first(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let pair = ev.expect_list(&args[0], span)?;
+    ev.force(&pair[0].clone())
+}
+
+fn select_second(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let pair = ev.expect_list(&args[0], span)?;
+    ev.force(&pair[1].clone())
+}
+
+/// `[ value valueMeta.attrs ]` of an attrsOf merge.
+fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, is_lazy, loc, defs) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let is_lazy = ev.expect_bool(is_lazy, span)?;
+    // zipAttrsWith over the definitions, each attribute's file pushed down.
+    let mut by_name = ByName::new();
+    for def in list_of(ev, defs, span)? {
+        let file = select(ev, &def, sym!("file"), span)?;
+        let value = select(ev, &def, sym!("value"), span)?;
+        let value = attrs_of(ev, &value, span)?;
+        for e in value.entries() {
+            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]), None);
+        }
+    }
+    let loc_items = list_of(ev, loc, span)?;
+    let mut entries: Vec<(Symbol, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
+    for (name, defs, _) in by_name.entries {
+        let mut elem_loc = loc_items.clone();
+        elem_loc.push(Value::string(name.as_str()));
+        let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &Value::list(defs), span);
+        entries.push((name, merged));
+    }
+    if !is_lazy {
+        // filterAttrs (n: v: v.optionalValue ? value)
+        let mut kept = Vec::with_capacity(entries.len());
+        for (name, m) in entries {
+            if ev.expect_bool(&m.is_defined, span)? {
+                kept.push((name, m));
+            }
+        }
+        entries = kept;
+    }
+    let mut values = Vec::with_capacity(entries.len());
+    let mut metas = Vec::with_capacity(entries.len());
+    for (name, m) in entries {
+        // Defined attributes: `optionalValue.value` is `mergedValue`.
+        let value = if is_lazy {
+            lazy(&LAZY_ATTR_VALUE, vec![m.is_defined.clone(), m.merged.clone(), elem_type.clone(), m.record.clone()], span)
+        } else {
+            m.merged.clone()
+        };
+        values.push(AttrEntry { name, value, pos: None });
+        let meta = lazy(&SELECT, vec![m.checked.clone(), Value::string("valueMeta")], span);
+        metas.push(AttrEntry { name, value: meta, pos: None });
+    }
+    Ok(Value::list(vec![Value::attrs(Attrs::from_entries(values)), Value::attrs(Attrs::from_entries(metas))]))
+}
+
+/// `v.optionalValue.value or elemType.emptyValue.value or v.mergedValue`
+fn lazy_attr_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (is_defined, merged, elem_type) = (&args[0], &args[1], &args[2]);
+    if !ev.expect_bool(is_defined, span)? {
+        if let Some(empty) = select_or(ev, elem_type, sym!("emptyValue"))? {
+            if let Some(value) = select_or(ev, &empty, sym!("value"))? {
+                return ev.force(&value);
+            }
+        }
+    }
+    ev.force(merged)
+}
+
+/// `listOf`'s `merge.v2 { loc, defs }`: every element merged on its own,
+/// named `[definition N-entry M]`; elements without a value are dropped.
+fn list_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, check) = (&args[0], &args[1], &args[2]);
+    let (loc, defs) = loc_and_defs(ev, &args[3], span)?;
+    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
+    let merged = lazy(&LIST_MERGED, vec![helpers.clone(), elem_type.clone(), loc, defs], span);
+    Ok(set(vec![
+        (sym!("headError"), head_error),
+        (sym!("value"), lazy(&SELECT_FIRST, vec![merged.clone()], span)),
+        (sym!("valueMeta"), set(vec![(sym!("list"), lazy(&SELECT_SECOND, vec![merged], span))])),
+    ]))
+}
+
+/// `[ value valueMeta.list ]` of a listOf merge.
+fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, loc, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let loc_items = list_of(ev, loc, span)?;
+    let mut values = Vec::new();
+    let mut metas = Vec::new();
+    for (n, def) in list_of(ev, defs, span)?.into_iter().enumerate() {
+        let file = select(ev, &def, sym!("file"), span)?;
+        let items = select(ev, &def, sym!("value"), span)?;
+        for (m, item) in list_of(ev, &items, span)?.into_iter().enumerate() {
+            let mut elem_loc = loc_items.clone();
+            elem_loc.push(Value::string(format!("[definition {}-entry {}]", n + 1, m + 1)));
+            let elem_defs = Value::list(vec![set(vec![(sym!("file"), file.clone()), (sym!("value"), item)])]);
+            let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &elem_defs, span);
+            if ev.expect_bool(&merged.is_defined, span)? {
+                values.push(merged.merged.clone());
+                metas.push(lazy(&SELECT, vec![merged.checked.clone(), Value::string("valueMeta")], span));
+            }
+        }
+    }
+    Ok(Value::list(vec![Value::list(values), Value::list(metas)]))
 }
