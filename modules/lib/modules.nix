@@ -593,6 +593,7 @@ let
           defsTypeError readOnlyError warnDeprecation;
         inherit unknownModule disabledKeysOf moduleGraph nestedListError classError
           notAModuleError unsupportedAttributeError notLikeAModuleError;
+        inherit (lib.options) mergeEqualOption;
         inherit showDefs lib internalOptionsFor configArgumentContext extendModulesFor moduleTypeFor
           withFreeformConfig unmatchedError;
         inherit (lib) functionArgs;

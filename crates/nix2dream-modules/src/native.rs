@@ -358,7 +358,7 @@ struct MergedDefinitions {
 
 fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> MergedDefinitions {
     let core = lazy(&MD_FINAL, vec![defs.clone()], span);
-    let defs_final = lazy(&SELECT, vec![core.clone(), Value::string("values")], span);
+    let defs_final = lazy(&FIELD_VALUES, vec![core.clone()], span);
     let is_defined = lazy(&MD_IS_DEFINED, vec![defs_final.clone()], span);
     // Only meaningful for types with a v2 merge; never forced otherwise.
     let v2_result = lazy(&MD_V2_RESULT, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
@@ -376,19 +376,36 @@ fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, sp
     MergedDefinitions { record, is_defined, merged, checked }
 }
 
-static SELECT: PrimOp = PrimOp { name: "«modules: select»", arity: 2, run: select_op };
+/// A primop that forces its argument and returns one attribute of it,
+/// forced: a lazy `x.NAME` that costs one thunk and no strings.
+macro_rules! field_select {
+    ($op:ident, $name:literal) => {
+        static $op: PrimOp = PrimOp {
+            name: concat!("«modules: ", $name, "»"),
+            arity: 1,
+            run: |ev, args, span| {
+                let v = select(ev, &args[0], sym!($name), span)?;
+                ev.force(&v)
+            },
+        };
+    };
+}
+
+field_select!(FIELD_VALUES, "values");
+field_select!(FIELD_DEFS_FINAL, "defsFinal");
+field_select!(FIELD_DEFS_FINAL_PRIME, "defsFinal'");
+field_select!(FIELD_CHECKED_AND_MERGED, "checkedAndMerged");
+field_select!(FIELD_HIGHEST_PRIO, "highestPrio");
+field_select!(FIELD_IS_DEFINED, "isDefined");
+field_select!(FIELD_VALUE_META, "valueMeta");
+field_select!(FIELD_MATCHED_OPTIONS, "matchedOptions");
+field_select!(FIELD_UNMATCHED_DEFNS, "unmatchedDefns");
 static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
 static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
 static MD_V2_RESULT: PrimOp = PrimOp { name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
 static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 3, run: md_checked };
 static MD_MERGED: PrimOp = PrimOp { name: "«modules: mergedValue»", arity: 5, run: md_merged };
 static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue»", arity: 2, run: md_optional };
-
-fn select_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[1], span)?;
-    let v = select(ev, &args[0], sym(&name), span)?;
-    ev.force(&v)
-}
 
 /// Discharge, filter by priority, sort by order.
 fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -511,6 +528,16 @@ fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
     }
     if all_valid {
         let merge = select(ev, ty, sym!("merge"), span)?;
+        // `mergeEqualOption` of one definition is that definition's value:
+        // the merge of most scalar types, worth two calls per option.
+        if defs.len() == 1 {
+            let merge = ev.force(&merge)?;
+            let equal = helper(ev, helpers, "mergeEqualOption", span)?;
+            if same_function(&merge, &ev.force(&equal)?) {
+                let value = select(ev, &defs[0], sym!("value"), span)?;
+                return ev.force(&value);
+            }
+        }
         let f = ev.call_value(&merge, loc.clone(), Some(span))?;
         let r = ev.call_value(&f, defs_final.clone(), Some(span))?;
         return ev.force(&r);
@@ -553,20 +580,20 @@ fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &
     }
     let res = lazy(&EOV_RES, vec![helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
     let value = lazy(&EOV_VALUE, vec![helpers.clone(), loc.clone(), opt.clone(), res.clone()], span);
-    let defs_final = lazy(&SELECT, vec![res.clone(), Value::string("defsFinal")], span);
-    let core = lazy(&SELECT, vec![res.clone(), Value::string("defsFinal'")], span);
-    let checked = lazy(&SELECT, vec![res.clone(), Value::string("checkedAndMerged")], span);
+    let defs_final = lazy(&FIELD_DEFS_FINAL, vec![res.clone()], span);
+    let core = lazy(&FIELD_DEFS_FINAL_PRIME, vec![res.clone()], span);
+    let checked = lazy(&FIELD_CHECKED_AND_MERGED, vec![res.clone()], span);
     let to_string = lazy(&EOV_TO_STRING, vec![helpers.clone(), loc.clone()], span);
     Ok(with_fields(
         &opt_attrs,
         vec![
             (sym!("value"), value),
-            (sym!("highestPrio"), lazy(&SELECT, vec![core, Value::string("highestPrio")], span)),
+            (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, vec![core], span)),
             (sym!("definitions"), lazy(&PLUCK, vec![defs_final.clone(), Value::string("value")], span)),
             (sym!("files"), lazy(&PLUCK, vec![defs_final.clone(), Value::string("file")], span)),
             (sym!("definitionsWithLocations"), defs_final),
-            (sym!("isDefined"), lazy(&SELECT, vec![res, Value::string("isDefined")], span)),
-            (sym!("valueMeta"), lazy(&SELECT, vec![checked, Value::string("valueMeta")], span)),
+            (sym!("isDefined"), lazy(&FIELD_IS_DEFINED, vec![res], span)),
+            (sym!("valueMeta"), lazy(&FIELD_VALUE_META, vec![checked], span)),
             (sym!("__toString"), to_string),
         ],
     ))
@@ -981,7 +1008,7 @@ fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
         .iter()
         .map(|e| AttrEntry {
             name: e.name,
-            value: lazy(&SELECT, vec![e.value.clone(), Value::string("matchedOptions")], span),
+            value: lazy(&FIELD_MATCHED_OPTIONS, vec![e.value.clone()], span),
             pos: e.pos,
         })
         .collect();
@@ -1283,6 +1310,11 @@ fn mk_merge(a: Value, b: Value) -> Value {
     set(vec![(sym!("_type"), Value::string("merge")), (sym!("contents"), Value::list(vec![a, b]))])
 }
 
+/// The same closure (not merely an equal one).
+fn same_function(a: &Value, b: &Value) -> bool {
+    matches!((a, b), (Value::Lambda(a), Value::Lambda(b)) if Rc::ptr_eq(a, b))
+}
+
 /// `lib.isFunction`: a function, or a set with `__functor`.
 fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
     Ok(match ev.force(v)? {
@@ -1501,7 +1533,7 @@ fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
     if let Value::Null = ev.force(&freeform_type)? {
         return ev.force(declared);
     }
-    let unmatched = lazy(&SELECT, vec![merged.clone(), Value::string("unmatchedDefns")], span);
+    let unmatched = lazy(&FIELD_UNMATCHED_DEFNS, vec![merged.clone()], span);
     call_helper(ev, helpers, "withFreeformConfig", vec![prefix.clone(), declared.clone(), unmatched], span)
 }
 
@@ -1644,7 +1676,7 @@ fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Va
             m.merged.clone()
         };
         values.push(AttrEntry { name, value, pos: None });
-        let meta = lazy(&SELECT, vec![m.checked.clone(), Value::string("valueMeta")], span);
+        let meta = lazy(&FIELD_VALUE_META, vec![m.checked.clone()], span);
         metas.push(AttrEntry { name, value: meta, pos: None });
     }
     Ok(Value::list(vec![Value::attrs(Attrs::from_entries(values)), Value::attrs(Attrs::from_entries(metas))]))
@@ -1693,7 +1725,7 @@ fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
             let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &elem_defs, span);
             if ev.expect_bool(&merged.is_defined, span)? {
                 values.push(merged.merged.clone());
-                metas.push(lazy(&SELECT, vec![merged.checked.clone(), Value::string("valueMeta")], span));
+                metas.push(lazy(&FIELD_VALUE_META, vec![merged.checked.clone()], span));
             }
         }
     }
