@@ -1594,9 +1594,21 @@ fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     if invalid.is_empty() {
         return Ok(Value::Null);
     }
-    let shown = call_helper(ev, helpers, "showDefs", vec![Value::list(invalid)], span)?;
-    let shown = ev.expect_str(&shown, span)?;
-    Ok(set(vec![(sym!("message"), Value::string(format!("Definition values: {}", shown)))]))
+    // The message stays a thunk: `either` only asks whether there is an
+    // error, and showing the definitions is costly.
+    let message = lazy(&DEFINITION_VALUES, vec![helpers.clone(), Value::list(invalid)], span);
+    Ok(set(vec![(sym!("message"), message)]))
+}
+
+static DEFINITION_VALUES: PrimOp = PrimOp { name: "«modules: definition values»", arity: 2, run: definition_values };
+
+/// `"Definition values: ${showDefs invalidDefs}"`
+fn definition_values(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let shown = call_helper(ev, &args[0], "showDefs", vec![args[1].clone()], span)?;
+    let shown = ev.expect_string(&shown, span)?;
+    let mut bytes = b"Definition values: ".to_vec();
+    bytes.extend_from_slice(shown.as_bytes());
+    Ok(Value::string_from_bytes(bytes, shown.context.clone()))
 }
 
 fn loc_and_defs(ev: &mut Evaluator, args: &Value, span: Span) -> EvalResult<(Value, Value)> {
