@@ -712,12 +712,18 @@ static MODULE_CONFIGS: PrimOp = PrimOp { name: "«modules: configs»", arity: 1,
 
 /// `concatMap (m: map (config: { file = m._file; inherit config; }) (pushDownProperties m.config)) modules`
 fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    pushed_down(ev, &args[0], sym!("_file"), sym!("config"), span)
+}
+
+/// Every item's `value_name`, with its properties pushed down one level,
+/// as `{ file; config; }` records.
+fn pushed_down(ev: &mut Evaluator, items: &Value, file_name: Symbol, value_name: Symbol, span: Span) -> EvalResult<Value> {
     let mut out = Vec::new();
-    for m in list_of(ev, &args[0], span)? {
-        let file = select(ev, &m, sym!("_file"), span)?;
-        let config = select(ev, &m, sym!("config"), span)?;
+    for item in list_of(ev, items, span)? {
+        let file = select(ev, &item, file_name, span)?;
+        let value = select(ev, &item, value_name, span)?;
         let mut pushed = Vec::new();
-        push_down_properties(ev, &config, span, &mut pushed)?;
+        push_down_properties(ev, &value, span, &mut pushed)?;
         for c in pushed {
             out.push(set(vec![(sym!("file"), file.clone()), (sym!("config"), c)]));
         }
@@ -831,17 +837,7 @@ fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Va
 
 /// `concatMap ({ file, value }: map (config: { inherit file config; }) (pushDownProperties value))`
 fn pushed_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let mut out = Vec::new();
-    for def in list_of(ev, &args[0], span)? {
-        let file = select(ev, &def, sym!("file"), span)?;
-        let value = select(ev, &def, sym!("value"), span)?;
-        let mut pushed = Vec::new();
-        push_down_properties(ev, &value, span, &mut pushed)?;
-        for c in pushed {
-            out.push(set(vec![(sym!("file"), file.clone()), (sym!("config"), c)]));
-        }
-    }
-    Ok(Value::list(out))
+    pushed_down(ev, &args[0], sym!("file"), sym!("value"), span)
 }
 
 static DEFS_PART: PrimOp = PrimOp { name: "«modules: definitions of»", arity: 3, run: defs_part };
