@@ -4,13 +4,21 @@
 # reads. Each file is imported once here and the module values are shared
 # by every service, instead of every service importing the files again
 # (each file names itself in `_file`, for messages and documentation).
+#
+# The files that need nothing of the service (networking, lifecycle,
+# runtime) are functions of `lib` and `n2d` only: their options, types
+# included, are built once per deployment rather than once per service.
+{ lib, n2d }:
+let
+  shared = file: import file { inherit lib n2d; };
+in
 {
-  imports = map import [
-    ./service.nix # the original nix2dream options (`service.*`, renderers)
-    ./modular.nix # NixOS modular services: process.argv, configData, assertions
-    ./networking.nix # ports and health checks
-    ./lifecycle.nix # dependsOn, restart, stop signal and grace period
-    ./runtime.nix # user, group, working directory, resources, ...
-    ./definitions.nix # where options were defined, for error messages
+  imports = [
+    (import ./service.nix) # the original nix2dream options (`service.*`, renderers)
+    (import ./modular.nix) # NixOS modular services: process.argv, configData, assertions
+    (shared ./networking.nix) # ports and health checks
+    (shared ./lifecycle.nix) # dependsOn, restart, stop signal and grace period
+    (shared ./runtime.nix) # user, group, working directory, resources, ...
+    (import ./definitions.nix) # where options were defined, for error messages
   ];
 }

@@ -1,5 +1,5 @@
 # Named ports and the health check.
-{ config, lib, n2d, ... }:
+{ lib, n2d }:
 let
   inherit (lib) mkOption types literalExpression;
 

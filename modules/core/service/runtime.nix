@@ -1,5 +1,5 @@
 # Who the service runs as, where, with what environment files and limits.
-{ config, lib, n2d, ... }:
+{ lib, n2d }:
 let
   inherit (lib) mkOption types literalExpression;
 
