@@ -131,9 +131,26 @@ let
   optionDescriptionPhrase = unparenthesize: t:
     if unparenthesize (t.descriptionClass or null) then t.description else "(${t.description})";
 
+  # Neither type of an `either` accepts the definitions (see `either`).
+  eitherFailure = t1: t2: loc: defs: rec {
+    valueMeta = { inherit headError; };
+    headError = {
+      message = "The option `${showOption loc}` is neither a value of type `${t1.description}` nor `${t2.description}`, Definition values: ${showDefs defs}";
+    };
+    value = lib.warn ''
+      One or more definitions did not pass the type-check of the 'either' type.
+      ${headError.message}
+      If `either`, `oneOf` or similar is used in freeformType, ensure that it is preceded by an 'attrsOf' such as: `freeformType = types.attrsOf (types.either t1 t2)`.
+      Otherwise consider using the correct type for the option `${showOption loc}`.  This will be an error in Nixpkgs 26.05.
+    '' (mergeOneOption loc defs);
+  };
+
+  nullOrMixedError = loc: defs:
+    throw "The option `${showOption loc}` is defined both null and not null, in ${showFiles (getFiles defs)}.";
+
   # ---- v2 merge helpers
   coherentCheck = f: {
-    __functor = _self: f;
+    __functor = if native != null then native.constant f else _self: f;
     isV2MergeCoherent = true;
   };
 
@@ -700,13 +717,12 @@ let
       name = "nullOr";
       description = "null or ${optionDescriptionPhrase (class: class == "noun" || class == "conjunction") elemType}";
       descriptionClass = "conjunction";
-      check = x: x == null || elemType.check x;
-      merge = loc: defs:
+      check = if native != null then native.nullOrCheck elemType else x: x == null || elemType.check x;
+      merge = if native != null then native.nullOrMerge nullOrMixedError elemType else loc: defs:
         let nrNulls = lib.lists.count (def: def.value == null) defs;
         in
         if nrNulls == length defs then null
-        else if nrNulls != 0 then
-          throw "The option `${showOption loc}` is defined both null and not null, in ${showFiles (getFiles defs)}."
+        else if nrNulls != 0 then nullOrMixedError loc defs
         else elemType.merge loc defs;
       emptyValue = { value = null; };
       getSubOptions = elemType.getSubOptions;
@@ -933,26 +949,16 @@ let
           "${optionDescriptionPhrase (class: class == "noun" || class == "conjunction") t1} or ${
             optionDescriptionPhrase (class: class == "noun" || class == "conjunction" || class == "composite") t2}";
       descriptionClass = "conjunction";
-      check = coherentCheck (x: t1.check x || t2.check x);
-      merge = v2Merge ({ loc, defs }:
+      check = coherentCheck (if native != null then native.eitherCheck t1 t2 else x: t1.check x || t2.check x);
+      merge = v2Merge (if native != null then native.eitherMergeV2 eitherFailure t1 t2 else { loc, defs }:
         let
           r1 = checkedMerge t1 loc defs;
           r2 = checkedMerge t2 loc defs;
         in
         if r1.headError or null == null then r1
         else if r2.headError or null == null then r2
-        else rec {
-          valueMeta = { inherit headError; };
-          headError = {
-            message = "The option `${showOption loc}` is neither a value of type `${t1.description}` nor `${t2.description}`, Definition values: ${showDefs defs}";
-          };
-          value = lib.warn ''
-            One or more definitions did not pass the type-check of the 'either' type.
-            ${headError.message}
-            If `either`, `oneOf` or similar is used in freeformType, ensure that it is preceded by an 'attrsOf' such as: `freeformType = types.attrsOf (types.either t1 t2)`.
-            Otherwise consider using the correct type for the option `${showOption loc}`.  This will be an error in Nixpkgs 26.05.
-          '' (mergeOneOption loc defs);
-        });
+        else eitherFailure t1 t2 loc defs);
+
       typeMerge = f':
         let
           mt1 = t1.typeMerge (elemAt f'.payload.elemType 0).functor;

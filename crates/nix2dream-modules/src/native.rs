@@ -48,6 +48,11 @@ static EXPORTS: &[PrimOp] = &[
     PrimOp { name: "checkDefsForError", arity: 4, run: check_defs_for_error },
     PrimOp { name: "attrsMergeV2", arity: 5, run: attrs_merge_v2 },
     PrimOp { name: "listMergeV2", arity: 4, run: list_merge_v2 },
+    PrimOp { name: "nullOrCheck", arity: 3, run: null_or_check },
+    PrimOp { name: "nullOrMerge", arity: 5, run: null_or_merge },
+    PrimOp { name: "eitherCheck", arity: 4, run: either_check },
+    PrimOp { name: "eitherMergeV2", arity: 5, run: either_merge_v2 },
+    PrimOp { name: "constant", arity: 3, run: constant },
 ];
 
 fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -527,20 +532,7 @@ fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         }
     }
     if all_valid {
-        let merge = select(ev, ty, sym!("merge"), span)?;
-        // `mergeEqualOption` of one definition is that definition's value:
-        // the merge of most scalar types, worth two calls per option.
-        if defs.len() == 1 {
-            let merge = ev.force(&merge)?;
-            let equal = helper(ev, helpers, "mergeEqualOption", span)?;
-            if same_function(&merge, &ev.force(&equal)?) {
-                let value = select(ev, &defs[0], sym!("value"), span)?;
-                return ev.force(&value);
-            }
-        }
-        let f = ev.call_value(&merge, loc.clone(), Some(span))?;
-        let r = ev.call_value(&f, defs_final.clone(), Some(span))?;
-        return ev.force(&r);
+        return call_merge(ev, helpers, ty, loc, defs_final, &defs, span);
     }
     let mut invalid = Vec::new();
     for def in &defs {
@@ -1738,4 +1730,116 @@ fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
         }
     }
     Ok(Value::list(vec![Value::list(values), Value::list(metas)]))
+}
+
+/// `type.merge loc defs`, where `defs` is the forced list `defs_value`.
+fn call_merge(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    ty: &Value,
+    loc: &Value,
+    defs_value: &Value,
+    defs: &[Value],
+    span: Span,
+) -> EvalResult<Value> {
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    // `mergeEqualOption` of one definition is that definition's value: the
+    // merge of most scalar types, worth two calls per option.
+    if defs.len() == 1 {
+        let merge = ev.force(&merge)?;
+        let equal = helper(ev, helpers, "mergeEqualOption", span)?;
+        if same_function(&merge, &ev.force(&equal)?) {
+            let value = select(ev, &defs[0], sym!("value"), span)?;
+            return ev.force(&value);
+        }
+    }
+    let f = ev.call_value(&merge, loc.clone(), Some(span))?;
+    let r = ev.call_value(&f, defs_value.clone(), Some(span))?;
+    ev.force(&r)
+}
+
+/// `x: x == null || elemType.check x`
+fn null_or_check(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (elem_type, x) = (&args[1], &args[2]);
+    if let Value::Null = ev.force(x)? {
+        return Ok(Value::Bool(true));
+    }
+    let check = select(ev, elem_type, sym!("check"), span)?;
+    let r = ev.call_value(&check, x.clone(), Some(span))?;
+    Ok(Value::Bool(ev.expect_bool(&r, span)?))
+}
+
+/// `nullOr`'s merge: null when every definition is null, the error
+/// `on_mixed loc defs` when some are, else the element type's merge.
+fn null_or_merge(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, on_mixed, elem_type, loc, defs_value) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let defs = list_of(ev, defs_value, span)?;
+    let mut nulls = 0;
+    for def in &defs {
+        let value = select(ev, def, sym!("value"), span)?;
+        if let Value::Null = ev.force(&value)? {
+            nulls += 1;
+        }
+    }
+    if nulls == defs.len() {
+        return Ok(Value::Null);
+    }
+    if nulls != 0 {
+        let f = ev.call_value(on_mixed, loc.clone(), Some(span))?;
+        return ev.call_value(&f, defs_value.clone(), Some(span));
+    }
+    call_merge(ev, helpers, elem_type, loc, defs_value, &defs, span)
+}
+
+/// `x: t1.check x || t2.check x`
+fn either_check(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (t1, t2, x) = (&args[1], &args[2], &args[3]);
+    for t in [t1, t2] {
+        let check = select(ev, t, sym!("check"), span)?;
+        let r = ev.call_value(&check, x.clone(), Some(span))?;
+        if ev.expect_bool(&r, span)? {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+/// `checkedMerge t loc defs`: the v2 merge, or `{ value; headError; valueMeta; }`
+/// from the type's merge and check.
+fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+    if uses_v2(ev, ty, span)? {
+        return run_v2_merge(ev, helpers, loc, ty, defs, span);
+    }
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    let value = Value::apply_thunk(Value::apply_thunk(merge, loc.clone(), span), defs.clone(), span);
+    let check = select(ev, ty, sym!("check"), span)?;
+    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check, loc.clone(), defs.clone()], span);
+    Ok(set(vec![(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), set(vec![]))]))
+}
+
+/// `either`'s `merge.v2`: the first type whose checked merge has no
+/// error, else `on_failure t1 t2 loc defs` (the Nix code's warning path).
+fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, on_failure, t1, t2) = (&args[0], &args[1], &args[2], &args[3]);
+    let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
+    for t in [t1, t2] {
+        let r = checked_merge(ev, helpers, t, &loc, &defs, span)?;
+        let error = match select_or(ev, &r, sym!("headError"))? {
+            Some(e) => !matches!(ev.force(&e)?, Value::Null),
+            None => false,
+        };
+        if !error {
+            return Ok(r);
+        }
+    }
+    let mut f = on_failure.clone();
+    for a in [t1.clone(), t2.clone(), loc, defs] {
+        f = ev.call_value(&f, a, Some(span))?;
+    }
+    ev.force(&f)
+}
+
+/// `_: x`: a functor that returns what it was made with.
+fn constant(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    ev.force(&args[1])
 }
