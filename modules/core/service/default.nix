@@ -5,17 +5,19 @@
 # by every service, instead of every service importing the files again
 # (each file names itself in `_file`, for messages and documentation).
 #
+# Every file is a function of `lib` and `n2d`, evaluated once per
+# deployment, so that option types are built once, not once per service.
 # The files that need nothing of the service (networking, lifecycle,
-# runtime) are functions of `lib` and `n2d` only: their options, types
-# included, are built once per deployment rather than once per service.
+# runtime) are modules as they are; service.nix and modular.nix return
+# the module function each service calls.
 { lib, n2d }:
 let
   shared = file: import file { inherit lib n2d; };
 in
 {
   imports = [
-    (import ./service.nix) # the original nix2dream options (`service.*`, renderers)
-    (import ./modular.nix) # NixOS modular services: process.argv, configData, assertions
+    (shared ./service.nix) # the original nix2dream options (`service.*`, renderers)
+    (shared ./modular.nix) # NixOS modular services: process.argv, configData, assertions
     (shared ./networking.nix) # ports and health checks
     (shared ./lifecycle.nix) # dependsOn, restart, stop signal and grace period
     (shared ./runtime.nix) # user, group, working directory, resources, ...

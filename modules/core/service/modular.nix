@@ -1,8 +1,18 @@
 # What a NixOS modular service sets: `process.argv`, `configData`, and the
 # `assertions` / `warnings` its modules may add.
-{ config, lib, name, deployment, n2d, ... }:
+# A function of `lib` and `n2d` that returns the service module (see
+# ./service.nix).
+{ lib, n2d }:
 let
   inherit (lib) mkOption types literalExpression;
+  argv = types.listOf n2d.hostPath;
+  optionalText = types.nullOr types.lines;
+  optionalSource = types.nullOr n2d.hostPath;
+  assertionList = types.listOf types.unspecified;
+  messages = types.listOf types.str;
+in
+{ name, deployment, ... }:
+let
   serviceName = name;
 
   configFile = { config, name, ... }: {
@@ -18,12 +28,12 @@ let
         description = "The file's name, relative to the service's configuration directory. Defaults to the attribute name.";
       };
       text = mkOption {
-        type = types.nullOr types.lines;
+        type = optionalText;
         default = null;
         description = "The file's contents.";
       };
       source = mkOption {
-        type = types.nullOr n2d.hostPath;
+        type = optionalSource;
         default = null;
         description = "A file whose contents are installed (when `text` is not set).";
       };
@@ -46,7 +56,7 @@ in
 
   options = {
     process.argv = mkOption {
-      type = types.listOf n2d.hostPath;
+      type = argv;
       default = [ ];
       description = ''
         Command filename and arguments for starting this service. This is a
@@ -68,14 +78,14 @@ in
     };
 
     assertions = mkOption {
-      type = types.listOf types.unspecified;
+      type = assertionList;
       internal = true;
       default = [ ];
       description = "Conditions of the form `{ assertion = bool; message = string; }`; a false one stops the deployment with its message.";
     };
 
     warnings = mkOption {
-      type = types.listOf types.str;
+      type = messages;
       internal = true;
       default = [ ];
       description = "Messages shown when the deployment is evaluated.";

@@ -1,12 +1,23 @@
 # The options of the original nix2dream, with their original meaning.
-{ config, lib, name, deployment, n2d, ... }:
+#
+# A function of `lib` and `n2d` that returns the service module: the types
+# are built once per deployment, the module once per service.
+{ lib, n2d }:
 let
   inherit (lib) mkOption types literalExpression;
+
+  envValue = types.nullOr (types.oneOf [ types.bool types.int types.str types.path n2d.package ]);
+  packageType = types.nullOr n2d.package;
+  argsType = types.listOf (types.coercedTo types.path (p: lib.escapeShellArg (toString p)) types.str);
+  envType = types.attrsOf (types.either envValue (types.listOf envValue));
+  optionalHostPath = types.nullOr n2d.hostPath;
+  tags = types.listOf types.str;
+in
+{ config, name, deployment, ... }:
+let
   cfg = config.service;
   pkg = cfg.package;
   isPackage = builtins.isAttrs pkg;
-
-  envValue = types.nullOr (types.oneOf [ types.bool types.int types.str types.path n2d.package ]);
 
   volume = { config, name, ... }: {
     options = {
@@ -49,7 +60,7 @@ in
   options = {
     service = {
       package = mkOption {
-        type = types.nullOr n2d.package;
+        type = packageType;
         default = null;
         description = ''
           The package the service runs: a derivation-like attribute set
@@ -83,7 +94,7 @@ in
       };
 
       args = mkOption {
-        type = types.listOf (types.coercedTo types.path (p: lib.escapeShellArg (toString p)) types.str);
+        type = argsType;
         default = [ ];
         description = ''
           Arguments for `mainProgram`, as shell words: the entrypoint joins
@@ -96,7 +107,7 @@ in
       };
 
       env = mkOption {
-        type = types.attrsOf (types.either envValue (types.listOf envValue));
+        type = envType;
         default = { };
         description = ''
           Environment variables of the service. `null` leaves a variable
@@ -119,7 +130,7 @@ in
       };
 
       entrypoint = mkOption {
-        type = types.nullOr n2d.hostPath;
+        type = optionalHostPath;
         default = null;
         description = ''
           A program that starts the service instead of the generated
@@ -138,12 +149,12 @@ in
           description = "The main tag of the service's OCI image.";
         };
         extraImageTags = mkOption {
-          type = types.listOf types.str;
+          type = tags;
           default = [ ];
           description = "More tags for the service's OCI image.";
         };
         allImageTags = mkOption {
-          type = types.listOf types.str;
+          type = tags;
           readOnly = true;
           default = [ cfg.renderers.ociContainer.imageTag ] ++ cfg.renderers.ociContainer.extraImageTags;
           defaultText = literalExpression "[ imageTag ] ++ extraImageTags";
@@ -153,7 +164,7 @@ in
     };
 
     renderers.procfile.launchCommand = mkOption {
-      type = types.nullOr n2d.hostPath;
+      type = optionalHostPath;
       default = null;
       description = ''
         The command on this service's Procfile line
