@@ -356,6 +356,8 @@ fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Valu
 /// native type merges read directly.
 struct MergedDefinitions {
     record: Value,
+    core: Value,
+    defs_final: Value,
     is_defined: Value,
     merged: Value,
     checked: Value,
@@ -371,14 +373,14 @@ fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, sp
     let checked = lazy(&MD_CHECKED, vec![ty.clone(), v2_result, merged.clone()], span);
     let optional = lazy(&MD_OPTIONAL, vec![is_defined.clone(), merged.clone()], span);
     let record = set(vec![
-        (sym!("defsFinal'"), core),
-        (sym!("defsFinal"), defs_final),
+        (sym!("defsFinal'"), core.clone()),
+        (sym!("defsFinal"), defs_final.clone()),
         (sym!("mergedValue"), merged.clone()),
         (sym!("checkedAndMerged"), checked.clone()),
         (sym!("isDefined"), is_defined.clone()),
         (sym!("optionalValue"), optional),
     ]);
-    MergedDefinitions { record, is_defined, merged, checked }
+    MergedDefinitions { record, core, defs_final, is_defined, merged, checked }
 }
 
 /// A primop that forces its argument and returns one attribute of it,
@@ -397,11 +399,7 @@ macro_rules! field_select {
 }
 
 field_select!(FIELD_VALUES, "values");
-field_select!(FIELD_DEFS_FINAL, "defsFinal");
-field_select!(FIELD_DEFS_FINAL_PRIME, "defsFinal'");
-field_select!(FIELD_CHECKED_AND_MERGED, "checkedAndMerged");
 field_select!(FIELD_HIGHEST_PRIO, "highestPrio");
-field_select!(FIELD_IS_DEFINED, "isDefined");
 field_select!(FIELD_VALUE_META, "valueMeta");
 field_select!(FIELD_MATCHED_OPTIONS, "matchedOptions");
 field_select!(FIELD_UNMATCHED_DEFNS, "unmatchedDefns");
@@ -570,39 +568,41 @@ fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &
             call_helper(ev, helpers, "warnDeprecation", vec![loc.clone(), opt.clone(), Value::Null], span)?;
         }
     }
-    let res = lazy(&EOV_RES, vec![helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
-    let value = lazy(&EOV_VALUE, vec![helpers.clone(), loc.clone(), opt.clone(), res.clone()], span);
-    let defs_final = lazy(&FIELD_DEFS_FINAL, vec![res.clone()], span);
-    let core = lazy(&FIELD_DEFS_FINAL_PRIME, vec![res.clone()], span);
-    let checked = lazy(&FIELD_CHECKED_AND_MERGED, vec![res.clone()], span);
-    let to_string = lazy(&EOV_TO_STRING, vec![helpers.clone(), loc.clone()], span);
+    // The record's fields are the merge's own thunks: the definitions
+    // (with the default, and the read-only check that the Nix code makes
+    // when its `res` is first read) feed every one of them.
+    let all_defs = lazy(&EOV_DEFS, vec![helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
+    let res = merged_definitions(helpers, loc, &ty, &all_defs, span);
+    let value =
+        lazy(&EOV_VALUE, vec![helpers.clone(), loc.clone(), opt.clone(), res.is_defined.clone(), res.merged], span);
+    let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
     Ok(with_fields(
         &opt_attrs,
         vec![
             (sym!("value"), value),
-            (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, vec![core], span)),
-            (sym!("definitions"), lazy(&PLUCK, vec![defs_final.clone(), Value::string("value")], span)),
-            (sym!("files"), lazy(&PLUCK, vec![defs_final.clone(), Value::string("file")], span)),
-            (sym!("definitionsWithLocations"), defs_final),
-            (sym!("isDefined"), lazy(&FIELD_IS_DEFINED, vec![res], span)),
-            (sym!("valueMeta"), lazy(&FIELD_VALUE_META, vec![checked], span)),
+            (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, vec![res.core], span)),
+            (sym!("definitions"), lazy(&PLUCK_VALUE, vec![res.defs_final.clone()], span)),
+            (sym!("files"), lazy(&PLUCK_FILE, vec![res.defs_final.clone()], span)),
+            (sym!("definitionsWithLocations"), res.defs_final),
+            (sym!("isDefined"), res.is_defined),
+            (sym!("valueMeta"), lazy(&FIELD_VALUE_META, vec![res.checked], span)),
             (sym!("__toString"), to_string),
         ],
     ))
 }
 
-static EOV_RES: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 4, run: eov_res };
-static EOV_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 4, run: eov_value };
+static EOV_DEFS: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 4, run: eov_defs };
+static EOV_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 5, run: eov_value };
 static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
-static PLUCK: PrimOp = PrimOp { name: "«modules: pluck»", arity: 2, run: pluck };
+static PLUCK_VALUE: PrimOp = PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };
+static PLUCK_FILE: PrimOp = PrimOp { name: "«modules: files»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("file"), span) };
 
 /// `map (def: def.NAME) list`
-fn pluck(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[1], span)?;
+fn pluck(ev: &mut Evaluator, args: &[Value], name: Symbol, span: Span) -> EvalResult<Value> {
     let list = list_of(ev, &args[0], span)?;
     let mut out = Vec::with_capacity(list.len());
     for item in list {
-        out.push(select(ev, &item, sym(&name), span)?);
+        out.push(select(ev, &item, name, span)?);
     }
     Ok(Value::list(out))
 }
@@ -612,9 +612,8 @@ fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
     Ok(Value::string(show_option(ev, &args[0], &args[1], span)?))
 }
 
-/// The definitions with the default prepended, merged (or the read-only
-/// error).
-fn eov_res(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+/// The definitions with the default prepended (or the read-only error).
+fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, opt, defs) = (&args[0], &args[1], &args[2], &args[3]);
     let opt_attrs = attrs_of(ev, opt, span)?;
     let ty = select(ev, opt, sym!("type"), span)?;
@@ -636,7 +635,7 @@ fn eov_res(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
     if read_only && all.len() > 1 {
         return call_helper(ev, helpers, "readOnlyError", vec![loc.clone(), ty, Value::list(all)], span);
     }
-    Ok(merge_definitions_value(helpers, loc, &ty, &Value::list(all), span))
+    Ok(Value::list(all))
 }
 
 /// `head opt.declarations`, lazily.
@@ -659,15 +658,14 @@ fn head_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
 /// `apply` over the merged value (or the type's empty value), inside
 /// "while evaluating the option".
 fn eov_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, loc, opt, res) = (&args[0], &args[1], &args[2], &args[3]);
+    let (helpers, loc, opt, is_defined, res_merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
     with_context(
         ev,
         span,
         |ev| {
             let ty = select(ev, opt, sym!("type"), span)?;
-            let is_defined = select(ev, res, sym!("isDefined"), span)?;
             let mut merged = None;
-            if !ev.expect_bool(&is_defined, span)? {
+            if !ev.expect_bool(is_defined, span)? {
                 if let Some(empty) = select_or(ev, &ty, sym!("emptyValue"))? {
                     if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
                         let file = first_declaration(opt, span);
@@ -679,7 +677,7 @@ fn eov_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
             }
             let merged = match merged {
                 Some(m) => m,
-                None => select(ev, res, sym!("mergedValue"), span)?,
+                None => res_merged.clone(),
             };
             let opt_attrs = attrs_of(ev, opt, span)?;
             match opt_attrs.get(sym!("apply")).cloned() {
