@@ -778,8 +778,9 @@ fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
             _ => return call_helper(ev, helpers, "optionsNotASetError", vec![prefix.clone(), options], span),
         };
         for e in options.entries() {
+            // `unsafeGetAttrPos`, made only when a position is read.
             let pos = match e.pos {
-                Some(p) => ev.pos_attrs(p),
+                Some(p) => Value::apply_thunk(Value::PrimOp(&POSITION), Value::Null, p),
                 None => Value::Null,
             };
             let decl = set(vec![(sym!("_file"), file.clone()), (sym!("pos"), pos), (sym!("options"), e.value.clone())]);
@@ -934,11 +935,7 @@ fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Sp
         },
         None => None,
     };
-    let pos = select(ev, decl, sym!("pos"), span)?;
-    let position = match ev.force(&pos)? {
-        Value::Null => set(vec![(sym!("file"), file.clone()), (sym!("line"), Value::Null), (sym!("column"), Value::Null)]),
-        p => p,
-    };
+    let positions = lazy(&DECLARATION_POSITIONS, vec![decl.clone()], span);
     let submodules = match sub_modules {
         Some(list) => {
             let items = list_of(ev, &list, span)?;
@@ -956,7 +953,7 @@ fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Sp
         vec![
             (sym!("loc"), loc.clone()),
             (sym!("declarations"), Value::list(vec![file])),
-            (sym!("declarationPositions"), Value::list(vec![position])),
+            (sym!("declarationPositions"), positions),
             (sym!("options"), submodules),
         ],
     ))
@@ -1840,4 +1837,22 @@ fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
 /// `_: x`: a functor that returns what it was made with.
 fn constant(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
     ev.force(&args[1])
+}
+
+static POSITION: PrimOp = PrimOp { name: "«modules: position»", arity: 1, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
+static DECLARATION_POSITIONS: PrimOp =
+    PrimOp { name: "«modules: declaration positions»", arity: 1, run: declaration_positions };
+
+/// `if opt.pos or null != null then [ opt.pos ] else [ { file = opt._file; line = null; column = null; } ]`
+fn declaration_positions(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let decl = &args[0];
+    let pos = select(ev, decl, sym!("pos"), span)?;
+    let position = match ev.force(&pos)? {
+        Value::Null => {
+            let file = select(ev, decl, sym!("_file"), span)?;
+            set(vec![(sym!("file"), file), (sym!("line"), Value::Null), (sym!("column"), Value::Null)])
+        }
+        p => p,
+    };
+    Ok(Value::list(vec![position]))
 }
