@@ -5,12 +5,12 @@
 //! lib). When nix2dream evaluates it, [`install`] has put native versions
 //! of its per-option work into `builtins.__nix2dreamModules`, and
 //! `modules.nix` uses them instead of its own Nix code. Start reading at
-//! [`native`].
+//! `native` (`src/native/mod.rs`).
 //!
 //! Architecture invariant: this crate plugs into the evaluator through
 //! `Evaluator::register_primop`; the evaluator knows nothing of it.
 
-pub mod native;
+mod native;
 
 /// Make the native module-system builtins available to `modules/lib`.
 pub fn install(ev: &mut nix2dream_eval::Evaluator) {

@@ -1,0 +1,304 @@
+//! `collectModulesWithGraph`: every module reachable through `imports`,
+//! loaded, brought into canonical form and de-duplicated by key.
+
+use super::*;
+
+/// `collectModulesWithGraph class modulesPath initialModules args`:
+/// `{ modules; graph; }`. Loads every module reachable through `imports`
+/// (calling module functions with their arguments, looked up lazily),
+/// brings each into canonical form, drops disabled modules and keeps the
+/// first module of every key, breadth first, as `genericClosure` does.
+pub(super) fn collect_modules_with_graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    collect_with_graph(ev, &args[0], &args[1], &args[2], &args[3], &args[4], span)
+}
+
+pub(super) fn collect_with_graph(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    class: &Value,
+    modules_path: &Value,
+    initial: &Value,
+    module_args: &Value,
+    span: Span,
+) -> EvalResult<Value> {
+    let class = match ev.force(class)? {
+        Value::Null => None,
+        c => Some(c),
+    };
+    let mut collector = Collector { helpers, class, module_args, span, disabled: Vec::new() };
+    let unknown = helper(ev, helpers, "unknownModule", span)?;
+    let roots = collector.collect(ev, &unknown, "", initial)?;
+    let disabled_keys: Vec<Value> = if collector.disabled.is_empty() {
+        Vec::new()
+    } else {
+        let disabled = Value::list(std::mem::take(&mut collector.disabled));
+        let keys = call_helper(ev, helpers, "disabledKeysOf", vec![modules_path.clone(), disabled], span)?;
+        list_of(ev, &keys, span)?
+    };
+    let mut disabled_set = std::collections::HashSet::new();
+    for k in &disabled_keys {
+        disabled_set.insert(ev.expect_str(k, span)?.to_string());
+    }
+    // genericClosure: breadth first, first of every key wins.
+    let mut seen = std::collections::HashSet::new();
+    let mut queue: std::collections::VecDeque<&Collected> = roots.iter().filter(|c| !disabled_set.contains(&c.key)).collect();
+    let mut modules = Vec::new();
+    while let Some(c) = queue.pop_front() {
+        if !seen.insert(c.key.as_str()) {
+            continue;
+        }
+        modules.push(c.module.clone());
+        queue.extend(c.imports.iter().filter(|i| !disabled_set.contains(&i.key)));
+    }
+    let structured = Value::list(roots.iter().map(Collected::to_value).collect());
+    let graph = Value::apply_thunk(
+        Value::PrimOpApp(Rc::new(PrimOpApp { op: &GRAPH, args: vec![helpers.clone(), structured] })),
+        Value::list(disabled_keys),
+        span,
+    );
+    Ok(set(vec![(sym!("modules"), Value::list(modules)), (sym!("graph"), graph)]))
+}
+
+pub(super) static GRAPH: PrimOp = PrimOp { name: "«modules: graph»", arity: 3, run: graph };
+
+pub(super) fn graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    call_helper(ev, &args[0], "moduleGraph", vec![args[1].clone(), args[2].clone()], span)
+}
+
+/// One loaded module and what it imports.
+pub(super) struct Collected {
+    key: String,
+    module: Value,
+    imports: Vec<Collected>,
+}
+
+impl Collected {
+    /// `{ key; module; modules; }`, what the Nix code's graph is built from.
+    fn to_value(&self) -> Value {
+        set(vec![
+            (sym!("key"), Value::string(self.key.as_str())),
+            (sym!("module"), self.module.clone()),
+            (sym!("modules"), Value::list(self.imports.iter().map(Collected::to_value).collect())),
+        ])
+    }
+}
+
+pub(super) struct Collector<'a> {
+    helpers: &'a Value,
+    class: Option<Value>,
+    module_args: &'a Value,
+    span: Span,
+    /// `{ file; disabled; }` of every module with `disabledModules`.
+    disabled: Vec<Value>,
+}
+
+impl Collector<'_> {
+    fn collect(&mut self, ev: &mut Evaluator, parent_file: &Value, parent_key: &str, list: &Value) -> EvalResult<Vec<Collected>> {
+        let span = self.span;
+        let items = list_of(ev, list, span)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (n, item) in items.into_iter().enumerate() {
+            let fallback_key = format!("{}:anon-{}", parent_key, n + 1);
+            let module = self.load(ev, parent_file, &fallback_key, &item)?;
+            let module = self.check_class(ev, module)?;
+            let m = attrs_of(ev, &module, span)?;
+            let key = ev.expect_str(m.get(sym!("key")).expect("unified modules have a key"), span)?.to_string();
+            let file = m.get(sym!("_file")).cloned().expect("unified modules have a file");
+            let disabled = m.get(sym!("disabledModules")).cloned().expect("unified modules list disabledModules");
+            if !ev.expect_list(&disabled, span)?.is_empty() {
+                self.disabled.push(set(vec![(sym!("file"), file.clone()), (sym!("disabled"), disabled)]));
+            }
+            let imports = m.get(sym!("imports")).cloned().expect("unified modules list imports");
+            let imports = ev.nested(Some(span), |ev| self.collect(ev, &file, &key, &imports))?;
+            out.push(Collected { key, module, imports });
+        }
+        Ok(out)
+    }
+
+    fn check_class(&mut self, ev: &mut Evaluator, module: Value) -> EvalResult<Value> {
+        let Some(class) = &self.class else { return Ok(module) };
+        let own = select(ev, &module, sym!("_class"), self.span)?;
+        let own_forced = ev.force(&own)?;
+        if matches!(own_forced, Value::Null) || ev.values_equal(&own_forced, class, self.span)? {
+            return Ok(module);
+        }
+        call_helper(ev, self.helpers, "classError", vec![class.clone(), module], self.span)
+    }
+
+    /// `loadModule`: a function, a set, a property, or a path to import.
+    fn load(&mut self, ev: &mut Evaluator, file: &Value, key: &str, m: &Value) -> EvalResult<Value> {
+        let span = self.span;
+        let forced = ev.force(m)?;
+        let key_value = Value::string(key);
+        match &forced {
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => {
+                let applied = self.apply_args(ev, &key_value, &forced)?;
+                self.unify(ev, file, &key_value, &applied)
+            }
+            Value::Attrs(a) if a.contains(sym!("__functor")) => {
+                let applied = self.apply_args(ev, &key_value, &forced)?;
+                self.unify(ev, file, &key_value, &applied)
+            }
+            Value::Attrs(a) => {
+                let tag = match a.get(sym!("_type")).cloned() {
+                    Some(t) => Some(ev.force(&t)?),
+                    None => None,
+                };
+                let tag_str = match &tag {
+                    Some(Value::String(s)) => Some(s.text.clone()),
+                    _ => None,
+                };
+                match (tag.is_some(), tag_str.as_deref()) {
+                    (false, _) | (true, Some("module")) => self.unify(ev, file, &key_value, &forced),
+                    (true, Some("if")) | (true, Some("override")) => {
+                        let wrapped = set(vec![(sym!("config"), forced.clone())]);
+                        self.load(ev, file, key, &wrapped)
+                    }
+                    _ => call_helper(ev, self.helpers, "notAModuleError", vec![self.class_value(), file.clone(), forced.clone()], span),
+                }
+            }
+            Value::List(_) => call_helper(ev, self.helpers, "nestedListError", vec![file.clone(), forced.clone()], span),
+            _ => {
+                let (name, context) = ev.coerce_to_string(&forced, span, true, false)?;
+                let name = Value::string_with_context(name, context);
+                let imported = call_helper(ev, self.helpers, "importModule", vec![forced.clone()], span)?;
+                let imported = ev.force(&imported)?;
+                let applied = if is_function(ev, &imported)? { self.apply_args(ev, &name, &imported)? } else { imported };
+                self.unify(ev, &name, &name, &applied)
+            }
+        }
+    }
+
+    fn class_value(&self) -> Value {
+        self.class.clone().unwrap_or(Value::Null)
+    }
+
+    /// `applyModuleArgs`: call a module function with the arguments it
+    /// names, each looked up lazily in the module arguments, then in
+    /// `config._module.args`.
+    fn apply_args(&mut self, ev: &mut Evaluator, key: &Value, f: &Value) -> EvalResult<Value> {
+        let span = self.span;
+        let formals = call_helper(ev, self.helpers, "functionArgs", vec![f.clone()], span)?;
+        let formals = attrs_of(ev, &formals, span)?;
+        let args = attrs_of(ev, self.module_args, span)?;
+        let mut given = Attrs::with_capacity(args.len() + formals.len());
+        for e in args.entries() {
+            given.insert(e.name, e.value.clone(), e.pos);
+        }
+        for e in formals.entries() {
+            let name = Value::string(e.name.as_str());
+            let lookup = lazy(&MODULE_ARG, vec![self.module_args.clone(), key.clone(), name], span);
+            given.insert(e.name, lookup, None);
+        }
+        ev.call_value(f, Value::attrs(given), Some(span))
+    }
+
+    /// `unifyModuleSyntax file key m`: `{ _file; _class; key;
+    /// disabledModules; imports; options; config; }`.
+    fn unify(&mut self, ev: &mut Evaluator, file: &Value, key: &Value, m: &Value) -> EvalResult<Value> {
+        let span = self.span;
+        let a = match ev.force(m)? {
+            Value::Attrs(a) => a,
+            _ => return call_helper(ev, self.helpers, "notLikeAModuleError", vec![file.clone(), key.clone(), m.clone()], span),
+        };
+        let get = |name: &str| a.get(sym(name)).cloned();
+        let to_string = |ev: &mut Evaluator, v: Option<Value>, fallback: &Value| -> EvalResult<Value> {
+            let v = v.unwrap_or_else(|| fallback.clone());
+            let (s, context) = ev.coerce_to_string(&v, span, true, false)?;
+            Ok(Value::string_with_context(s, context))
+        };
+        let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
+        if explicit {
+            const ALLOWED: &[&str] =
+                &["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
+            if a.entries().iter().any(|e| !ALLOWED.contains(&e.name.as_str())) {
+                return call_helper(ev, self.helpers, "unsupportedAttributeError", vec![key.clone(), m.clone()], span);
+            }
+        }
+        let file = to_string(ev, get("_file"), file)?;
+        let key = to_string(ev, get("key"), key)?;
+        let (imports, options, config) = if explicit {
+            let mut config = get("config").unwrap_or_else(|| set(vec![]));
+            if let Some(meta) = get("meta") {
+                config = mk_merge(config, set(vec![(sym!("meta"), meta)]));
+            }
+            (get("imports").unwrap_or_else(|| Value::list(vec![])), get("options").unwrap_or_else(|| set(vec![])), config)
+        } else {
+            let imports = match (get("require"), get("imports")) {
+                (None, None) => Value::list(vec![]),
+                (None, Some(i)) => i,
+                (r, i) => {
+                    let mut all = list_of(ev, &r.unwrap_or_else(|| Value::list(vec![])), span)?;
+                    all.extend(list_of(ev, &i.unwrap_or_else(|| Value::list(vec![])), span)?);
+                    Value::list(all)
+                }
+            };
+            const STRUCTURE: &[&str] = &["_class", "_file", "key", "disabledModules", "require", "imports", "freeformType"];
+            let mut config = Attrs::with_capacity(a.len());
+            for e in a.entries().iter().filter(|e| !STRUCTURE.contains(&e.name.as_str())) {
+                config.insert(e.name, e.value.clone(), e.pos);
+            }
+            (imports, set(vec![]), Value::attrs(config))
+        };
+        let config = match get("freeformType") {
+            Some(t) => mk_merge(config, set(vec![(sym!("_module"), set(vec![(sym!("freeformType"), t)]))])),
+            None => config,
+        };
+        Ok(set(vec![
+            (sym!("_file"), file),
+            (sym!("_class"), get("_class").unwrap_or(Value::Null)),
+            (sym!("key"), key),
+            (sym!("disabledModules"), get("disabledModules").unwrap_or_else(|| Value::list(vec![]))),
+            (sym!("imports"), imports),
+            (sym!("options"), options),
+            (sym!("config"), config),
+        ]))
+    }
+}
+
+/// `mkMerge [ a b ]`
+pub(super) fn mk_merge(a: Value, b: Value) -> Value {
+    set(vec![(sym!("_type"), Value::string("merge")), (sym!("contents"), Value::list(vec![a, b]))])
+}
+
+/// The same closure (not merely an equal one).
+pub(super) fn same_function(a: &Value, b: &Value) -> bool {
+    matches!((a, b), (Value::Lambda(a), Value::Lambda(b)) if Rc::ptr_eq(a, b))
+}
+
+/// `lib.isFunction`: a function, or a set with `__functor`.
+pub(super) fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
+    Ok(match ev.force(v)? {
+        Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => true,
+        Value::Attrs(a) => a.contains(sym!("__functor")),
+        _ => false,
+    })
+}
+
+pub(super) static MODULE_ARG: PrimOp = PrimOp { name: "«modules: module argument»", arity: 3, run: module_arg };
+
+/// `args.${name} or config._module.args.${name}`, in the context Nix
+/// gives it.
+pub(super) fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (module_args, key, name) = (&args[0], &args[1], &args[2]);
+    let name = ev.expect_str(name, span)?;
+    with_context(
+        ev,
+        span,
+        |ev| {
+            let a = attrs_of(ev, module_args, span)?;
+            if let Some(v) = a.get(sym(&name)).cloned() {
+                return ev.force(&v);
+            }
+            let config = select(ev, module_args, sym!("config"), span)?;
+            let module = select(ev, &config, sym!("_module"), span)?;
+            let module_args = select(ev, &module, sym!("args"), span)?;
+            let v = select(ev, &module_args, sym(&name), span)?;
+            ev.force(&v)
+        },
+        |ev| {
+            let key = ev.coerce_to_string(key, span, true, false).ok()?.0;
+            Some(format!("while evaluating the module argument `{}' in \"{}\":", name, key))
+        },
+    )
+}

@@ -1,0 +1,331 @@
+//! One option: `mergeDefinitions` (discharge, priorities, order, type
+//! check and merge) and `evalOptionValue` (the option record).
+
+use super::*;
+
+/// `mergeDefinitions loc type defs`: a set of thunks, as the `rec` set of
+/// `modules.nix` is.
+pub(super) fn merge_definitions(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(merge_definitions_value(&args[0], &args[1], &args[2], &args[3], span))
+}
+
+pub(super) fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> Value {
+    merged_definitions(helpers, loc, ty, defs, span).record
+}
+
+/// A `mergeDefinitions` record and the thunks of the fields that the
+/// native type merges read directly.
+pub(super) struct MergedDefinitions {
+    pub(super) record: Value,
+    pub(super) core: Value,
+    pub(super) defs_final: Value,
+    pub(super) is_defined: Value,
+    pub(super) merged: Value,
+    pub(super) checked: Value,
+}
+
+pub(super) fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> MergedDefinitions {
+    let core = lazy(&MD_FINAL, vec![defs.clone()], span);
+    let defs_final = lazy(&FIELD_VALUES, vec![core.clone()], span);
+    let is_defined = lazy(&MD_IS_DEFINED, vec![defs_final.clone()], span);
+    // Only meaningful for types with a v2 merge; never forced otherwise.
+    let v2_result = lazy(&MD_V2_RESULT, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
+    let merged = lazy(&MD_MERGED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), v2_result.clone()], span);
+    let checked = lazy(&MD_CHECKED, vec![ty.clone(), v2_result, merged.clone()], span);
+    let optional = lazy(&MD_OPTIONAL, vec![is_defined.clone(), merged.clone()], span);
+    let record = set(vec![
+        (sym!("defsFinal'"), core.clone()),
+        (sym!("defsFinal"), defs_final.clone()),
+        (sym!("mergedValue"), merged.clone()),
+        (sym!("checkedAndMerged"), checked.clone()),
+        (sym!("isDefined"), is_defined.clone()),
+        (sym!("optionalValue"), optional),
+    ]);
+    MergedDefinitions { record, core, defs_final, is_defined, merged, checked }
+}
+
+pub(super) static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
+pub(super) static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
+pub(super) static MD_V2_RESULT: PrimOp = PrimOp { name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
+pub(super) static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 3, run: md_checked };
+pub(super) static MD_MERGED: PrimOp = PrimOp { name: "«modules: mergedValue»", arity: 5, run: md_merged };
+pub(super) static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue»", arity: 2, run: md_optional };
+
+/// Discharge, filter by priority, sort by order.
+pub(super) fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let defs = list_of(ev, &args[0], span)?;
+    let mut discharged = Vec::with_capacity(defs.len());
+    let (file_sym, value_sym) = (sym!("file"), sym!("value"));
+    for m in defs {
+        let value = select(ev, &m, sym!("value"), span)?;
+        let file = select(ev, &m, sym!("file"), span)?;
+        let mut values = Vec::new();
+        with_context(
+            ev,
+            span,
+            |ev| discharge_properties(ev, &value, span, &mut values),
+            |ev| {
+                let f = ev.coerce_to_string(&file, span, false, false).ok()?.0;
+                Some(format!("while evaluating definitions from `{}':", f))
+            },
+        )?;
+        for v in values {
+            if is_tag(&type_tag(ev, &v)?, "definition") {
+                discharged.push(v);
+            } else {
+                discharged.push(Value::attrs(Attrs::from_entries(vec![
+                    AttrEntry { name: file_sym, value: file.clone(), pos: None },
+                    AttrEntry { name: value_sym, value: v, pos: None },
+                ])));
+            }
+        }
+    }
+    let (kept, highest) = filter_overrides(ev, discharged, span)?;
+    let mut any_order = false;
+    for def in &kept {
+        let value = select(ev, def, sym!("value"), span)?;
+        if is_tag(&type_tag(ev, &value)?, "order") {
+            any_order = true;
+            break;
+        }
+    }
+    let values = if any_order { sort_properties(ev, kept, span)? } else { kept };
+    Ok(set(vec![(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
+}
+
+pub(super) fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(Value::Bool(!ev.expect_list(&args[0], span)?.is_empty()))
+}
+
+/// `type.merge ? v2`
+pub(super) fn uses_v2(ev: &mut Evaluator, ty: &Value, span: Span) -> EvalResult<bool> {
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    Ok(matches!(ev.force(&merge)?, Value::Attrs(a) if a.contains(sym!("v2"))))
+}
+
+pub(super) fn md_v2_result(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    run_v2_merge(ev, &args[0], &args[1], &args[2], &args[3], span)
+}
+
+pub(super) fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (ty, v2_result, merged) = (&args[0], &args[1], &args[2]);
+    if uses_v2(ev, ty, span)? {
+        let r = attrs_of(ev, v2_result, span)?;
+        let meta = match r.get(sym!("valueMeta")).cloned() {
+            Some(m) => attrs_of(ev, &m, span)?,
+            None => Rc::new(Attrs::default()),
+        };
+        let internal = set(vec![(sym!("type"), ty.clone())]);
+        let meta = with_fields(&meta, vec![(sym!("_internal"), internal)]);
+        Ok(with_fields(&r, vec![(sym!("valueMeta"), meta)]))
+    } else {
+        Ok(set(vec![(sym!("headError"), Value::Null), (sym!("value"), merged.clone()), (sym!("valueMeta"), set(vec![]))]))
+    }
+}
+
+/// `checkV2MergeCoherence loc type (type.merge.v2 { inherit loc defs; })`
+pub(super) fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    let v2 = select(ev, &merge, sym!("v2"), span)?;
+    let result = ev.call_value(&v2, set(vec![(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
+    let check = select(ev, ty, sym!("check"), span)?;
+    let coherent = match select_or(ev, &check, sym!("isV2MergeCoherent"))? {
+        Some(c) => ev.expect_bool(&c, span)?,
+        None => false,
+    };
+    if coherent {
+        ev.force(&result)
+    } else {
+        call_helper(ev, helpers, "checkV2MergeCoherence", vec![loc.clone(), ty.clone(), result], span)
+    }
+}
+
+pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, ty, defs_final, checked) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    // For v2 types, `checked` is the v2 merge's result: its `headError`
+    // and `value` are what `checkedAndMerged` shows.
+    let defs = list_of(ev, defs_final, span)?;
+    if defs.is_empty() {
+        return call_helper(ev, helpers, "noValueError", vec![loc.clone()], span);
+    }
+    if uses_v2(ev, ty, span)? {
+        let head_error = select_or(ev, checked, sym!("headError"))?;
+        let has_error = match &head_error {
+            Some(e) => !matches!(ev.force(e)?, Value::Null),
+            None => false,
+        };
+        if has_error {
+            return call_helper(ev, helpers, "headTypeError", vec![loc.clone(), ty.clone(), head_error.unwrap()], span);
+        }
+        let v = select(ev, checked, sym!("value"), span)?;
+        return ev.force(&v);
+    }
+    let check = select(ev, ty, sym!("check"), span)?;
+    let mut all_valid = true;
+    for def in &defs {
+        let value = select(ev, def, sym!("value"), span)?;
+        let ok = ev.call_value(&check, value, Some(span))?;
+        if !expect_bool_as_nix(ev, &ok, span)? {
+            all_valid = false;
+            break;
+        }
+    }
+    if all_valid {
+        return call_merge(ev, helpers, ty, loc, defs_final, &defs, span);
+    }
+    let mut invalid = Vec::new();
+    for def in &defs {
+        let value = select(ev, def, sym!("value"), span)?;
+        let ok = ev.call_value(&check, value, Some(span))?;
+        if !expect_bool_as_nix(ev, &ok, span)? {
+            invalid.push(def.clone());
+        }
+    }
+    call_helper(ev, helpers, "defsTypeError", vec![loc.clone(), ty.clone(), Value::list(invalid)], span)
+}
+
+pub(super) fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    if ev.expect_bool(&args[0], span)? {
+        Ok(set(vec![(sym!("value"), args[1].clone())]))
+    } else {
+        Ok(set(vec![]))
+    }
+}
+
+// ------------------------------------------------------------------ evalOptionValue
+
+pub(super) fn eval_option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    eval_option_value_of(ev, &args[0], &args[1], &args[2], &args[3], span)
+}
+
+/// The option record: `opt // { value; definitions; files; ... }`.
+pub(super) fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+    let opt_attrs = attrs_of(ev, opt, span)?;
+    let ty = select(ev, opt, sym!("type"), span)?;
+    // `warnIf (type.deprecationMessage or null != null)`, as the Nix code
+    // checks it whenever the record is built.
+    if let Some(message) = select_or(ev, &ty, sym!("deprecationMessage"))? {
+        if !matches!(ev.force(&message)?, Value::Null) {
+            call_helper(ev, helpers, "warnDeprecation", vec![loc.clone(), opt.clone(), Value::Null], span)?;
+        }
+    }
+    // The record's fields are the merge's own thunks: the definitions
+    // (with the default, and the read-only check that the Nix code makes
+    // when its `res` is first read) feed every one of them.
+    let all_defs = lazy(&EOV_DEFS, vec![helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
+    let res = merged_definitions(helpers, loc, &ty, &all_defs, span);
+    let value =
+        lazy(&EOV_VALUE, vec![helpers.clone(), loc.clone(), opt.clone(), res.is_defined.clone(), res.merged], span);
+    let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
+    Ok(with_fields(
+        &opt_attrs,
+        vec![
+            (sym!("value"), value),
+            (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, vec![res.core], span)),
+            (sym!("definitions"), lazy(&PLUCK_VALUE, vec![res.defs_final.clone()], span)),
+            (sym!("files"), lazy(&PLUCK_FILE, vec![res.defs_final.clone()], span)),
+            (sym!("definitionsWithLocations"), res.defs_final),
+            (sym!("isDefined"), res.is_defined),
+            (sym!("valueMeta"), lazy(&FIELD_VALUE_META, vec![res.checked], span)),
+            (sym!("__toString"), to_string),
+        ],
+    ))
+}
+
+pub(super) static EOV_DEFS: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 4, run: eov_defs };
+pub(super) static EOV_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 5, run: eov_value };
+pub(super) static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
+pub(super) static PLUCK_VALUE: PrimOp = PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };
+pub(super) static PLUCK_FILE: PrimOp = PrimOp { name: "«modules: files»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("file"), span) };
+
+/// `map (def: def.NAME) list`
+pub(super) fn pluck(ev: &mut Evaluator, args: &[Value], name: Symbol, span: Span) -> EvalResult<Value> {
+    let list = list_of(ev, &args[0], span)?;
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        out.push(select(ev, &item, name, span)?);
+    }
+    Ok(Value::list(out))
+}
+
+/// `__toString = _: showOption loc` (the extra argument is the option).
+pub(super) fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(Value::string(show_option(ev, &args[0], &args[1], span)?))
+}
+
+/// The definitions with the default prepended (or the read-only error).
+pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, opt, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let opt_attrs = attrs_of(ev, opt, span)?;
+    let ty = select(ev, opt, sym!("type"), span)?;
+    let mut all = Vec::new();
+    if let Some(default) = opt_attrs.get(sym!("default")) {
+        let file = first_declaration(opt, span);
+        let value = set(vec![
+            (sym!("_type"), Value::string("override")),
+            (sym!("priority"), Value::Int(OPTION_DEFAULT_PRIORITY)),
+            (sym!("content"), default.clone()),
+        ]);
+        all.push(set(vec![(sym!("file"), file), (sym!("value"), value)]));
+    }
+    all.extend(list_of(ev, defs, span)?);
+    let read_only = match opt_attrs.get(sym!("readOnly")).cloned() {
+        Some(r) => ev.expect_bool(&r, span)?,
+        None => false,
+    };
+    if read_only && all.len() > 1 {
+        return call_helper(ev, helpers, "readOnlyError", vec![loc.clone(), ty, Value::list(all)], span);
+    }
+    Ok(Value::list(all))
+}
+
+/// `head opt.declarations`, lazily.
+pub(super) fn first_declaration(opt: &Value, span: Span) -> Value {
+    lazy(&HEAD_OF, vec![opt.clone(), Value::string("declarations")], span)
+}
+
+pub(super) static HEAD_OF: PrimOp = PrimOp { name: "«modules: head»", arity: 2, run: head_of };
+
+pub(super) fn head_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let name = ev.expect_str(&args[1], span)?;
+    let list = select(ev, &args[0], sym(&name), span)?;
+    let list = ev.expect_list(&list, span)?;
+    match list.first() {
+        Some(v) => ev.force(&v.clone()),
+        None => Err(EvalError::new(ErrorKind::Other, "list index 0 is out of bounds", Some(span))),
+    }
+}
+
+/// `apply` over the merged value (or the type's empty value), inside
+/// "while evaluating the option".
+pub(super) fn eov_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, opt, is_defined, res_merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    with_context(
+        ev,
+        span,
+        |ev| {
+            let ty = select(ev, opt, sym!("type"), span)?;
+            let mut merged = None;
+            if !ev.expect_bool(is_defined, span)? {
+                if let Some(empty) = select_or(ev, &ty, sym!("emptyValue"))? {
+                    if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
+                        let file = first_declaration(opt, span);
+                        let defs = Value::list(vec![set(vec![(sym!("file"), file), (sym!("value"), empty_value)])]);
+                        let r = merge_definitions_value(helpers, loc, &ty, &defs, span);
+                        merged = Some(select(ev, &r, sym!("mergedValue"), span)?);
+                    }
+                }
+            }
+            let merged = match merged {
+                Some(m) => m,
+                None => res_merged.clone(),
+            };
+            let opt_attrs = attrs_of(ev, opt, span)?;
+            match opt_attrs.get(sym!("apply")).cloned() {
+                Some(apply) => ev.call_value(&apply, merged, Some(span)),
+                None => ev.force(&merged),
+            }
+        },
+        |ev| show_option(ev, helpers, loc, span).ok().map(|o| format!("while evaluating the option `{}':", o)),
+    )
+}

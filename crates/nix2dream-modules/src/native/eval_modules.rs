@@ -1,0 +1,227 @@
+//! `evalModules`: the fixpoint that ties modules, options and `config`
+//! together.
+
+use super::*;
+
+/// `evalModules` without the deprecated `args`/`check` arguments: the same
+/// record as `evalModulesNix`, built from the native pieces above. Its
+/// thunks refer to each other as the Nix `let` does: modules receive
+/// `config` and `options`, which are computed from those modules.
+pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, eval_args, modules, prefix, special_args, class) =
+        (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
+    let call = |name: &str, args: Vec<Value>| {
+        lazy(&CALL_HELPER, vec![helpers.clone(), Value::string(name), Value::list(args)], span)
+    };
+    let module_type = call("moduleTypeFor", vec![modules.clone(), special_args.clone(), class.clone()]);
+    let extend_modules = call("extendModulesFor", vec![eval_args.clone()]);
+    let internal_module = set(vec![
+        (sym!("_file"), Value::string("lib/modules.nix")),
+        (sym!("key"), Value::string("lib/modules.nix")),
+        (sym!("options"), call("internalOptionsFor", vec![prefix.clone()])),
+        (
+            sym!("config"),
+            set(vec![(
+                sym!("_module"),
+                set(vec![
+                    (
+                        sym!("args"),
+                        set(vec![(sym!("extendModules"), extend_modules.clone()), (sym!("moduleType"), module_type.clone())]),
+                    ),
+                    (sym!("specialArgs"), special_args.clone()),
+                ]),
+            )]),
+        ),
+    ]);
+    let (options, options_cell) = hole();
+    let (config, config_cell) = hole();
+    let lib = helper(ev, helpers, "lib", span)?;
+    let module_args = lazy(
+        &MODULE_ARGS,
+        vec![helpers.clone(), lib, options.clone(), special_args.clone(), class.clone(), prefix.clone(), config.clone()],
+        span,
+    );
+    let collected = lazy(
+        &COLLECT_FOR_EVAL,
+        vec![helpers.clone(), class.clone(), special_args.clone(), modules.clone(), internal_module, module_args],
+        span,
+    );
+    let merged = lazy(&MERGE_FOR_EVAL, vec![helpers.clone(), prefix.clone(), collected.clone()], span);
+    fill(&options_cell, &SELECT_MATCHED, vec![merged.clone()], span);
+    let declared = lazy(&DECLARED_CONFIG, vec![options.clone()], span);
+    fill(&config_cell, &EVAL_CONFIG, vec![helpers.clone(), prefix.clone(), declared, merged.clone()], span);
+    let check = lazy(&CHECK_UNMATCHED, vec![helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
+    Ok(set(vec![
+        (sym!("_type"), Value::string("configuration")),
+        (sym!("options"), lazy(&CHECKED, vec![check.clone(), options], span)),
+        (sym!("config"), lazy(&CHECKED_CONFIG, vec![check.clone(), config.clone()], span)),
+        (sym!("_module"), lazy(&CHECKED_MODULE, vec![check, config], span)),
+        (sym!("graph"), lazy(&SELECT_GRAPH, vec![collected], span)),
+        (sym!("extendModules"), extend_modules),
+        (sym!("type"), module_type),
+        (sym!("class"), class.clone()),
+    ]))
+}
+
+pub(super) static CALL_HELPER: PrimOp = PrimOp { name: "«modules: helper»", arity: 3, run: call_helper_op };
+pub(super) static MODULE_ARGS: PrimOp = PrimOp { name: "«modules: module arguments»", arity: 7, run: module_args };
+pub(super) static COLLECT_FOR_EVAL: PrimOp = PrimOp { name: "«modules: collected»", arity: 6, run: collect_for_eval };
+pub(super) static MERGE_FOR_EVAL: PrimOp = PrimOp { name: "«modules: merged»", arity: 3, run: merge_for_eval };
+pub(super) static SELECT_MATCHED: PrimOp = PrimOp { name: "«modules: options»", arity: 1, run: select_matched };
+pub(super) static SELECT_GRAPH: PrimOp = PrimOp { name: "«modules: graph of»", arity: 1, run: select_graph };
+pub(super) static DECLARED_CONFIG: PrimOp = PrimOp { name: "«modules: declared config»", arity: 1, run: declared_config };
+pub(super) static CONFIG_ENTRY: PrimOp = PrimOp { name: "«modules: config value»", arity: 1, run: config_entry };
+pub(super) static EVAL_CONFIG: PrimOp = PrimOp { name: "«modules: config»", arity: 4, run: eval_config };
+pub(super) static CHECK_UNMATCHED: PrimOp = PrimOp { name: "«modules: check»", arity: 5, run: check_unmatched };
+pub(super) static CHECKED: PrimOp = PrimOp { name: "«modules: checked»", arity: 2, run: checked };
+pub(super) static CHECKED_CONFIG: PrimOp = PrimOp { name: "«modules: checked config»", arity: 2, run: checked_config };
+pub(super) static CHECKED_MODULE: PrimOp = PrimOp { name: "«modules: checked _module»", arity: 2, run: checked_module };
+pub(super) static CONFIG_ARGUMENT: PrimOp = PrimOp { name: "«modules: config argument»", arity: 2, run: config_argument };
+
+pub(super) fn call_helper_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let name = ev.expect_str(&args[1], span)?;
+    let list = list_of(ev, &args[2], span)?;
+    let r = call_helper(ev, &args[0], &name, list, span)?;
+    ev.force(&r)
+}
+
+/// `{ inherit lib options specialArgs; _class; _prefix; config; } // specialArgs`
+pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, lib, options, special_args, class, prefix, config) =
+        (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
+    let config = lazy(&CONFIG_ARGUMENT, vec![helpers.clone(), config.clone()], span);
+    let own = set(vec![
+        (sym!("lib"), lib.clone()),
+        (sym!("options"), options.clone()),
+        (sym!("specialArgs"), special_args.clone()),
+        (sym!("_class"), class.clone()),
+        (sym!("_prefix"), prefix.clone()),
+        (sym!("config"), config),
+    ]);
+    let own = attrs_of(ev, &own, span)?;
+    let special = attrs_of(ev, special_args, span)?;
+    Ok(Value::attrs(Attrs::update(&own, &special)))
+}
+
+/// `addErrorContext configArgumentContext config`
+pub(super) fn config_argument(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, config) = (&args[0], &args[1]);
+    with_context(
+        ev,
+        span,
+        |ev| ev.force(config),
+        |ev| {
+            let message = helper(ev, helpers, "configArgumentContext", span).ok()?;
+            Some(ev.expect_str(&message, span).ok()?.to_string())
+        },
+    )
+}
+
+/// `collectModulesWithGraph class (specialArgs.modulesPath or "") (modules ++ [ internalModule ]) moduleArgs`
+pub(super) fn collect_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, class, special_args, modules, internal_module, module_args) =
+        (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
+    let modules_path = match select_or(ev, special_args, sym!("modulesPath"))? {
+        Some(p) => p,
+        None => Value::string(""),
+    };
+    let mut all = list_of(ev, modules, span)?;
+    all.push(internal_module.clone());
+    collect_with_graph(ev, helpers, class, &modules_path, &Value::list(all), module_args, span)
+}
+
+/// `mergeModules prefix (reverseList collected.modules)`
+pub(super) fn merge_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, collected) = (&args[0], &args[1], &args[2]);
+    let modules = select(ev, collected, sym!("modules"), span)?;
+    let mut modules = list_of(ev, &modules, span)?;
+    modules.reverse();
+    let modules = Value::list(modules);
+    let configs = lazy(&MODULE_CONFIGS, vec![modules.clone()], span);
+    Ok(merge_modules_value(helpers, prefix, &modules, &configs, span))
+}
+
+pub(super) fn select_matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let v = select(ev, &args[0], sym!("matchedOptions"), span)?;
+    ev.force(&v)
+}
+
+pub(super) fn select_graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let v = select(ev, &args[0], sym!("graph"), span)?;
+    ev.force(&v)
+}
+
+/// `mapAttrsRecursiveCond (v: !isOption v) (_: v: v.value) options`
+pub(super) fn declared_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let node = attrs_of(ev, &args[0], span)?;
+    let entries = node
+        .entries()
+        .iter()
+        .map(|e| AttrEntry { name: e.name, value: lazy(&CONFIG_ENTRY, vec![e.value.clone()], span), pos: e.pos })
+        .collect();
+    Ok(Value::attrs(Attrs::from_sorted(entries)))
+}
+
+pub(super) fn config_entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let v = ev.force(&args[0])?;
+    if let Value::Attrs(_) = &v {
+        if !is_tag(&type_tag(ev, &v)?, "option") {
+            return declared_config(ev, &[v], span);
+        }
+    }
+    let value = select(ev, &v, sym!("value"), span)?;
+    ev.force(&value)
+}
+
+/// The declared options' values, or with a freeform type, those merged
+/// with the definitions that have no option.
+pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, declared, merged) = (&args[0], &args[1], &args[2], &args[3]);
+    let module = select(ev, declared, sym!("_module"), span)?;
+    let freeform_type = select(ev, &module, sym!("freeformType"), span)?;
+    if let Value::Null = ev.force(&freeform_type)? {
+        return ev.force(declared);
+    }
+    let unmatched = lazy(&FIELD_UNMATCHED_DEFNS, vec![merged.clone()], span);
+    call_helper(ev, helpers, "withFreeformConfig", vec![prefix.clone(), declared.clone(), unmatched], span)
+}
+
+/// `config._module.check && config._module.freeformType == null && merged.unmatchedDefns != [ ]`
+/// is an error.
+pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, options, config, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let module = select(ev, config, sym!("_module"), span)?;
+    let check = select(ev, &module, sym!("check"), span)?;
+    if !ev.expect_bool(&check, span)? {
+        return Ok(Value::Null);
+    }
+    let freeform_type = select(ev, &module, sym!("freeformType"), span)?;
+    if !matches!(ev.force(&freeform_type)?, Value::Null) {
+        return Ok(Value::Null);
+    }
+    let unmatched = select(ev, merged, sym!("unmatchedDefns"), span)?;
+    if ev.expect_list(&unmatched, span)?.is_empty() {
+        return Ok(Value::Null);
+    }
+    call_helper(ev, helpers, "unmatchedError", vec![prefix.clone(), options.clone(), unmatched], span)
+}
+
+pub(super) fn checked(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    ev.force(&args[0])?;
+    ev.force(&args[1])
+}
+
+/// `removeAttrs config [ "_module" ]`, once checked.
+pub(super) fn checked_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    ev.force(&args[0])?;
+    let config = attrs_of(ev, &args[1], span)?;
+    let module = sym!("_module");
+    let entries = config.entries().iter().filter(|e| e.name != module).cloned().collect();
+    Ok(Value::attrs(Attrs::from_sorted(entries)))
+}
+
+pub(super) fn checked_module(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    ev.force(&args[0])?;
+    let module = select(ev, &args[1], sym!("_module"), span)?;
+    ev.force(&module)
+}

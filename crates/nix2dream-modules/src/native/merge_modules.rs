@@ -1,0 +1,364 @@
+//! `mergeModules'`: declarations matched with definitions, name by name,
+//! into options, namespaces of options, and definitions without one.
+
+use super::*;
+
+/// `mergeModules prefix modules`: every module's `config`, pushed down.
+pub(super) fn merge_modules(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
+    let configs = lazy(&MODULE_CONFIGS, vec![modules.clone()], span);
+    Ok(merge_modules_value(helpers, prefix, modules, &configs, span))
+}
+
+pub(super) static MODULE_CONFIGS: PrimOp = PrimOp { name: "«modules: configs»", arity: 1, run: module_configs };
+
+/// `concatMap (m: map (config: { file = m._file; inherit config; }) (pushDownProperties m.config)) modules`
+pub(super) fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    pushed_down(ev, &args[0], sym!("_file"), sym!("config"), span)
+}
+
+/// Every item's `value_name`, with its properties pushed down one level,
+/// as `{ file; config; }` records.
+pub(super) fn pushed_down(ev: &mut Evaluator, items: &Value, file_name: Symbol, value_name: Symbol, span: Span) -> EvalResult<Value> {
+    let mut out = Vec::new();
+    for item in list_of(ev, items, span)? {
+        let file = select(ev, &item, file_name, span)?;
+        let value = select(ev, &item, value_name, span)?;
+        let mut pushed = Vec::new();
+        push_down_properties(ev, &value, span, &mut pushed)?;
+        for c in pushed {
+            out.push(set(vec![(sym!("file"), file.clone()), (sym!("config"), c)]));
+        }
+    }
+    Ok(Value::list(out))
+}
+
+pub(super) fn merge_modules_prime(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    Ok(merge_modules_value(&args[0], &args[1], &args[2], &args[3], span))
+}
+
+pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
+    let decls = lazy(&DECLS_BY_NAME, vec![helpers.clone(), prefix.clone(), modules.clone()], span);
+    let defs = lazy(&DEFS_BY_NAME, vec![helpers.clone(), prefix.clone(), configs.clone()], span);
+    let results = lazy(&RESULTS_BY_NAME, vec![helpers.clone(), prefix.clone(), decls, defs.clone()], span);
+    let matched = lazy(&MATCHED, vec![results.clone()], span);
+    let unmatched = lazy(&UNMATCHED, vec![configs.clone(), results, defs], span);
+    set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
+}
+
+pub(super) static DECLS_BY_NAME: PrimOp = PrimOp { name: "«modules: declarations»", arity: 3, run: decls_by_name };
+pub(super) static DEFS_BY_NAME: PrimOp = PrimOp { name: "«modules: definitions»", arity: 3, run: defs_by_name };
+pub(super) static RESULTS_BY_NAME: PrimOp = PrimOp { name: "«modules: options»", arity: 4, run: results_by_name };
+pub(super) static MATCHED: PrimOp = PrimOp { name: "«modules: matched options»", arity: 1, run: matched };
+pub(super) static UNMATCHED: PrimOp = PrimOp { name: "«modules: unmatched definitions»", arity: 3, run: unmatched };
+pub(super) static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity: 5, run: per_name };
+pub(super) static PUSHED_DEFS: PrimOp = PrimOp { name: "«modules: pushed definitions»", arity: 1, run: pushed_defs };
+pub(super) static OPTION_FROM_DECLS: PrimOp = PrimOp { name: "«modules: option record»", arity: 4, run: option_from_decls };
+
+/// A map from names to values, built in module order (what `zipAttrsWith
+/// (n: concatLists)` gives).
+pub(super) struct ByName {
+    pub(super) entries: Vec<(Symbol, Vec<Value>, Option<Span>)>,
+    index: std::collections::HashMap<Symbol, usize>,
+}
+
+impl ByName {
+    pub(super) fn new() -> ByName {
+        ByName { entries: Vec::new(), index: std::collections::HashMap::new() }
+    }
+
+    pub(super) fn push(&mut self, name: Symbol, value: Value, pos: Option<Span>) {
+        match self.index.get(&name) {
+            Some(&i) => self.entries[i].1.push(value),
+            None => {
+                self.index.insert(name, self.entries.len());
+                self.entries.push((name, vec![value], pos));
+            }
+        }
+    }
+}
+
+/// name => [ { _file; pos; options; } ] over all modules' `options`.
+pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
+    let mut by_name = ByName::new();
+    for module in list_of(ev, modules, span)? {
+        let file = select(ev, &module, sym!("_file"), span)?;
+        let options = select(ev, &module, sym!("options"), span)?;
+        let options = match ev.force(&options)? {
+            Value::Attrs(a) => a,
+            _ => return call_helper(ev, helpers, "optionsNotASetError", vec![prefix.clone(), options], span),
+        };
+        for e in options.entries() {
+            // `unsafeGetAttrPos`, made only when a position is read.
+            let pos = match e.pos {
+                Some(p) => Value::apply_thunk(Value::PrimOp(&POSITION), Value::Null, p),
+                None => Value::Null,
+            };
+            let decl = set(vec![(sym!("_file"), file.clone()), (sym!("pos"), pos), (sym!("options"), e.value.clone())]);
+            by_name.push(e.name, decl, None);
+        }
+    }
+    let entries = by_name
+        .entries
+        .into_iter()
+        .map(|(name, decls, _)| AttrEntry { name, value: Value::list(decls), pos: None })
+        .collect();
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+/// name => [ raw definitions, pushed-down definitions (a thunk) ].
+pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, configs) = (&args[0], &args[1], &args[2]);
+    let configs = list_of(ev, configs, span)?;
+    // Every definition root must be a set; the first that is not fails.
+    let mut roots = Vec::with_capacity(configs.len());
+    for c in &configs {
+        let config = select(ev, c, sym!("config"), span)?;
+        match ev.force(&config)? {
+            Value::Attrs(a) => roots.push((select(ev, c, sym!("file"), span)?, a)),
+            _ => return call_helper(ev, helpers, "configNotASetError", vec![prefix.clone(), c.clone()], span),
+        }
+    }
+    let mut by_name = ByName::new();
+    for (file, config) in roots {
+        for e in config.entries() {
+            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]), None);
+        }
+    }
+    let entries = by_name
+        .entries
+        .into_iter()
+        .map(|(name, raw, _)| {
+            let raw = Value::list(raw);
+            let pushed = lazy(&PUSHED_DEFS, vec![raw.clone()], span);
+            AttrEntry { name, value: Value::list(vec![raw, pushed]), pos: None }
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+/// `concatMap ({ file, value }: map (config: { inherit file config; }) (pushDownProperties value))`
+pub(super) fn pushed_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    pushed_down(ev, &args[0], sym!("file"), sym!("value"), span)
+}
+
+pub(super) static DEFS_PART: PrimOp = PrimOp { name: "«modules: definitions of»", arity: 3, run: defs_part };
+
+/// The definitions of a name: raw (0) or pushed down (1); none if absent.
+pub(super) fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let defs = attrs_of(ev, &args[0], span)?;
+    let name = sym(&ev.expect_str(&args[1], span)?);
+    let part = ev.expect_int(&args[2], span)? as usize;
+    match defs.get(name).cloned() {
+        Some(pair) => {
+            let pair = list_of(ev, &pair, span)?;
+            ev.force(&pair[part])
+        }
+        None => Ok(Value::list(vec![])),
+    }
+}
+
+pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, prefix, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let decls = attrs_of(ev, decls, span)?;
+    let prefix_items = list_of(ev, prefix, span)?;
+    let entries = decls
+        .entries()
+        .iter()
+        .map(|e| {
+            let mut loc = prefix_items.clone();
+            loc.push(Value::string(e.name.as_str()));
+            let value = lazy(
+                &PER_NAME,
+                vec![helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), Value::string(e.name.as_str())],
+                span,
+            );
+            AttrEntry { name: e.name, value, pos: e.pos }
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_sorted(entries)))
+}
+
+/// One name of `mergeModules'`: an option, a namespace of options, or a
+/// mix of both (the rare case, left to the Nix code).
+pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let decl_list = list_of(ev, decls, span)?;
+    let mut option_count = 0;
+    for d in &decl_list {
+        let options = select(ev, d, sym!("options"), span)?;
+        let tag = match ev.force(&options)? {
+            Value::Attrs(a) => match a.get(sym!("_type")).cloned() {
+                Some(t) => Some(t),
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some(t) = tag {
+            let is_option = matches!(ev.force(&t)?, Value::String(s) if &*s.text == "option");
+            if !is_option {
+                let file = select(ev, d, sym!("_file"), span)?;
+                return call_helper(ev, helpers, "declarationTypeError", vec![loc.clone(), t, file], span);
+            }
+            option_count += 1;
+        }
+    }
+    // The definitions stay unread until the option's value (or the
+    // namespace's definitions) are: reading an option record must not
+    // force the `config` of every module.
+    let raw = lazy(&DEFS_PART, vec![defs.clone(), args[4].clone(), Value::Int(0)], span);
+    let pushed = lazy(&DEFS_PART, vec![defs.clone(), args[4].clone(), Value::Int(1)], span);
+    if option_count == decl_list.len() {
+        let option = lazy(&OPTION_FROM_DECLS, vec![helpers.clone(), loc.clone(), decls.clone(), raw], span);
+        Ok(set(vec![(sym!("matchedOptions"), option), (sym!("unmatchedDefns"), Value::list(vec![]))]))
+    } else if option_count > 0 {
+        call_helper(ev, helpers, "mixedDeclarations", vec![loc.clone(), decls.clone(), pushed, raw], span)
+    } else {
+        Ok(merge_modules_value(helpers, loc, decls, &pushed, span))
+    }
+}
+
+/// `evalOptionValue loc (fixupOptionType loc (mergeOptionDecls loc decls)) defs`
+pub(super) fn option_from_decls(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let decl_list = list_of(ev, decls, span)?;
+    let merged = if decl_list.len() == 1 {
+        merge_one_declaration(ev, loc, &decl_list[0], span)?
+    } else {
+        call_helper(ev, helpers, "mergeOptionDecls", vec![loc.clone(), decls.clone()], span)?
+    };
+    let opt = fixup_option_type(ev, helpers, &merged, span)?;
+    eval_option_value_of(ev, helpers, loc, &opt, defs, span)
+}
+
+/// `mergeOptionDecls` of a single declaration.
+pub(super) fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Span) -> EvalResult<Value> {
+    let options = select(ev, decl, sym!("options"), span)?;
+    let options = attrs_of(ev, &options, span)?;
+    let file = select(ev, decl, sym!("_file"), span)?;
+    let sub_modules = match options.get(sym!("type")).cloned() {
+        Some(ty) => match select_or(ev, &ty, sym!("getSubModules"))? {
+            Some(g) => match ev.force(&g)? {
+                Value::Null => None,
+                other => Some(other),
+            },
+            None => None,
+        },
+        None => None,
+    };
+    let positions = lazy(&DECLARATION_POSITIONS, vec![decl.clone()], span);
+    let submodules = match sub_modules {
+        Some(list) => {
+            let items = list_of(ev, &list, span)?;
+            Value::list(
+                items
+                    .into_iter()
+                    .map(|m| set(vec![(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
+                    .collect(),
+            )
+        }
+        None => Value::list(vec![]),
+    };
+    Ok(with_fields(
+        &options,
+        vec![
+            (sym!("loc"), loc.clone()),
+            (sym!("declarations"), Value::list(vec![file])),
+            (sym!("declarationPositions"), positions),
+            (sym!("options"), submodules),
+        ],
+    ))
+}
+
+/// Give a submodule type the modules collected from all declarations.
+pub(super) fn fixup_option_type(ev: &mut Evaluator, helpers: &Value, opt: &Value, span: Span) -> EvalResult<Value> {
+    let attrs = attrs_of(ev, opt, span)?;
+    let ty = attrs.get(sym!("type")).cloned();
+    let sub_modules = match &ty {
+        Some(t) => match select_or(ev, t, sym!("getSubModules"))? {
+            Some(g) => !matches!(ev.force(&g)?, Value::Null),
+            None => false,
+        },
+        None => false,
+    };
+    if !sub_modules {
+        let ty = match ty {
+            Some(t) => t,
+            None => helper(ev, helpers, "unspecified", span)?,
+        };
+        return Ok(with_fields(&attrs, vec![(sym!("type"), ty)]));
+    }
+    let ty = ty.expect("checked above");
+    let subst = select(ev, &ty, sym!("substSubModules"), span)?;
+    let options = select(ev, opt, sym!("options"), span)?;
+    let new_type = Value::apply_thunk(subst, options, span);
+    Ok(with_fields(&attrs, vec![(sym!("type"), new_type), (sym!("options"), Value::list(vec![]))]))
+}
+
+pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let results = attrs_of(ev, &args[0], span)?;
+    let entries = results
+        .entries()
+        .iter()
+        .map(|e| AttrEntry {
+            name: e.name,
+            value: lazy(&FIELD_MATCHED_OPTIONS, vec![e.value.clone()], span),
+            pos: e.pos,
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_sorted(entries)))
+}
+
+/// The definitions that found no option, each with its `prefix`.
+pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (configs, results, defs) = (&args[0], &args[1], &args[2]);
+    if ev.expect_list(configs, span)?.is_empty() {
+        return Ok(Value::list(vec![]));
+    }
+    let results = attrs_of(ev, results, span)?;
+    let defs = attrs_of(ev, defs, span)?;
+    // `mapAttrs (n: v: v.unmatchedDefns) results // removeAttrs raw (attrNames results)`
+    let mut by_name: Vec<(Symbol, Value)> = Vec::with_capacity(results.len() + defs.len());
+    for e in results.entries() {
+        let r = select(ev, &e.value, sym!("unmatchedDefns"), span)?;
+        by_name.push((e.name, r));
+    }
+    for e in defs.entries() {
+        if !results.contains(e.name) {
+            let pair = list_of(ev, &e.value, span)?;
+            by_name.push((e.name, pair[0].clone()));
+        }
+    }
+    by_name.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let mut out = Vec::new();
+    for (name, list) in by_name {
+        for def in list_of(ev, &list, span)? {
+            let a = attrs_of(ev, &def, span)?;
+            let mut prefix = vec![Value::string(name.as_str())];
+            if let Some(p) = a.get(sym!("prefix")).cloned() {
+                prefix.extend(list_of(ev, &p, span)?);
+            }
+            out.push(with_fields(&a, vec![(sym!("prefix"), Value::list(prefix))]));
+        }
+    }
+    Ok(Value::list(out))
+}
+
+pub(super) static POSITION: PrimOp = PrimOp { name: "«modules: position»", arity: 1, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
+pub(super) static DECLARATION_POSITIONS: PrimOp =
+    PrimOp { name: "«modules: declaration positions»", arity: 1, run: declaration_positions };
+
+/// `if opt.pos or null != null then [ opt.pos ] else [ { file = opt._file; line = null; column = null; } ]`
+pub(super) fn declaration_positions(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let decl = &args[0];
+    let pos = select(ev, decl, sym!("pos"), span)?;
+    let position = match ev.force(&pos)? {
+        Value::Null => {
+            let file = select(ev, decl, sym!("_file"), span)?;
+            set(vec![(sym!("file"), file), (sym!("line"), Value::Null), (sym!("column"), Value::Null)])
+        }
+        p => p,
+    };
+    Ok(Value::list(vec![position]))
+}

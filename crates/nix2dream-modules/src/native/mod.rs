@@ -1,0 +1,241 @@
+//! Native versions of the hot paths of `modules/lib/modules.nix` and
+//! `modules/lib/types.nix`.
+//!
+//! `builtins.__nix2dreamModules HELPERS` returns a set of functions with the
+//! same names, arguments and results as their Nix counterparts (`EXPORTS`
+//! lists them). `HELPERS` is a set of Nix functions from `modules.nix` for
+//! the rare paths (error messages, warnings, declarations that merge
+//! several option declarations): they stay written once, in Nix, where
+//! nixpkgs has them, and the native code calls them only when it needs them.
+//!
+//! Laziness is the contract: every field of every result is a thunk that
+//! computes exactly what the Nix code would compute when that field is
+//! read, and forces exactly what it would force. A thunk here is a
+//! suspended call of one of the private primops (see `lazy`); fields
+//! that share work share one thunk, as `rec` and `let` do in Nix.
+//!
+//! The files follow an evaluation from the outside in: `eval_modules`
+//! (the fixpoint), `collect` (modules and imports), `merge_modules`
+//! (declarations against definitions), `definitions` (one option's
+//! value and record), `properties` (`mkIf`, `mkMerge`, priorities,
+//! order) and `type_merges` (the common container types).
+
+use nix2dream_eval::value::{AttrEntry, PrimOp, PrimOpApp, Thunk, ThunkState};
+use nix2dream_eval::{Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
+use nix2dream_syntax::{Span, Symbol};
+use std::rc::Rc;
+
+/// The default priority of a definition (`mkOverride 100`).
+pub(super) const DEFAULT_OVERRIDE_PRIORITY: i64 = 100;
+/// The priority of an option's `default` (`mkOptionDefault`).
+pub(super) const OPTION_DEFAULT_PRIORITY: i64 = 1500;
+/// The default `mkOrder` priority.
+pub(super) const DEFAULT_ORDER_PRIORITY: i64 = 1000;
+
+pub(crate) fn install(ev: &mut Evaluator) {
+    ev.register_primop(&ENTRY, false);
+}
+
+static ENTRY: PrimOp = PrimOp { name: "__nix2dreamModules", arity: 1, run: entry };
+
+/// The exported functions; each receives HELPERS as its first argument.
+static EXPORTS: &[PrimOp] = &[
+    PrimOp { name: "mergeDefinitions", arity: 4, run: merge_definitions },
+    PrimOp { name: "evalOptionValue", arity: 4, run: eval_option_value },
+    PrimOp { name: "mergeModules'", arity: 4, run: merge_modules_prime },
+    PrimOp { name: "mergeModules", arity: 3, run: merge_modules },
+    PrimOp { name: "pushDownProperties", arity: 2, run: push_down_properties_op },
+    PrimOp { name: "dischargeProperties", arity: 2, run: discharge_properties_op },
+    PrimOp { name: "filterOverrides'", arity: 2, run: filter_overrides_op },
+    PrimOp { name: "sortProperties", arity: 2, run: sort_properties_op },
+    PrimOp { name: "collectModulesWithGraph", arity: 5, run: collect_modules_with_graph },
+    PrimOp { name: "evalModules", arity: 6, run: eval_modules },
+    PrimOp { name: "checkDefsForError", arity: 4, run: check_defs_for_error },
+    PrimOp { name: "attrsMergeV2", arity: 5, run: attrs_merge_v2 },
+    PrimOp { name: "listMergeV2", arity: 4, run: list_merge_v2 },
+    PrimOp { name: "nullOrCheck", arity: 3, run: null_or_check },
+    PrimOp { name: "nullOrMerge", arity: 5, run: null_or_merge },
+    PrimOp { name: "eitherCheck", arity: 4, run: either_check },
+    PrimOp { name: "eitherMergeV2", arity: 5, run: either_merge_v2 },
+    PrimOp { name: "constant", arity: 3, run: constant },
+];
+
+fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let helpers = ev.force(&args[0])?;
+    ev.expect_attrs(&helpers, span)?;
+    let entries = EXPORTS
+        .iter()
+        .map(|op| AttrEntry {
+            name: Symbol::intern(op.name),
+            value: Value::PrimOpApp(Rc::new(PrimOpApp { op, args: vec![helpers.clone()] })),
+            pos: None,
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_entries(entries)))
+}
+
+// ------------------------------------------------------------------ plumbing
+
+/// A thunk that runs `op` on `args` when forced (`op.arity == args.len()`).
+pub(super) fn lazy(op: &'static PrimOp, mut args: Vec<Value>, span: Span) -> Value {
+    debug_assert_eq!(op.arity, args.len());
+    let last = args.pop().expect("lazy primops take arguments");
+    let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
+    Value::apply_thunk(fun, last, span)
+}
+
+/// A thunk whose computation is filled in later with [`fill`]: the
+/// module-system fixpoint (`config` is an argument of the modules that
+/// define it) needs thunks that refer to each other, as a `rec` set does.
+pub(super) fn hole() -> (Value, Rc<Thunk>) {
+    let t = Rc::new(Thunk::new(ThunkState::Blackhole));
+    (Value::Thunk(t.clone()), t)
+}
+
+pub(super) fn fill(t: &Rc<Thunk>, op: &'static PrimOp, mut args: Vec<Value>, span: Span) {
+    let last = args.pop().expect("lazy primops take arguments");
+    let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
+    *t.state.borrow_mut() = ThunkState::Apply(Box::new((fun, last, span)));
+}
+
+/// The symbol of a name known at compile time, interned once per thread.
+macro_rules! sym {
+    ($name:literal) => {{
+        thread_local! { static SYMBOL: Symbol = Symbol::intern($name); }
+        SYMBOL.with(|s| *s)
+    }};
+}
+
+pub(super) fn sym(s: &str) -> Symbol {
+    Symbol::intern(s)
+}
+
+pub(super) fn set(fields: Vec<(Symbol, Value)>) -> Value {
+    Value::attrs(Attrs::from_entries(fields.into_iter().map(|(name, value)| AttrEntry { name, value, pos: None }).collect()))
+}
+
+/// `attrs // { name = value; }`, keeping positions.
+pub(super) fn with_fields(attrs: &Attrs, fields: Vec<(Symbol, Value)>) -> Value {
+    let mut out = Attrs::with_capacity(attrs.len() + fields.len());
+    for e in attrs.entries() {
+        out.insert(e.name, e.value.clone(), e.pos);
+    }
+    for (name, value) in fields {
+        out.insert(name, value, None);
+    }
+    Value::attrs(out)
+}
+
+pub(super) fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> {
+    ev.expect_attrs(v, span)
+}
+
+/// `x.name` of a set (unforced), or an error like Nix's.
+pub(super) fn select(ev: &mut Evaluator, v: &Value, name: Symbol, span: Span) -> EvalResult<Value> {
+    let a = attrs_of(ev, v, span)?;
+    match a.get(name) {
+        Some(v) => Ok(v.clone()),
+        None => Err(EvalError::type_error(format!("attribute '{}' missing", name), span)),
+    }
+}
+
+/// `x.name or null`-style lookup: `None` when `v` is not a set or lacks it.
+pub(super) fn select_or(ev: &mut Evaluator, v: &Value, name: Symbol) -> EvalResult<Option<Value>> {
+    match ev.force(v)? {
+        Value::Attrs(a) => Ok(a.get(name).cloned()),
+        _ => Ok(None),
+    }
+}
+
+/// `v._type or ""`, when it is a string.
+pub(super) fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<Rc<str>>> {
+    match select_or(ev, v, sym!("_type"))? {
+        Some(t) => match ev.force(&t)? {
+            Value::String(s) => Ok(Some(s.text.clone())),
+            _ => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+pub(super) fn is_tag(tag: &Option<Rc<str>>, want: &str) -> bool {
+    tag.as_deref() == Some(want)
+}
+
+pub(super) fn list_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Vec<Value>> {
+    Ok(ev.expect_list(v, span)?.iter().cloned().collect())
+}
+
+pub(super) fn helper(ev: &mut Evaluator, helpers: &Value, name: &str, span: Span) -> EvalResult<Value> {
+    select(ev, helpers, sym(name), span)
+}
+
+/// Call a HELPERS function with several arguments.
+pub(super) fn call_helper(ev: &mut Evaluator, helpers: &Value, name: &str, args: Vec<Value>, span: Span) -> EvalResult<Value> {
+    let mut f = helper(ev, helpers, name, span)?;
+    for a in args {
+        f = ev.call_value(&f, a, Some(span))?;
+    }
+    Ok(f)
+}
+
+pub(super) fn show_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, span: Span) -> EvalResult<String> {
+    let shown = call_helper(ev, helpers, "showOption", vec![loc.clone()], span)?;
+    Ok(ev.expect_str(&shown, span)?.to_string())
+}
+
+/// Run `f`; on failure, add the trace line `message()` as `addErrorContext`
+/// would.
+pub(super) fn with_context<T>(
+    ev: &mut Evaluator,
+    span: Span,
+    f: impl FnOnce(&mut Evaluator) -> EvalResult<T>,
+    message: impl FnOnce(&mut Evaluator) -> Option<String>,
+) -> EvalResult<T> {
+    match f(ev) {
+        Ok(v) => Ok(v),
+        Err(e) => match message(ev) {
+            Some(m) => Err(e.context(Some(span), m)),
+            None => Err(e),
+        },
+    }
+}
+
+pub(super) fn expect_bool_as_nix(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<bool> {
+    ev.expect_bool(v, span)
+}
+
+/// A primop that forces its argument and returns one attribute of it,
+/// forced: a lazy `x.NAME` that costs one thunk and no strings.
+macro_rules! field_select {
+    ($op:ident, $name:literal) => {
+        pub(super) static $op: PrimOp = PrimOp {
+            name: concat!("«modules: ", $name, "»"),
+            arity: 1,
+            run: |ev, args, span| {
+                let v = select(ev, &args[0], sym!($name), span)?;
+                ev.force(&v)
+            },
+        };
+    };
+}
+
+field_select!(FIELD_VALUES, "values");
+field_select!(FIELD_HIGHEST_PRIO, "highestPrio");
+field_select!(FIELD_VALUE_META, "valueMeta");
+field_select!(FIELD_MATCHED_OPTIONS, "matchedOptions");
+field_select!(FIELD_UNMATCHED_DEFNS, "unmatchedDefns");
+
+mod collect;
+mod definitions;
+mod eval_modules;
+mod merge_modules;
+mod properties;
+mod type_merges;
+
+use collect::*;
+use definitions::*;
+use eval_modules::*;
+use merge_modules::*;
+use properties::*;
+use type_merges::*;

@@ -1,0 +1,281 @@
+//! The merges and checks of the most used types: `attrsOf`,
+//! `lazyAttrsOf`, `listOf`, `nullOr`, `either`, and `checkDefsForError`.
+
+use super::*;
+
+/// `checkDefsForError check loc defs`: null, or `{ message; }` naming the
+/// definitions that fail the type's check.
+pub(super) fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, check, _loc, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let mut invalid = Vec::new();
+    for def in list_of(ev, defs, span)? {
+        let value = select(ev, &def, sym!("value"), span)?;
+        let ok = ev.call_value(check, value, Some(span))?;
+        if !ev.expect_bool(&ok, span)? {
+            invalid.push(def);
+        }
+    }
+    if invalid.is_empty() {
+        return Ok(Value::Null);
+    }
+    // The message stays a thunk: `either` only asks whether there is an
+    // error, and showing the definitions is costly.
+    let message = lazy(&DEFINITION_VALUES, vec![helpers.clone(), Value::list(invalid)], span);
+    Ok(set(vec![(sym!("message"), message)]))
+}
+
+pub(super) static DEFINITION_VALUES: PrimOp = PrimOp { name: "«modules: definition values»", arity: 2, run: definition_values };
+
+/// `"Definition values: ${showDefs invalidDefs}"`
+pub(super) fn definition_values(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let shown = call_helper(ev, &args[0], "showDefs", vec![args[1].clone()], span)?;
+    let shown = ev.expect_string(&shown, span)?;
+    let mut bytes = b"Definition values: ".to_vec();
+    bytes.extend_from_slice(shown.as_bytes());
+    Ok(Value::string_from_bytes(bytes, shown.context.clone()))
+}
+
+pub(super) fn loc_and_defs(ev: &mut Evaluator, args: &Value, span: Span) -> EvalResult<(Value, Value)> {
+    Ok((select(ev, args, sym!("loc"), span)?, select(ev, args, sym!("defs"), span)?))
+}
+
+/// `attrsWith`'s `merge.v2 { loc, defs }`: every attribute merged by the
+/// element type; only attributes with a value, unless `lazy`.
+pub(super) fn attrs_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, is_lazy, check) = (&args[0], &args[1], &args[2], &args[3]);
+    let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
+    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
+    let merged = lazy(&ATTRS_MERGED, vec![helpers.clone(), elem_type.clone(), is_lazy.clone(), loc, defs], span);
+    Ok(set(vec![
+        (sym!("headError"), head_error),
+        (sym!("value"), lazy(&SELECT_FIRST, vec![merged.clone()], span)),
+        (sym!("valueMeta"), set(vec![(sym!("attrs"), lazy(&SELECT_SECOND, vec![merged], span))])),
+    ]))
+}
+
+pub(super) static CHECK_DEFS: PrimOp = PrimOp { name: "«modules: checkDefsForError»", arity: 4, run: check_defs_for_error };
+pub(super) static ATTRS_MERGED: PrimOp = PrimOp { name: "«modules: attrsOf merge»", arity: 5, run: attrs_merged };
+pub(super) static LIST_MERGED: PrimOp = PrimOp { name: "«modules: listOf merge»", arity: 4, run: list_merged };
+pub(super) static SELECT_FIRST: PrimOp = PrimOp { name: "«modules: value»", arity: 1, run: select_first };
+pub(super) static SELECT_SECOND: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 1, run: select_second };
+pub(super) static LAZY_ATTR_VALUE: PrimOp = PrimOp { name: "«modules: lazy attribute»", arity: 4, run: lazy_attr_value };
+
+pub(super) fn select_first(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let pair = ev.expect_list(&args[0], span)?;
+    ev.force(&pair[0].clone())
+}
+
+pub(super) fn select_second(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let pair = ev.expect_list(&args[0], span)?;
+    ev.force(&pair[1].clone())
+}
+
+/// `[ value valueMeta.attrs ]` of an attrsOf merge.
+pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, is_lazy, loc, defs) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let is_lazy = ev.expect_bool(is_lazy, span)?;
+    // zipAttrsWith over the definitions, each attribute's file pushed down.
+    let mut by_name = ByName::new();
+    for def in list_of(ev, defs, span)? {
+        let file = select(ev, &def, sym!("file"), span)?;
+        let value = select(ev, &def, sym!("value"), span)?;
+        let value = attrs_of(ev, &value, span)?;
+        for e in value.entries() {
+            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]), None);
+        }
+    }
+    let loc_items = list_of(ev, loc, span)?;
+    let mut entries: Vec<(Symbol, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
+    for (name, defs, _) in by_name.entries {
+        let mut elem_loc = loc_items.clone();
+        elem_loc.push(Value::string(name.as_str()));
+        let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &Value::list(defs), span);
+        entries.push((name, merged));
+    }
+    if !is_lazy {
+        // filterAttrs (n: v: v.optionalValue ? value)
+        let mut kept = Vec::with_capacity(entries.len());
+        for (name, m) in entries {
+            if ev.expect_bool(&m.is_defined, span)? {
+                kept.push((name, m));
+            }
+        }
+        entries = kept;
+    }
+    let mut values = Vec::with_capacity(entries.len());
+    let mut metas = Vec::with_capacity(entries.len());
+    for (name, m) in entries {
+        // Defined attributes: `optionalValue.value` is `mergedValue`.
+        let value = if is_lazy {
+            lazy(&LAZY_ATTR_VALUE, vec![m.is_defined.clone(), m.merged.clone(), elem_type.clone(), m.record.clone()], span)
+        } else {
+            m.merged.clone()
+        };
+        values.push(AttrEntry { name, value, pos: None });
+        let meta = lazy(&FIELD_VALUE_META, vec![m.checked.clone()], span);
+        metas.push(AttrEntry { name, value: meta, pos: None });
+    }
+    Ok(Value::list(vec![Value::attrs(Attrs::from_entries(values)), Value::attrs(Attrs::from_entries(metas))]))
+}
+
+/// `v.optionalValue.value or elemType.emptyValue.value or v.mergedValue`
+pub(super) fn lazy_attr_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (is_defined, merged, elem_type) = (&args[0], &args[1], &args[2]);
+    if !ev.expect_bool(is_defined, span)? {
+        if let Some(empty) = select_or(ev, elem_type, sym!("emptyValue"))? {
+            if let Some(value) = select_or(ev, &empty, sym!("value"))? {
+                return ev.force(&value);
+            }
+        }
+    }
+    ev.force(merged)
+}
+
+/// `listOf`'s `merge.v2 { loc, defs }`: every element merged on its own,
+/// named `[definition N-entry M]`; elements without a value are dropped.
+pub(super) fn list_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, check) = (&args[0], &args[1], &args[2]);
+    let (loc, defs) = loc_and_defs(ev, &args[3], span)?;
+    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
+    let merged = lazy(&LIST_MERGED, vec![helpers.clone(), elem_type.clone(), loc, defs], span);
+    Ok(set(vec![
+        (sym!("headError"), head_error),
+        (sym!("value"), lazy(&SELECT_FIRST, vec![merged.clone()], span)),
+        (sym!("valueMeta"), set(vec![(sym!("list"), lazy(&SELECT_SECOND, vec![merged], span))])),
+    ]))
+}
+
+/// `[ value valueMeta.list ]` of a listOf merge.
+pub(super) fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, elem_type, loc, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let loc_items = list_of(ev, loc, span)?;
+    let mut values = Vec::new();
+    let mut metas = Vec::new();
+    for (n, def) in list_of(ev, defs, span)?.into_iter().enumerate() {
+        let file = select(ev, &def, sym!("file"), span)?;
+        let items = select(ev, &def, sym!("value"), span)?;
+        for (m, item) in list_of(ev, &items, span)?.into_iter().enumerate() {
+            let mut elem_loc = loc_items.clone();
+            elem_loc.push(Value::string(format!("[definition {}-entry {}]", n + 1, m + 1)));
+            let elem_defs = Value::list(vec![set(vec![(sym!("file"), file.clone()), (sym!("value"), item)])]);
+            let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &elem_defs, span);
+            if ev.expect_bool(&merged.is_defined, span)? {
+                values.push(merged.merged.clone());
+                metas.push(lazy(&FIELD_VALUE_META, vec![merged.checked.clone()], span));
+            }
+        }
+    }
+    Ok(Value::list(vec![Value::list(values), Value::list(metas)]))
+}
+
+/// `type.merge loc defs`, where `defs` is the forced list `defs_value`.
+pub(super) fn call_merge(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    ty: &Value,
+    loc: &Value,
+    defs_value: &Value,
+    defs: &[Value],
+    span: Span,
+) -> EvalResult<Value> {
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    // `mergeEqualOption` of one definition is that definition's value: the
+    // merge of most scalar types, worth two calls per option.
+    if defs.len() == 1 {
+        let merge = ev.force(&merge)?;
+        let equal = helper(ev, helpers, "mergeEqualOption", span)?;
+        if same_function(&merge, &ev.force(&equal)?) {
+            let value = select(ev, &defs[0], sym!("value"), span)?;
+            return ev.force(&value);
+        }
+    }
+    let f = ev.call_value(&merge, loc.clone(), Some(span))?;
+    let r = ev.call_value(&f, defs_value.clone(), Some(span))?;
+    ev.force(&r)
+}
+
+/// `x: x == null || elemType.check x`
+pub(super) fn null_or_check(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (elem_type, x) = (&args[1], &args[2]);
+    if let Value::Null = ev.force(x)? {
+        return Ok(Value::Bool(true));
+    }
+    let check = select(ev, elem_type, sym!("check"), span)?;
+    let r = ev.call_value(&check, x.clone(), Some(span))?;
+    Ok(Value::Bool(ev.expect_bool(&r, span)?))
+}
+
+/// `nullOr`'s merge: null when every definition is null, the error
+/// `on_mixed loc defs` when some are, else the element type's merge.
+pub(super) fn null_or_merge(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, on_mixed, elem_type, loc, defs_value) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let defs = list_of(ev, defs_value, span)?;
+    let mut nulls = 0;
+    for def in &defs {
+        let value = select(ev, def, sym!("value"), span)?;
+        if let Value::Null = ev.force(&value)? {
+            nulls += 1;
+        }
+    }
+    if nulls == defs.len() {
+        return Ok(Value::Null);
+    }
+    if nulls != 0 {
+        let f = ev.call_value(on_mixed, loc.clone(), Some(span))?;
+        return ev.call_value(&f, defs_value.clone(), Some(span));
+    }
+    call_merge(ev, helpers, elem_type, loc, defs_value, &defs, span)
+}
+
+/// `x: t1.check x || t2.check x`
+pub(super) fn either_check(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (t1, t2, x) = (&args[1], &args[2], &args[3]);
+    for t in [t1, t2] {
+        let check = select(ev, t, sym!("check"), span)?;
+        let r = ev.call_value(&check, x.clone(), Some(span))?;
+        if ev.expect_bool(&r, span)? {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+/// `checkedMerge t loc defs`: the v2 merge, or `{ value; headError; valueMeta; }`
+/// from the type's merge and check.
+pub(super) fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+    if uses_v2(ev, ty, span)? {
+        return run_v2_merge(ev, helpers, loc, ty, defs, span);
+    }
+    let merge = select(ev, ty, sym!("merge"), span)?;
+    let value = Value::apply_thunk(Value::apply_thunk(merge, loc.clone(), span), defs.clone(), span);
+    let check = select(ev, ty, sym!("check"), span)?;
+    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check, loc.clone(), defs.clone()], span);
+    Ok(set(vec![(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), set(vec![]))]))
+}
+
+/// `either`'s `merge.v2`: the first type whose checked merge has no
+/// error, else `on_failure t1 t2 loc defs` (the Nix code's warning path).
+pub(super) fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, on_failure, t1, t2) = (&args[0], &args[1], &args[2], &args[3]);
+    let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
+    for t in [t1, t2] {
+        let r = checked_merge(ev, helpers, t, &loc, &defs, span)?;
+        let error = match select_or(ev, &r, sym!("headError"))? {
+            Some(e) => !matches!(ev.force(&e)?, Value::Null),
+            None => false,
+        };
+        if !error {
+            return Ok(r);
+        }
+    }
+    let mut f = on_failure.clone();
+    for a in [t1.clone(), t2.clone(), loc, defs] {
+        f = ev.call_value(&f, a, Some(span))?;
+    }
+    ev.force(&f)
+}
+
+/// `_: x`: a functor that returns what it was made with.
+pub(super) fn constant(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
+    ev.force(&args[1])
+}
