@@ -131,19 +131,25 @@ let
   optionDescriptionPhrase = unparenthesize: t:
     if unparenthesize (t.descriptionClass or null) then t.description else "(${t.description})";
 
-  # Neither type of an `either` accepts the definitions (see `either`).
+  # Neither type of an `either` accepts the definitions (see `either`). A
+  # record, not an error: an outer `either` (as `oneOf` nests them) tries
+  # its other type next.
   eitherFailure = t1: t2: loc: defs: rec {
     valueMeta = { inherit headError; };
-    headError = {
-      message = "The option `${showOption loc}` is neither a value of type `${t1.description}` nor `${t2.description}`, Definition values: ${showDefs defs}";
-    };
-    value = lib.warn ''
+    headError.message = eitherFailureMessage t1 t2 loc defs;
+    value = eitherFailureValue headError.message loc defs;
+  };
+
+  eitherFailureMessage = t1: t2: loc: defs:
+    "The option `${showOption loc}` is neither a value of type `${t1.description}` nor `${t2.description}`, Definition values: ${showDefs defs}";
+
+  eitherFailureValue = message: loc: defs:
+    lib.warn ''
       One or more definitions did not pass the type-check of the 'either' type.
-      ${headError.message}
+      ${message}
       If `either`, `oneOf` or similar is used in freeformType, ensure that it is preceded by an 'attrsOf' such as: `freeformType = types.attrsOf (types.either t1 t2)`.
       Otherwise consider using the correct type for the option `${showOption loc}`.  This will be an error in Nixpkgs 26.05.
     '' (mergeOneOption loc defs);
-  };
 
   nullOrMixedError = loc: defs:
     throw "The option `${showOption loc}` is defined both null and not null, in ${showFiles (getFiles defs)}.";
@@ -155,7 +161,7 @@ let
   };
 
   v2Merge = v2: {
-    __functor = self: loc: defs: (self.v2 { inherit loc defs; }).value;
+    __functor = if native != null then native.v2Functor else self: loc: defs: (self.v2 { inherit loc defs; }).value;
     inherit v2;
   };
 
@@ -950,7 +956,7 @@ let
             optionDescriptionPhrase (class: class == "noun" || class == "conjunction" || class == "composite") t2}";
       descriptionClass = "conjunction";
       check = coherentCheck (if native != null then native.eitherCheck t1 t2 else x: t1.check x || t2.check x);
-      merge = v2Merge (if native != null then native.eitherMergeV2 eitherFailure t1 t2 else { loc, defs }:
+      merge = v2Merge (if native != null then native.eitherMergeV2 eitherFailureMessage eitherFailureValue t1 t2 else { loc, defs }:
         let
           r1 = checkedMerge t1 loc defs;
           r2 = checkedMerge t2 loc defs;

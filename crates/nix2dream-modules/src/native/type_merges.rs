@@ -254,10 +254,11 @@ pub(super) fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc
 }
 
 /// `either`'s `merge.v2`: the first type whose checked merge has no
-/// error, else `on_failure t1 t2 loc defs` (the Nix code's warning path).
+/// error, else the failure record of the Nix code's `eitherFailure`, its
+/// message and (warning) value left to the Nix helpers it is given.
 pub(super) fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, on_failure, t1, t2) = (&args[0], &args[1], &args[2], &args[3]);
-    let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
+    let (helpers, failure_message, failure_value, t1, t2) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let (loc, defs) = loc_and_defs(ev, &args[5], span)?;
     for t in [t1, t2] {
         let r = checked_merge(ev, helpers, t, &loc, &defs, span)?;
         let error = match select_or(ev, &r, sym!("headError"))? {
@@ -268,8 +269,26 @@ pub(super) fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) ->
             return Ok(r);
         }
     }
-    let mut f = on_failure.clone();
-    for a in [t1.clone(), t2.clone(), loc, defs] {
+    let message = lazy(
+        &APPLY_ALL,
+        vec![failure_message.clone(), Value::list(vec![t1.clone(), t2.clone(), loc.clone(), defs.clone()])],
+        span,
+    );
+    let value = lazy(&APPLY_ALL, vec![failure_value.clone(), Value::list(vec![message.clone(), loc, defs])], span);
+    let head_error = set(vec![(sym!("message"), message)]);
+    Ok(set(vec![
+        (sym!("valueMeta"), set(vec![(sym!("headError"), head_error.clone())])),
+        (sym!("headError"), head_error),
+        (sym!("value"), value),
+    ]))
+}
+
+pub(super) static APPLY_ALL: PrimOp = PrimOp { name: "«modules: apply»", arity: 2, run: apply_all };
+
+/// `f a b ...` for the list `[ a b ... ]`.
+pub(super) fn apply_all(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let mut f = args[0].clone();
+    for a in list_of(ev, &args[1], span)? {
         f = ev.call_value(&f, a, Some(span))?;
     }
     ev.force(&f)
@@ -278,4 +297,14 @@ pub(super) fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) ->
 /// `_: x`: a functor that returns what it was made with.
 pub(super) fn constant(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
     ev.force(&args[1])
+}
+
+/// `v2Merge`'s functor, `self: loc: defs: (self.v2 { inherit loc defs; }).value`:
+/// how a v2 type merges when called as a plain merge function.
+pub(super) fn v2_functor(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (this, loc, defs) = (&args[1], &args[2], &args[3]);
+    let v2 = select(ev, this, sym!("v2"), span)?;
+    let result = ev.call_value(&v2, set(vec![(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
+    let value = select(ev, &result, sym!("value"), span)?;
+    ev.force(&value)
 }
