@@ -17,8 +17,11 @@ pub struct Loaded {
 }
 
 /// Evaluate `file` with nix2dream's deployment module (`<nix2dream>` must
-/// resolve, as it does in the CLI's evaluator) and check the result.
+/// resolve, as it does in the CLI's evaluator) and check the result. The
+/// native module system is installed into `ev` first, so an embedder's
+/// evaluator is as fast as the CLI's.
 pub fn load_deployment(ev: &mut Evaluator, file: &Path) -> Result<Loaded, LoadError> {
+    nix2dream_modules::install(ev);
     let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     let expr = format!(
         "let n2d = import <nix2dream>; in {{ inherit (n2d) lib; evaluated = n2d.evalDeployment (/. + {}); }}",

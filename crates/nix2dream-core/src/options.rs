@@ -190,6 +190,7 @@ pub fn option_docs(ev: &mut Evaluator, options: &Value) -> EvalResult<Vec<Option
 /// `nix2dream options` shows it. `<nix2dream>` must resolve, as it does in
 /// the CLI's evaluator.
 pub fn deployment_option_docs(ev: &mut Evaluator) -> EvalResult<Vec<OptionDoc>> {
+    nix2dream_modules::install(ev);
     let options = ev.eval_string("(import <nix2dream>).deploymentOptions", "«nix2dream options»")?;
     option_docs(ev, &options)
 }
