@@ -176,22 +176,9 @@ let
     else
       throw (baseMsg + hint);
 
-  # Under nix2dream the evaluation itself is native (native.rs); the
+  # Under nix2dream the evaluation itself is native (native/); the
   # deprecated `args`/`check` arguments take the Nix path below.
   evalModules =
-    evalModulesArgs@{
-      modules,
-      prefix ? [ ],
-      args ? { },
-      check ? true,
-      specialArgs ? { },
-      class ? null,
-    }:
-    if native != null && !(evalModulesArgs ? args) && !(evalModulesArgs ? check)
-    then native.evalModules evalModulesArgs modules prefix specialArgs class
-    else evalModulesNix evalModulesArgs;
-
-  evalModulesNix =
     evalModulesArgs@{
       modules,
       prefix ? [ ],
@@ -202,6 +189,13 @@ let
       specialArgs ? { },
       class ? null,
     }:
+    if native != null && !(evalModulesArgs ? args) && !(evalModulesArgs ? check)
+    then native.evalModules evalModulesArgs modules prefix specialArgs class
+    else evalModulesNix evalModulesArgs modules prefix args check specialArgs class;
+
+  # The reference implementation, with evalModules' arguments (defaults
+  # applied) passed positionally.
+  evalModulesNix = evalModulesArgs: modules: prefix: args: check: specialArgs: class:
     let
       withWarnings = x:
         warnIf (evalModulesArgs ? args)
@@ -508,7 +502,7 @@ let
     in
     f (args // extraArgs);
 
-  # ---- shared by the Nix code below and the native code (native.rs)
+  # ---- shared by the Nix code below and the native code (crates/nix2dream-modules/src/native)
 
   # A namespace of options declared next to a submodule option becomes
   # a submodule option too, so that both merge.

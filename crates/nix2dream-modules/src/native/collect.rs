@@ -26,13 +26,13 @@ pub(super) fn collect_with_graph(
         c => Some(c),
     };
     let mut collector = Collector { helpers, class, module_args, span, disabled: Vec::new() };
-    let unknown = helper(ev, helpers, "unknownModule", span)?;
+    let unknown = helper(ev, helpers, sym!("unknownModule"), span)?;
     let roots = collector.collect(ev, &unknown, "", initial)?;
     let disabled_keys: Vec<Value> = if collector.disabled.is_empty() {
         Vec::new()
     } else {
         let disabled = Value::list(std::mem::take(&mut collector.disabled));
-        let keys = call_helper(ev, helpers, "disabledKeysOf", vec![modules_path.clone(), disabled], span)?;
+        let keys = call_helper(ev, helpers, sym!("disabledKeysOf"), vec![modules_path.clone(), disabled], span)?;
         list_of(ev, &keys, span)?
     };
     let mut disabled_set = std::collections::HashSet::new();
@@ -62,7 +62,7 @@ pub(super) fn collect_with_graph(
 pub(super) static GRAPH: PrimOp = PrimOp { name: "«modules: graph»", arity: 3, run: graph };
 
 pub(super) fn graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    call_helper(ev, &args[0], "moduleGraph", vec![args[1].clone(), args[2].clone()], span)
+    call_helper(ev, &args[0], sym!("moduleGraph"), vec![args[1].clone(), args[2].clone()], span)
 }
 
 /// One loaded module and what it imports.
@@ -122,7 +122,7 @@ impl Collector<'_> {
         if matches!(own_forced, Value::Null) || ev.values_equal(&own_forced, class, self.span)? {
             return Ok(module);
         }
-        call_helper(ev, self.helpers, "classError", vec![class.clone(), module], self.span)
+        call_helper(ev, self.helpers, sym!("classError"), vec![class.clone(), module], self.span)
     }
 
     /// `loadModule`: a function, a set, a property, or a path to import.
@@ -154,14 +154,14 @@ impl Collector<'_> {
                         let wrapped = set(vec![(sym!("config"), forced.clone())]);
                         self.load(ev, file, key, &wrapped)
                     }
-                    _ => call_helper(ev, self.helpers, "notAModuleError", vec![self.class_value(), file.clone(), forced.clone()], span),
+                    _ => call_helper(ev, self.helpers, sym!("notAModuleError"), vec![self.class_value(), file.clone(), forced.clone()], span),
                 }
             }
-            Value::List(_) => call_helper(ev, self.helpers, "nestedListError", vec![file.clone(), forced.clone()], span),
+            Value::List(_) => call_helper(ev, self.helpers, sym!("nestedListError"), vec![file.clone(), forced.clone()], span),
             _ => {
                 let (name, context) = ev.coerce_to_string(&forced, span, true, false)?;
                 let name = Value::string_with_context(name, context);
-                let imported = call_helper(ev, self.helpers, "importModule", vec![forced.clone()], span)?;
+                let imported = call_helper(ev, self.helpers, sym!("importModule"), vec![forced.clone()], span)?;
                 let imported = ev.force(&imported)?;
                 let applied = if is_function(ev, &imported)? { self.apply_args(ev, &name, &imported)? } else { imported };
                 self.unify(ev, &name, &name, &applied)
@@ -178,7 +178,7 @@ impl Collector<'_> {
     /// `config._module.args`.
     fn apply_args(&mut self, ev: &mut Evaluator, key: &Value, f: &Value) -> EvalResult<Value> {
         let span = self.span;
-        let formals = call_helper(ev, self.helpers, "functionArgs", vec![f.clone()], span)?;
+        let formals = call_helper(ev, self.helpers, sym!("functionArgs"), vec![f.clone()], span)?;
         let formals = attrs_of(ev, &formals, span)?;
         let args = attrs_of(ev, self.module_args, span)?;
         let mut given = Attrs::with_capacity(args.len() + formals.len());
@@ -199,7 +199,7 @@ impl Collector<'_> {
         let span = self.span;
         let a = match ev.force(m)? {
             Value::Attrs(a) => a,
-            _ => return call_helper(ev, self.helpers, "notLikeAModuleError", vec![file.clone(), key.clone(), m.clone()], span),
+            _ => return call_helper(ev, self.helpers, sym!("notLikeAModuleError"), vec![file.clone(), key.clone(), m.clone()], span),
         };
         let get = |name: &str| a.get(sym(name)).cloned();
         let to_string = |ev: &mut Evaluator, v: Option<Value>, fallback: &Value| -> EvalResult<Value> {
@@ -212,7 +212,7 @@ impl Collector<'_> {
             const ALLOWED: &[&str] =
                 &["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
             if a.entries().iter().any(|e| !ALLOWED.contains(&e.name.as_str())) {
-                return call_helper(ev, self.helpers, "unsupportedAttributeError", vec![key.clone(), m.clone()], span);
+                return call_helper(ev, self.helpers, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()], span);
             }
         }
         let file = to_string(ev, get("_file"), file)?;

@@ -136,7 +136,7 @@ pub(super) fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty:
     if coherent {
         ev.force(&result)
     } else {
-        call_helper(ev, helpers, "checkV2MergeCoherence", vec![loc.clone(), ty.clone(), result], span)
+        call_helper(ev, helpers, sym!("checkV2MergeCoherence"), vec![loc.clone(), ty.clone(), result], span)
     }
 }
 
@@ -146,7 +146,7 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     // and `value` are what `checkedAndMerged` shows.
     let defs = list_of(ev, defs_final, span)?;
     if defs.is_empty() {
-        return call_helper(ev, helpers, "noValueError", vec![loc.clone()], span);
+        return call_helper(ev, helpers, sym!("noValueError"), vec![loc.clone()], span);
     }
     if uses_v2(ev, ty, span)? {
         let head_error = select_or(ev, checked, sym!("headError"))?;
@@ -155,7 +155,7 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
             None => false,
         };
         if has_error {
-            return call_helper(ev, helpers, "headTypeError", vec![loc.clone(), ty.clone(), head_error.unwrap()], span);
+            return call_helper(ev, helpers, sym!("headTypeError"), vec![loc.clone(), ty.clone(), head_error.unwrap()], span);
         }
         let v = select(ev, checked, sym!("value"), span)?;
         return ev.force(&v);
@@ -165,7 +165,7 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     for def in &defs {
         let value = select(ev, def, sym!("value"), span)?;
         let ok = ev.call_value(&check, value, Some(span))?;
-        if !expect_bool_as_nix(ev, &ok, span)? {
+        if !ev.expect_bool(&ok, span)? {
             all_valid = false;
             break;
         }
@@ -177,11 +177,11 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     for def in &defs {
         let value = select(ev, def, sym!("value"), span)?;
         let ok = ev.call_value(&check, value, Some(span))?;
-        if !expect_bool_as_nix(ev, &ok, span)? {
+        if !ev.expect_bool(&ok, span)? {
             invalid.push(def.clone());
         }
     }
-    call_helper(ev, helpers, "defsTypeError", vec![loc.clone(), ty.clone(), Value::list(invalid)], span)
+    call_helper(ev, helpers, sym!("defsTypeError"), vec![loc.clone(), ty.clone(), Value::list(invalid)], span)
 }
 
 pub(super) fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -206,7 +206,7 @@ pub(super) fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Va
     // checks it whenever the record is built.
     if let Some(message) = select_or(ev, &ty, sym!("deprecationMessage"))? {
         if !matches!(ev.force(&message)?, Value::Null) {
-            call_helper(ev, helpers, "warnDeprecation", vec![loc.clone(), opt.clone(), Value::Null], span)?;
+            call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), opt.clone(), Value::Null], span)?;
         }
     }
     // The record's fields are the merge's own thunks: the definitions
@@ -274,21 +274,21 @@ pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
         None => false,
     };
     if read_only && all.len() > 1 {
-        return call_helper(ev, helpers, "readOnlyError", vec![loc.clone(), ty, Value::list(all)], span);
+        return call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty, Value::list(all)], span);
     }
     Ok(Value::list(all))
 }
 
 /// `head opt.declarations`, lazily.
 pub(super) fn first_declaration(opt: &Value, span: Span) -> Value {
-    lazy(&HEAD_OF, vec![opt.clone(), Value::string("declarations")], span)
+    lazy(&FIRST_DECLARATION, vec![opt.clone()], span)
 }
 
-pub(super) static HEAD_OF: PrimOp = PrimOp { name: "«modules: head»", arity: 2, run: head_of };
+pub(super) static FIRST_DECLARATION: PrimOp =
+    PrimOp { name: "«modules: first declaration»", arity: 1, run: first_declaration_of };
 
-pub(super) fn head_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[1], span)?;
-    let list = select(ev, &args[0], sym(&name), span)?;
+pub(super) fn first_declaration_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let list = select(ev, &args[0], sym!("declarations"), span)?;
     let list = ev.expect_list(&list, span)?;
     match list.first() {
         Some(v) => ev.force(&v.clone()),

@@ -10,15 +10,18 @@ use super::*;
 pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, eval_args, modules, prefix, special_args, class) =
         (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
-    let call = |name: &str, args: Vec<Value>| {
-        lazy(&CALL_HELPER, vec![helpers.clone(), Value::string(name), Value::list(args)], span)
+    // A HELPERS function applied lazily, as the Nix `let` would.
+    let mut call = |name: Symbol, args: Vec<Value>| -> EvalResult<Value> {
+        let f = helper(ev, helpers, name, span)?;
+        Ok(lazy(&APPLY_ALL, vec![f, Value::list(args)], span))
     };
-    let module_type = call("moduleTypeFor", vec![modules.clone(), special_args.clone(), class.clone()]);
-    let extend_modules = call("extendModulesFor", vec![eval_args.clone()]);
+    let module_type = call(sym!("moduleTypeFor"), vec![modules.clone(), special_args.clone(), class.clone()])?;
+    let extend_modules = call(sym!("extendModulesFor"), vec![eval_args.clone()])?;
+    let internal_options = call(sym!("internalOptionsFor"), vec![prefix.clone()])?;
     let internal_module = set(vec![
         (sym!("_file"), Value::string("lib/modules.nix")),
         (sym!("key"), Value::string("lib/modules.nix")),
-        (sym!("options"), call("internalOptionsFor", vec![prefix.clone()])),
+        (sym!("options"), internal_options),
         (
             sym!("config"),
             set(vec![(
@@ -35,7 +38,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     ]);
     let (options, options_cell) = hole();
     let (config, config_cell) = hole();
-    let lib = helper(ev, helpers, "lib", span)?;
+    let lib = helper(ev, helpers, sym!("lib"), span)?;
     let module_args = lazy(
         &MODULE_ARGS,
         vec![helpers.clone(), lib, options.clone(), special_args.clone(), class.clone(), prefix.clone(), config.clone()],
@@ -47,7 +50,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         span,
     );
     let merged = lazy(&MERGE_FOR_EVAL, vec![helpers.clone(), prefix.clone(), collected.clone()], span);
-    fill(&options_cell, &SELECT_MATCHED, vec![merged.clone()], span);
+    fill(&options_cell, &FIELD_MATCHED_OPTIONS, vec![merged.clone()], span);
     let declared = lazy(&DECLARED_CONFIG, vec![options.clone()], span);
     fill(&config_cell, &EVAL_CONFIG, vec![helpers.clone(), prefix.clone(), declared, merged.clone()], span);
     let check = lazy(&CHECK_UNMATCHED, vec![helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
@@ -56,19 +59,16 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         (sym!("options"), lazy(&CHECKED, vec![check.clone(), options], span)),
         (sym!("config"), lazy(&CHECKED_CONFIG, vec![check.clone(), config.clone()], span)),
         (sym!("_module"), lazy(&CHECKED_MODULE, vec![check, config], span)),
-        (sym!("graph"), lazy(&SELECT_GRAPH, vec![collected], span)),
+        (sym!("graph"), lazy(&FIELD_GRAPH, vec![collected], span)),
         (sym!("extendModules"), extend_modules),
         (sym!("type"), module_type),
         (sym!("class"), class.clone()),
     ]))
 }
 
-pub(super) static CALL_HELPER: PrimOp = PrimOp { name: "«modules: helper»", arity: 3, run: call_helper_op };
 pub(super) static MODULE_ARGS: PrimOp = PrimOp { name: "«modules: module arguments»", arity: 7, run: module_args };
 pub(super) static COLLECT_FOR_EVAL: PrimOp = PrimOp { name: "«modules: collected»", arity: 6, run: collect_for_eval };
 pub(super) static MERGE_FOR_EVAL: PrimOp = PrimOp { name: "«modules: merged»", arity: 3, run: merge_for_eval };
-pub(super) static SELECT_MATCHED: PrimOp = PrimOp { name: "«modules: options»", arity: 1, run: select_matched };
-pub(super) static SELECT_GRAPH: PrimOp = PrimOp { name: "«modules: graph of»", arity: 1, run: select_graph };
 pub(super) static DECLARED_CONFIG: PrimOp = PrimOp { name: "«modules: declared config»", arity: 1, run: declared_config };
 pub(super) static CONFIG_ENTRY: PrimOp = PrimOp { name: "«modules: config value»", arity: 1, run: config_entry };
 pub(super) static EVAL_CONFIG: PrimOp = PrimOp { name: "«modules: config»", arity: 4, run: eval_config };
@@ -77,13 +77,6 @@ pub(super) static CHECKED: PrimOp = PrimOp { name: "«modules: checked»", arity
 pub(super) static CHECKED_CONFIG: PrimOp = PrimOp { name: "«modules: checked config»", arity: 2, run: checked_config };
 pub(super) static CHECKED_MODULE: PrimOp = PrimOp { name: "«modules: checked _module»", arity: 2, run: checked_module };
 pub(super) static CONFIG_ARGUMENT: PrimOp = PrimOp { name: "«modules: config argument»", arity: 2, run: config_argument };
-
-pub(super) fn call_helper_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[1], span)?;
-    let list = list_of(ev, &args[2], span)?;
-    let r = call_helper(ev, &args[0], &name, list, span)?;
-    ev.force(&r)
-}
 
 /// `{ inherit lib options specialArgs; _class; _prefix; config; } // specialArgs`
 pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -111,7 +104,7 @@ pub(super) fn config_argument(ev: &mut Evaluator, args: &[Value], span: Span) ->
         span,
         |ev| ev.force(config),
         |ev| {
-            let message = helper(ev, helpers, "configArgumentContext", span).ok()?;
+            let message = helper(ev, helpers, sym!("configArgumentContext"), span).ok()?;
             Some(ev.expect_str(&message, span).ok()?.to_string())
         },
     )
@@ -139,16 +132,6 @@ pub(super) fn merge_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> 
     let modules = Value::list(modules);
     let configs = lazy(&MODULE_CONFIGS, vec![modules.clone()], span);
     Ok(merge_modules_value(helpers, prefix, &modules, &configs, span))
-}
-
-pub(super) fn select_matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let v = select(ev, &args[0], sym!("matchedOptions"), span)?;
-    ev.force(&v)
-}
-
-pub(super) fn select_graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let v = select(ev, &args[0], sym!("graph"), span)?;
-    ev.force(&v)
 }
 
 /// `mapAttrsRecursiveCond (v: !isOption v) (_: v: v.value) options`
@@ -183,7 +166,7 @@ pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
         return ev.force(declared);
     }
     let unmatched = lazy(&FIELD_UNMATCHED_DEFNS, vec![merged.clone()], span);
-    call_helper(ev, helpers, "withFreeformConfig", vec![prefix.clone(), declared.clone(), unmatched], span)
+    call_helper(ev, helpers, sym!("withFreeformConfig"), vec![prefix.clone(), declared.clone(), unmatched], span)
 }
 
 /// `config._module.check && config._module.freeformType == null && merged.unmatchedDefns != [ ]`
@@ -203,7 +186,7 @@ pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) ->
     if ev.expect_list(&unmatched, span)?.is_empty() {
         return Ok(Value::Null);
     }
-    call_helper(ev, helpers, "unmatchedError", vec![prefix.clone(), options.clone(), unmatched], span)
+    call_helper(ev, helpers, sym!("unmatchedError"), vec![prefix.clone(), options.clone(), unmatched], span)
 }
 
 pub(super) fn checked(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {

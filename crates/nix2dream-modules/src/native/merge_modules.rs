@@ -58,7 +58,7 @@ pub(super) static OPTION_FROM_DECLS: PrimOp = PrimOp { name: "«modules: option 
 /// A map from names to values, built in module order (what `zipAttrsWith
 /// (n: concatLists)` gives).
 pub(super) struct ByName {
-    pub(super) entries: Vec<(Symbol, Vec<Value>, Option<Span>)>,
+    pub(super) entries: Vec<(Symbol, Vec<Value>)>,
     index: std::collections::HashMap<Symbol, usize>,
 }
 
@@ -67,12 +67,12 @@ impl ByName {
         ByName { entries: Vec::new(), index: std::collections::HashMap::new() }
     }
 
-    pub(super) fn push(&mut self, name: Symbol, value: Value, pos: Option<Span>) {
+    pub(super) fn push(&mut self, name: Symbol, value: Value) {
         match self.index.get(&name) {
             Some(&i) => self.entries[i].1.push(value),
             None => {
                 self.index.insert(name, self.entries.len());
-                self.entries.push((name, vec![value], pos));
+                self.entries.push((name, vec![value]));
             }
         }
     }
@@ -87,7 +87,7 @@ pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> E
         let options = select(ev, &module, sym!("options"), span)?;
         let options = match ev.force(&options)? {
             Value::Attrs(a) => a,
-            _ => return call_helper(ev, helpers, "optionsNotASetError", vec![prefix.clone(), options], span),
+            _ => return call_helper(ev, helpers, sym!("optionsNotASetError"), vec![prefix.clone(), options], span),
         };
         for e in options.entries() {
             // `unsafeGetAttrPos`, made only when a position is read.
@@ -96,13 +96,13 @@ pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> E
                 None => Value::Null,
             };
             let decl = set(vec![(sym!("_file"), file.clone()), (sym!("pos"), pos), (sym!("options"), e.value.clone())]);
-            by_name.push(e.name, decl, None);
+            by_name.push(e.name, decl);
         }
     }
     let entries = by_name
         .entries
         .into_iter()
-        .map(|(name, decls, _)| AttrEntry { name, value: Value::list(decls), pos: None })
+        .map(|(name, decls)| AttrEntry { name, value: Value::list(decls), pos: None })
         .collect();
     Ok(Value::attrs(Attrs::from_entries(entries)))
 }
@@ -117,19 +117,19 @@ pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         let config = select(ev, c, sym!("config"), span)?;
         match ev.force(&config)? {
             Value::Attrs(a) => roots.push((select(ev, c, sym!("file"), span)?, a)),
-            _ => return call_helper(ev, helpers, "configNotASetError", vec![prefix.clone(), c.clone()], span),
+            _ => return call_helper(ev, helpers, sym!("configNotASetError"), vec![prefix.clone(), c.clone()], span),
         }
     }
     let mut by_name = ByName::new();
     for (file, config) in roots {
         for e in config.entries() {
-            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]), None);
+            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
         }
     }
     let entries = by_name
         .entries
         .into_iter()
-        .map(|(name, raw, _)| {
+        .map(|(name, raw)| {
             let raw = Value::list(raw);
             let pushed = lazy(&PUSHED_DEFS, vec![raw.clone()], span);
             AttrEntry { name, value: Value::list(vec![raw, pushed]), pos: None }
@@ -167,13 +167,10 @@ pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) ->
         .entries()
         .iter()
         .map(|e| {
+            let name = Value::string(e.name.as_str());
             let mut loc = prefix_items.clone();
-            loc.push(Value::string(e.name.as_str()));
-            let value = lazy(
-                &PER_NAME,
-                vec![helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), Value::string(e.name.as_str())],
-                span,
-            );
+            loc.push(name.clone());
+            let value = lazy(&PER_NAME, vec![helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), name], span);
             AttrEntry { name: e.name, value, pos: e.pos }
         })
         .collect();
@@ -199,7 +196,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
             let is_option = matches!(ev.force(&t)?, Value::String(s) if &*s.text == "option");
             if !is_option {
                 let file = select(ev, d, sym!("_file"), span)?;
-                return call_helper(ev, helpers, "declarationTypeError", vec![loc.clone(), t, file], span);
+                return call_helper(ev, helpers, sym!("declarationTypeError"), vec![loc.clone(), t, file], span);
             }
             option_count += 1;
         }
@@ -213,7 +210,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
         let option = lazy(&OPTION_FROM_DECLS, vec![helpers.clone(), loc.clone(), decls.clone(), raw], span);
         Ok(set(vec![(sym!("matchedOptions"), option), (sym!("unmatchedDefns"), Value::list(vec![]))]))
     } else if option_count > 0 {
-        call_helper(ev, helpers, "mixedDeclarations", vec![loc.clone(), decls.clone(), pushed, raw], span)
+        call_helper(ev, helpers, sym!("mixedDeclarations"), vec![loc.clone(), decls.clone(), pushed, raw], span)
     } else {
         Ok(merge_modules_value(helpers, loc, decls, &pushed, span))
     }
@@ -226,7 +223,7 @@ pub(super) fn option_from_decls(ev: &mut Evaluator, args: &[Value], span: Span) 
     let merged = if decl_list.len() == 1 {
         merge_one_declaration(ev, loc, &decl_list[0], span)?
     } else {
-        call_helper(ev, helpers, "mergeOptionDecls", vec![loc.clone(), decls.clone()], span)?
+        call_helper(ev, helpers, sym!("mergeOptionDecls"), vec![loc.clone(), decls.clone()], span)?
     };
     let opt = fixup_option_type(ev, helpers, &merged, span)?;
     eval_option_value_of(ev, helpers, loc, &opt, defs, span)
@@ -285,7 +282,7 @@ pub(super) fn fixup_option_type(ev: &mut Evaluator, helpers: &Value, opt: &Value
     if !sub_modules {
         let ty = match ty {
             Some(t) => t,
-            None => helper(ev, helpers, "unspecified", span)?,
+            None => helper(ev, helpers, sym!("unspecified"), span)?,
         };
         return Ok(with_fields(&attrs, vec![(sym!("type"), ty)]));
     }

@@ -78,11 +78,17 @@ fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 // ------------------------------------------------------------------ plumbing
 
 /// A thunk that runs `op` on `args` when forced (`op.arity == args.len()`).
-pub(super) fn lazy(op: &'static PrimOp, mut args: Vec<Value>, span: Span) -> Value {
+pub(super) fn lazy(op: &'static PrimOp, args: Vec<Value>, span: Span) -> Value {
+    let (fun, last) = suspended(op, args);
+    Value::apply_thunk(fun, last, span)
+}
+
+/// `op` applied to all of `args` but the last, and that last argument.
+fn suspended(op: &'static PrimOp, mut args: Vec<Value>) -> (Value, Value) {
     debug_assert_eq!(op.arity, args.len());
     let last = args.pop().expect("lazy primops take arguments");
     let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
-    Value::apply_thunk(fun, last, span)
+    (fun, last)
 }
 
 /// A thunk whose computation is filled in later with [`fill`]: the
@@ -93,9 +99,8 @@ pub(super) fn hole() -> (Value, Rc<Thunk>) {
     (Value::Thunk(t.clone()), t)
 }
 
-pub(super) fn fill(t: &Rc<Thunk>, op: &'static PrimOp, mut args: Vec<Value>, span: Span) {
-    let last = args.pop().expect("lazy primops take arguments");
-    let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
+pub(super) fn fill(t: &Rc<Thunk>, op: &'static PrimOp, args: Vec<Value>, span: Span) {
+    let (fun, last) = suspended(op, args);
     *t.state.borrow_mut() = ThunkState::Apply(Box::new((fun, last, span)));
 }
 
@@ -167,13 +172,18 @@ pub(super) fn list_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<V
     Ok(ev.expect_list(v, span)?.iter().cloned().collect())
 }
 
-pub(super) fn helper(ev: &mut Evaluator, helpers: &Value, name: &str, span: Span) -> EvalResult<Value> {
-    select(ev, helpers, sym(name), span)
+pub(super) fn helper(ev: &mut Evaluator, helpers: &Value, name: Symbol, span: Span) -> EvalResult<Value> {
+    select(ev, helpers, name, span)
 }
 
 /// Call a HELPERS function with several arguments.
-pub(super) fn call_helper(ev: &mut Evaluator, helpers: &Value, name: &str, args: Vec<Value>, span: Span) -> EvalResult<Value> {
-    let mut f = helper(ev, helpers, name, span)?;
+pub(super) fn call_helper(ev: &mut Evaluator, helpers: &Value, name: Symbol, args: Vec<Value>, span: Span) -> EvalResult<Value> {
+    let f = helper(ev, helpers, name, span)?;
+    apply(ev, f, args, span)
+}
+
+/// `f a b ...`: a curried call with several arguments.
+pub(super) fn apply(ev: &mut Evaluator, mut f: Value, args: Vec<Value>, span: Span) -> EvalResult<Value> {
     for a in args {
         f = ev.call_value(&f, a, Some(span))?;
     }
@@ -181,8 +191,18 @@ pub(super) fn call_helper(ev: &mut Evaluator, helpers: &Value, name: &str, args:
 }
 
 pub(super) fn show_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, span: Span) -> EvalResult<String> {
-    let shown = call_helper(ev, helpers, "showOption", vec![loc.clone()], span)?;
+    let shown = call_helper(ev, helpers, sym!("showOption"), vec![loc.clone()], span)?;
     Ok(ev.expect_str(&shown, span)?.to_string())
+}
+
+/// A thunk of `f a b ...`: see [`lazy`].
+pub(super) static APPLY_ALL: PrimOp = PrimOp { name: "«modules: apply»", arity: 2, run: apply_all };
+
+/// `f a b ...` for the list `[ a b ... ]`.
+pub(super) fn apply_all(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let args_list = list_of(ev, &args[1], span)?;
+    let r = apply(ev, args[0].clone(), args_list, span)?;
+    ev.force(&r)
 }
 
 /// Run `f`; on failure, add the trace line `message()` as `addErrorContext`
@@ -200,10 +220,6 @@ pub(super) fn with_context<T>(
             None => Err(e),
         },
     }
-}
-
-pub(super) fn expect_bool_as_nix(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<bool> {
-    ev.expect_bool(v, span)
 }
 
 /// A primop that forces its argument and returns one attribute of it,
@@ -226,6 +242,7 @@ field_select!(FIELD_HIGHEST_PRIO, "highestPrio");
 field_select!(FIELD_VALUE_META, "valueMeta");
 field_select!(FIELD_MATCHED_OPTIONS, "matchedOptions");
 field_select!(FIELD_UNMATCHED_DEFNS, "unmatchedDefns");
+field_select!(FIELD_GRAPH, "graph");
 
 mod collect;
 mod definitions;

@@ -28,7 +28,7 @@ pub(super) static DEFINITION_VALUES: PrimOp = PrimOp { name: "«modules: definit
 
 /// `"Definition values: ${showDefs invalidDefs}"`
 pub(super) fn definition_values(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let shown = call_helper(ev, &args[0], "showDefs", vec![args[1].clone()], span)?;
+    let shown = call_helper(ev, &args[0], sym!("showDefs"), vec![args[1].clone()], span)?;
     let shown = ev.expect_string(&shown, span)?;
     let mut bytes = b"Definition values: ".to_vec();
     bytes.extend_from_slice(shown.as_bytes());
@@ -46,11 +46,17 @@ pub(super) fn attrs_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> 
     let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
     let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
     let merged = lazy(&ATTRS_MERGED, vec![helpers.clone(), elem_type.clone(), is_lazy.clone(), loc, defs], span);
-    Ok(set(vec![
+    Ok(container_merge_result(head_error, merged, sym!("attrs"), span))
+}
+
+/// `{ headError; value; valueMeta.KIND; }` of a container's v2 merge, from
+/// a thunk of `[ value valueMeta.KIND ]`.
+fn container_merge_result(head_error: Value, merged: Value, kind: Symbol, span: Span) -> Value {
+    set(vec![
         (sym!("headError"), head_error),
         (sym!("value"), lazy(&SELECT_FIRST, vec![merged.clone()], span)),
-        (sym!("valueMeta"), set(vec![(sym!("attrs"), lazy(&SELECT_SECOND, vec![merged], span))])),
-    ]))
+        (sym!("valueMeta"), set(vec![(kind, lazy(&SELECT_SECOND, vec![merged], span))])),
+    ])
 }
 
 pub(super) static CHECK_DEFS: PrimOp = PrimOp { name: "«modules: checkDefsForError»", arity: 4, run: check_defs_for_error };
@@ -58,7 +64,7 @@ pub(super) static ATTRS_MERGED: PrimOp = PrimOp { name: "«modules: attrsOf merg
 pub(super) static LIST_MERGED: PrimOp = PrimOp { name: "«modules: listOf merge»", arity: 4, run: list_merged };
 pub(super) static SELECT_FIRST: PrimOp = PrimOp { name: "«modules: value»", arity: 1, run: select_first };
 pub(super) static SELECT_SECOND: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 1, run: select_second };
-pub(super) static LAZY_ATTR_VALUE: PrimOp = PrimOp { name: "«modules: lazy attribute»", arity: 4, run: lazy_attr_value };
+pub(super) static LAZY_ATTR_VALUE: PrimOp = PrimOp { name: "«modules: lazy attribute»", arity: 3, run: lazy_attr_value };
 
 pub(super) fn select_first(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let pair = ev.expect_list(&args[0], span)?;
@@ -81,12 +87,12 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         let value = select(ev, &def, sym!("value"), span)?;
         let value = attrs_of(ev, &value, span)?;
         for e in value.entries() {
-            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]), None);
+            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
         }
     }
     let loc_items = list_of(ev, loc, span)?;
     let mut entries: Vec<(Symbol, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
-    for (name, defs, _) in by_name.entries {
+    for (name, defs) in by_name.entries {
         let mut elem_loc = loc_items.clone();
         elem_loc.push(Value::string(name.as_str()));
         let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &Value::list(defs), span);
@@ -107,7 +113,7 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     for (name, m) in entries {
         // Defined attributes: `optionalValue.value` is `mergedValue`.
         let value = if is_lazy {
-            lazy(&LAZY_ATTR_VALUE, vec![m.is_defined.clone(), m.merged.clone(), elem_type.clone(), m.record.clone()], span)
+            lazy(&LAZY_ATTR_VALUE, vec![m.is_defined.clone(), m.merged.clone(), elem_type.clone()], span)
         } else {
             m.merged.clone()
         };
@@ -138,11 +144,7 @@ pub(super) fn list_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> E
     let (loc, defs) = loc_and_defs(ev, &args[3], span)?;
     let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
     let merged = lazy(&LIST_MERGED, vec![helpers.clone(), elem_type.clone(), loc, defs], span);
-    Ok(set(vec![
-        (sym!("headError"), head_error),
-        (sym!("value"), lazy(&SELECT_FIRST, vec![merged.clone()], span)),
-        (sym!("valueMeta"), set(vec![(sym!("list"), lazy(&SELECT_SECOND, vec![merged], span))])),
-    ]))
+    Ok(container_merge_result(head_error, merged, sym!("list"), span))
 }
 
 /// `[ value valueMeta.list ]` of a listOf merge.
@@ -183,14 +185,13 @@ pub(super) fn call_merge(
     // merge of most scalar types, worth two calls per option.
     if defs.len() == 1 {
         let merge = ev.force(&merge)?;
-        let equal = helper(ev, helpers, "mergeEqualOption", span)?;
+        let equal = helper(ev, helpers, sym!("mergeEqualOption"), span)?;
         if same_function(&merge, &ev.force(&equal)?) {
             let value = select(ev, &defs[0], sym!("value"), span)?;
             return ev.force(&value);
         }
     }
-    let f = ev.call_value(&merge, loc.clone(), Some(span))?;
-    let r = ev.call_value(&f, defs_value.clone(), Some(span))?;
+    let r = apply(ev, merge, vec![loc.clone(), defs_value.clone()], span)?;
     ev.force(&r)
 }
 
@@ -221,8 +222,7 @@ pub(super) fn null_or_merge(ev: &mut Evaluator, args: &[Value], span: Span) -> E
         return Ok(Value::Null);
     }
     if nulls != 0 {
-        let f = ev.call_value(on_mixed, loc.clone(), Some(span))?;
-        return ev.call_value(&f, defs_value.clone(), Some(span));
+        return apply(ev, on_mixed.clone(), vec![loc.clone(), defs_value.clone()], span);
     }
     call_merge(ev, helpers, elem_type, loc, defs_value, &defs, span)
 }
@@ -281,17 +281,6 @@ pub(super) fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) ->
         (sym!("headError"), head_error),
         (sym!("value"), value),
     ]))
-}
-
-pub(super) static APPLY_ALL: PrimOp = PrimOp { name: "«modules: apply»", arity: 2, run: apply_all };
-
-/// `f a b ...` for the list `[ a b ... ]`.
-pub(super) fn apply_all(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let mut f = args[0].clone();
-    for a in list_of(ev, &args[1], span)? {
-        f = ev.call_value(&f, a, Some(span))?;
-    }
-    ev.force(&f)
 }
 
 /// `_: x`: a functor that returns what it was made with.
