@@ -98,6 +98,7 @@ impl Evaluator {
                 let (f, a, b, span) = (call.0.clone(), call.1.clone(), call.2.clone(), call.3);
                 self.call_value2(&f, a, b, span)
             }
+            ThunkState::Native(call) => self.run_primop(call.op, &call.args, call.span),
             ThunkState::Blackhole => {
                 return Err(EvalError::new(ErrorKind::InfiniteRecursion, "infinite recursion encountered", None));
             }
@@ -603,11 +604,16 @@ impl Evaluator {
                 }
             }
             Value::PrimOpApp(app) => {
-                let mut args = app.args.clone();
-                args.push(arg);
-                if args.len() == app.op.arity {
+                if app.args.len() + 1 == app.op.arity {
+                    // Saturated: the arguments live on the stack.
+                    let mut args: smallvec::SmallVec<[Value; 6]> = smallvec::SmallVec::with_capacity(app.op.arity);
+                    args.extend(app.args.iter().cloned());
+                    args.push(arg);
                     self.run_primop(app.op, &args, span)
                 } else {
+                    let mut args = Vec::with_capacity(app.op.arity);
+                    args.extend(app.args.iter().cloned());
+                    args.push(arg);
                     Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op: app.op, args })))
                 }
             }

@@ -60,6 +60,11 @@ impl Value {
         Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply(Box::new((fun, arg, span))))))
     }
 
+    /// A suspended call of `op` on all its arguments (`args.len() == op.arity`).
+    pub fn native_thunk<const N: usize>(op: &'static PrimOp, args: [Value; N], span: Span) -> Value {
+        Value::Thunk(Rc::new(Thunk::new(ThunkState::native(op, args, span))))
+    }
+
     /// A suspended call `fun a b` (one thunk, not two, for `mapAttrs`).
     pub fn apply2_thunk(fun: Value, a: Value, b: Value, span: Span) -> Value {
         Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply2(Box::new((fun, a, b, span))))))
@@ -503,6 +508,17 @@ impl Env {
     }
 }
 
+/// See [`ThunkState::Native`]. The arguments are stored inline, so a
+/// suspended call is one allocation of exactly its size.
+pub struct NativeCall<Args: ?Sized = [Value]> {
+    pub op: &'static PrimOp,
+    pub span: Span,
+    pub args: Args,
+}
+
+// A thunk's state is the most numerous object there is: keep it three words.
+const _: () = assert!(std::mem::size_of::<ThunkState>() <= 24);
+
 pub struct Thunk {
     pub state: RefCell<ThunkState>,
 }
@@ -515,9 +531,22 @@ pub enum ThunkState {
     Apply(Box<(Value, Value, Span)>),
     /// A two-argument call suspended by a builtin (`mapAttrs f set`).
     Apply2(Box<(Value, Value, Value, Span)>),
+    /// A saturated call of a native primop, suspended by native code (the
+    /// module system makes one per lazy field): one box, where `Apply` of a
+    /// partial application would take three.
+    Native(Box<NativeCall>),
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
     Done(Value),
+}
+
+impl ThunkState {
+    /// See [`Value::native_thunk`].
+    pub fn native<const N: usize>(op: &'static PrimOp, args: [Value; N], span: Span) -> ThunkState {
+        debug_assert_eq!(op.arity, N);
+        let call: Box<NativeCall> = Box::new(NativeCall { op, span, args });
+        ThunkState::Native(call)
+    }
 }
 
 impl Drop for Thunk {

@@ -187,7 +187,7 @@ impl Collector<'_> {
         }
         for e in formals.entries() {
             let name = Value::string(e.name.as_str());
-            let lookup = lazy(&MODULE_ARG, vec![self.module_args.clone(), key.clone(), name], span);
+            let lookup = lazy(&MODULE_ARG, [self.module_args.clone(), key.clone(), name], span);
             given.insert(e.name, lookup, None);
         }
         ev.call_value(f, Value::attrs(given), Some(span))

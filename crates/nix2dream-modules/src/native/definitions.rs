@@ -25,14 +25,14 @@ pub(super) struct MergedDefinitions {
 }
 
 pub(super) fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> MergedDefinitions {
-    let core = lazy(&MD_FINAL, vec![defs.clone()], span);
-    let defs_final = lazy(&FIELD_VALUES, vec![core.clone()], span);
-    let is_defined = lazy(&MD_IS_DEFINED, vec![defs_final.clone()], span);
+    let core = lazy(&MD_FINAL, [defs.clone()], span);
+    let defs_final = lazy(&FIELD_VALUES, [core.clone()], span);
+    let is_defined = lazy(&MD_IS_DEFINED, [defs_final.clone()], span);
     // Only meaningful for types with a v2 merge; never forced otherwise.
-    let v2_result = lazy(&MD_V2_RESULT, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
-    let merged = lazy(&MD_MERGED, vec![helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), v2_result.clone()], span);
-    let checked = lazy(&MD_CHECKED, vec![ty.clone(), v2_result, merged.clone()], span);
-    let optional = lazy(&MD_OPTIONAL, vec![is_defined.clone(), merged.clone()], span);
+    let v2_result = lazy(&MD_V2_RESULT, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
+    let merged = lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), v2_result.clone()], span);
+    let checked = lazy(&MD_CHECKED, [ty.clone(), v2_result, merged.clone()], span);
+    let optional = lazy(&MD_OPTIONAL, [is_defined.clone(), merged.clone()], span);
     let record = set(vec![
         (sym!("defsFinal'"), core.clone()),
         (sym!("defsFinal"), defs_final.clone()),
@@ -212,21 +212,21 @@ pub(super) fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Va
     // The record's fields are the merge's own thunks: the definitions
     // (with the default, and the read-only check that the Nix code makes
     // when its `res` is first read) feed every one of them.
-    let all_defs = lazy(&EOV_DEFS, vec![helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
+    let all_defs = lazy(&EOV_DEFS, [helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
     let res = merged_definitions(helpers, loc, &ty, &all_defs, span);
     let value =
-        lazy(&EOV_VALUE, vec![helpers.clone(), loc.clone(), opt.clone(), res.is_defined.clone(), res.merged], span);
+        lazy(&EOV_VALUE, [helpers.clone(), loc.clone(), opt.clone(), res.is_defined.clone(), res.merged], span);
     let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
     Ok(with_fields(
         &opt_attrs,
         vec![
             (sym!("value"), value),
-            (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, vec![res.core], span)),
-            (sym!("definitions"), lazy(&PLUCK_VALUE, vec![res.defs_final.clone()], span)),
-            (sym!("files"), lazy(&PLUCK_FILE, vec![res.defs_final.clone()], span)),
+            (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, [res.core], span)),
+            (sym!("definitions"), lazy(&PLUCK_VALUE, [res.defs_final.clone()], span)),
+            (sym!("files"), lazy(&PLUCK_FILE, [res.defs_final.clone()], span)),
             (sym!("definitionsWithLocations"), res.defs_final),
             (sym!("isDefined"), res.is_defined),
-            (sym!("valueMeta"), lazy(&FIELD_VALUE_META, vec![res.checked], span)),
+            (sym!("valueMeta"), lazy(&FIELD_VALUE_META, [res.checked], span)),
             (sym!("__toString"), to_string),
         ],
     ))
@@ -281,7 +281,7 @@ pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
 
 /// `head opt.declarations`, lazily.
 pub(super) fn first_declaration(opt: &Value, span: Span) -> Value {
-    lazy(&FIRST_DECLARATION, vec![opt.clone()], span)
+    lazy(&FIRST_DECLARATION, [opt.clone()], span)
 }
 
 pub(super) static FIRST_DECLARATION: PrimOp =

@@ -13,7 +13,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     // A HELPERS function applied lazily, as the Nix `let` would.
     let mut call = |name: Symbol, args: Vec<Value>| -> EvalResult<Value> {
         let f = helper(ev, helpers, name, span)?;
-        Ok(lazy(&APPLY_ALL, vec![f, Value::list(args)], span))
+        Ok(lazy(&APPLY_ALL, [f, Value::list(args)], span))
     };
     let module_type = call(sym!("moduleTypeFor"), vec![modules.clone(), special_args.clone(), class.clone()])?;
     let extend_modules = call(sym!("extendModulesFor"), vec![eval_args.clone()])?;
@@ -41,25 +41,25 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     let lib = helper(ev, helpers, sym!("lib"), span)?;
     let module_args = lazy(
         &MODULE_ARGS,
-        vec![helpers.clone(), lib, options.clone(), special_args.clone(), class.clone(), prefix.clone(), config.clone()],
+        [helpers.clone(), lib, options.clone(), special_args.clone(), class.clone(), prefix.clone(), config.clone()],
         span,
     );
     let collected = lazy(
         &COLLECT_FOR_EVAL,
-        vec![helpers.clone(), class.clone(), special_args.clone(), modules.clone(), internal_module, module_args],
+        [helpers.clone(), class.clone(), special_args.clone(), modules.clone(), internal_module, module_args],
         span,
     );
-    let merged = lazy(&MERGE_FOR_EVAL, vec![helpers.clone(), prefix.clone(), collected.clone()], span);
-    fill(&options_cell, &FIELD_MATCHED_OPTIONS, vec![merged.clone()], span);
-    let declared = lazy(&DECLARED_CONFIG, vec![options.clone()], span);
-    fill(&config_cell, &EVAL_CONFIG, vec![helpers.clone(), prefix.clone(), declared, merged.clone()], span);
-    let check = lazy(&CHECK_UNMATCHED, vec![helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
+    let merged = lazy(&MERGE_FOR_EVAL, [helpers.clone(), prefix.clone(), collected.clone()], span);
+    fill(&options_cell, &FIELD_MATCHED_OPTIONS, [merged.clone()], span);
+    let declared = lazy(&DECLARED_CONFIG, [options.clone()], span);
+    fill(&config_cell, &EVAL_CONFIG, [helpers.clone(), prefix.clone(), declared, merged.clone()], span);
+    let check = lazy(&CHECK_UNMATCHED, [helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
     Ok(set(vec![
         (sym!("_type"), Value::string("configuration")),
-        (sym!("options"), lazy(&CHECKED, vec![check.clone(), options], span)),
-        (sym!("config"), lazy(&CHECKED_CONFIG, vec![check.clone(), config.clone()], span)),
-        (sym!("_module"), lazy(&CHECKED_MODULE, vec![check, config], span)),
-        (sym!("graph"), lazy(&FIELD_GRAPH, vec![collected], span)),
+        (sym!("options"), lazy(&CHECKED, [check.clone(), options], span)),
+        (sym!("config"), lazy(&CHECKED_CONFIG, [check.clone(), config.clone()], span)),
+        (sym!("_module"), lazy(&CHECKED_MODULE, [check, config], span)),
+        (sym!("graph"), lazy(&FIELD_GRAPH, [collected], span)),
         (sym!("extendModules"), extend_modules),
         (sym!("type"), module_type),
         (sym!("class"), class.clone()),
@@ -82,7 +82,7 @@ pub(super) static CONFIG_ARGUMENT: PrimOp = PrimOp { name: "«modules: config ar
 pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, lib, options, special_args, class, prefix, config) =
         (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
-    let config = lazy(&CONFIG_ARGUMENT, vec![helpers.clone(), config.clone()], span);
+    let config = lazy(&CONFIG_ARGUMENT, [helpers.clone(), config.clone()], span);
     let own = set(vec![
         (sym!("lib"), lib.clone()),
         (sym!("options"), options.clone()),
@@ -130,7 +130,7 @@ pub(super) fn merge_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> 
     let mut modules = list_of(ev, &modules, span)?;
     modules.reverse();
     let modules = Value::list(modules);
-    let configs = lazy(&MODULE_CONFIGS, vec![modules.clone()], span);
+    let configs = lazy(&MODULE_CONFIGS, [modules.clone()], span);
     Ok(merge_modules_value(helpers, prefix, &modules, &configs, span))
 }
 
@@ -140,7 +140,7 @@ pub(super) fn declared_config(ev: &mut Evaluator, args: &[Value], span: Span) ->
     let entries = node
         .entries()
         .iter()
-        .map(|e| AttrEntry { name: e.name, value: lazy(&CONFIG_ENTRY, vec![e.value.clone()], span), pos: e.pos })
+        .map(|e| AttrEntry { name: e.name, value: lazy(&CONFIG_ENTRY, [e.value.clone()], span), pos: e.pos })
         .collect();
     Ok(Value::attrs(Attrs::from_sorted(entries)))
 }
@@ -165,7 +165,7 @@ pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
     if let Value::Null = ev.force(&freeform_type)? {
         return ev.force(declared);
     }
-    let unmatched = lazy(&FIELD_UNMATCHED_DEFNS, vec![merged.clone()], span);
+    let unmatched = lazy(&FIELD_UNMATCHED_DEFNS, [merged.clone()], span);
     call_helper(ev, helpers, sym!("withFreeformConfig"), vec![prefix.clone(), declared.clone(), unmatched], span)
 }
 

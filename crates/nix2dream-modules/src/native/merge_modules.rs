@@ -6,7 +6,7 @@ use super::*;
 /// `mergeModules prefix modules`: every module's `config`, pushed down.
 pub(super) fn merge_modules(_: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
-    let configs = lazy(&MODULE_CONFIGS, vec![modules.clone()], span);
+    let configs = lazy(&MODULE_CONFIGS, [modules.clone()], span);
     Ok(merge_modules_value(helpers, prefix, modules, &configs, span))
 }
 
@@ -38,11 +38,11 @@ pub(super) fn merge_modules_prime(_: &mut Evaluator, args: &[Value], span: Span)
 }
 
 pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
-    let decls = lazy(&DECLS_BY_NAME, vec![helpers.clone(), prefix.clone(), modules.clone()], span);
-    let defs = lazy(&DEFS_BY_NAME, vec![helpers.clone(), prefix.clone(), configs.clone()], span);
-    let results = lazy(&RESULTS_BY_NAME, vec![helpers.clone(), prefix.clone(), decls, defs.clone()], span);
-    let matched = lazy(&MATCHED, vec![results.clone()], span);
-    let unmatched = lazy(&UNMATCHED, vec![configs.clone(), results, defs], span);
+    let decls = lazy(&DECLS_BY_NAME, [helpers.clone(), prefix.clone(), modules.clone()], span);
+    let defs = lazy(&DEFS_BY_NAME, [helpers.clone(), prefix.clone(), configs.clone()], span);
+    let results = lazy(&RESULTS_BY_NAME, [helpers.clone(), prefix.clone(), decls, defs.clone()], span);
+    let matched = lazy(&MATCHED, [results.clone()], span);
+    let unmatched = lazy(&UNMATCHED, [configs.clone(), results, defs], span);
     set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
 }
 
@@ -131,7 +131,7 @@ pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         .into_iter()
         .map(|(name, raw)| {
             let raw = Value::list(raw);
-            let pushed = lazy(&PUSHED_DEFS, vec![raw.clone()], span);
+            let pushed = lazy(&PUSHED_DEFS, [raw.clone()], span);
             AttrEntry { name, value: Value::list(vec![raw, pushed]), pos: None }
         })
         .collect();
@@ -170,7 +170,7 @@ pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) ->
             let name = Value::string(e.name.as_str());
             let mut loc = prefix_items.clone();
             loc.push(name.clone());
-            let value = lazy(&PER_NAME, vec![helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), name], span);
+            let value = lazy(&PER_NAME, [helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), name], span);
             AttrEntry { name: e.name, value, pos: e.pos }
         })
         .collect();
@@ -204,10 +204,10 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     // The definitions stay unread until the option's value (or the
     // namespace's definitions) are: reading an option record must not
     // force the `config` of every module.
-    let raw = lazy(&DEFS_PART, vec![defs.clone(), args[4].clone(), Value::Int(0)], span);
-    let pushed = lazy(&DEFS_PART, vec![defs.clone(), args[4].clone(), Value::Int(1)], span);
+    let raw = lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(0)], span);
+    let pushed = lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(1)], span);
     if option_count == decl_list.len() {
-        let option = lazy(&OPTION_FROM_DECLS, vec![helpers.clone(), loc.clone(), decls.clone(), raw], span);
+        let option = lazy(&OPTION_FROM_DECLS, [helpers.clone(), loc.clone(), decls.clone(), raw], span);
         Ok(set(vec![(sym!("matchedOptions"), option), (sym!("unmatchedDefns"), Value::list(vec![]))]))
     } else if option_count > 0 {
         call_helper(ev, helpers, sym!("mixedDeclarations"), vec![loc.clone(), decls.clone(), pushed, raw], span)
@@ -244,7 +244,7 @@ pub(super) fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Valu
         },
         None => None,
     };
-    let positions = lazy(&DECLARATION_POSITIONS, vec![decl.clone()], span);
+    let positions = lazy(&DECLARATION_POSITIONS, [decl.clone()], span);
     let submodules = match sub_modules {
         Some(list) => {
             let items = list_of(ev, &list, span)?;
@@ -300,7 +300,7 @@ pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
         .iter()
         .map(|e| AttrEntry {
             name: e.name,
-            value: lazy(&FIELD_MATCHED_OPTIONS, vec![e.value.clone()], span),
+            value: lazy(&FIELD_MATCHED_OPTIONS, [e.value.clone()], span),
             pos: e.pos,
         })
         .collect();

@@ -77,18 +77,9 @@ fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 
 // ------------------------------------------------------------------ plumbing
 
-/// A thunk that runs `op` on `args` when forced (`op.arity == args.len()`).
-pub(super) fn lazy(op: &'static PrimOp, args: Vec<Value>, span: Span) -> Value {
-    let (fun, last) = suspended(op, args);
-    Value::apply_thunk(fun, last, span)
-}
-
-/// `op` applied to all of `args` but the last, and that last argument.
-fn suspended(op: &'static PrimOp, mut args: Vec<Value>) -> (Value, Value) {
-    debug_assert_eq!(op.arity, args.len());
-    let last = args.pop().expect("lazy primops take arguments");
-    let fun = if args.is_empty() { Value::PrimOp(op) } else { Value::PrimOpApp(Rc::new(PrimOpApp { op, args })) };
-    (fun, last)
+/// A thunk that runs `op` on `args` when forced (`op.arity == N`).
+pub(super) fn lazy<const N: usize>(op: &'static PrimOp, args: [Value; N], span: Span) -> Value {
+    Value::native_thunk(op, args, span)
 }
 
 /// A thunk whose computation is filled in later with [`fill`]: the
@@ -99,9 +90,8 @@ pub(super) fn hole() -> (Value, Rc<Thunk>) {
     (Value::Thunk(t.clone()), t)
 }
 
-pub(super) fn fill(t: &Rc<Thunk>, op: &'static PrimOp, args: Vec<Value>, span: Span) {
-    let (fun, last) = suspended(op, args);
-    *t.state.borrow_mut() = ThunkState::Apply(Box::new((fun, last, span)));
+pub(super) fn fill<const N: usize>(t: &Rc<Thunk>, op: &'static PrimOp, args: [Value; N], span: Span) {
+    *t.state.borrow_mut() = ThunkState::native(op, args, span);
 }
 
 /// The symbol of a name known at compile time, interned once per thread.

@@ -20,7 +20,7 @@ pub(super) fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Spa
     }
     // The message stays a thunk: `either` only asks whether there is an
     // error, and showing the definitions is costly.
-    let message = lazy(&DEFINITION_VALUES, vec![helpers.clone(), Value::list(invalid)], span);
+    let message = lazy(&DEFINITION_VALUES, [helpers.clone(), Value::list(invalid)], span);
     Ok(set(vec![(sym!("message"), message)]))
 }
 
@@ -44,8 +44,8 @@ pub(super) fn loc_and_defs(ev: &mut Evaluator, args: &Value, span: Span) -> Eval
 pub(super) fn attrs_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, elem_type, is_lazy, check) = (&args[0], &args[1], &args[2], &args[3]);
     let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
-    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
-    let merged = lazy(&ATTRS_MERGED, vec![helpers.clone(), elem_type.clone(), is_lazy.clone(), loc, defs], span);
+    let head_error = lazy(&CHECK_DEFS, [helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
+    let merged = lazy(&ATTRS_MERGED, [helpers.clone(), elem_type.clone(), is_lazy.clone(), loc, defs], span);
     Ok(container_merge_result(head_error, merged, sym!("attrs"), span))
 }
 
@@ -54,8 +54,8 @@ pub(super) fn attrs_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> 
 fn container_merge_result(head_error: Value, merged: Value, kind: Symbol, span: Span) -> Value {
     set(vec![
         (sym!("headError"), head_error),
-        (sym!("value"), lazy(&SELECT_FIRST, vec![merged.clone()], span)),
-        (sym!("valueMeta"), set(vec![(kind, lazy(&SELECT_SECOND, vec![merged], span))])),
+        (sym!("value"), lazy(&SELECT_FIRST, [merged.clone()], span)),
+        (sym!("valueMeta"), set(vec![(kind, lazy(&SELECT_SECOND, [merged], span))])),
     ])
 }
 
@@ -113,12 +113,12 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     for (name, m) in entries {
         // Defined attributes: `optionalValue.value` is `mergedValue`.
         let value = if is_lazy {
-            lazy(&LAZY_ATTR_VALUE, vec![m.is_defined.clone(), m.merged.clone(), elem_type.clone()], span)
+            lazy(&LAZY_ATTR_VALUE, [m.is_defined.clone(), m.merged.clone(), elem_type.clone()], span)
         } else {
             m.merged.clone()
         };
         values.push(AttrEntry { name, value, pos: None });
-        let meta = lazy(&FIELD_VALUE_META, vec![m.checked.clone()], span);
+        let meta = lazy(&FIELD_VALUE_META, [m.checked.clone()], span);
         metas.push(AttrEntry { name, value: meta, pos: None });
     }
     Ok(Value::list(vec![Value::attrs(Attrs::from_entries(values)), Value::attrs(Attrs::from_entries(metas))]))
@@ -142,8 +142,8 @@ pub(super) fn lazy_attr_value(ev: &mut Evaluator, args: &[Value], span: Span) ->
 pub(super) fn list_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, elem_type, check) = (&args[0], &args[1], &args[2]);
     let (loc, defs) = loc_and_defs(ev, &args[3], span)?;
-    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
-    let merged = lazy(&LIST_MERGED, vec![helpers.clone(), elem_type.clone(), loc, defs], span);
+    let head_error = lazy(&CHECK_DEFS, [helpers.clone(), check.clone(), loc.clone(), defs.clone()], span);
+    let merged = lazy(&LIST_MERGED, [helpers.clone(), elem_type.clone(), loc, defs], span);
     Ok(container_merge_result(head_error, merged, sym!("list"), span))
 }
 
@@ -163,7 +163,7 @@ pub(super) fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
             let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &elem_defs, span);
             if ev.expect_bool(&merged.is_defined, span)? {
                 values.push(merged.merged.clone());
-                metas.push(lazy(&FIELD_VALUE_META, vec![merged.checked.clone()], span));
+                metas.push(lazy(&FIELD_VALUE_META, [merged.checked.clone()], span));
             }
         }
     }
@@ -249,7 +249,7 @@ pub(super) fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc
     let merge = select(ev, ty, sym!("merge"), span)?;
     let value = Value::apply_thunk(Value::apply_thunk(merge, loc.clone(), span), defs.clone(), span);
     let check = select(ev, ty, sym!("check"), span)?;
-    let head_error = lazy(&CHECK_DEFS, vec![helpers.clone(), check, loc.clone(), defs.clone()], span);
+    let head_error = lazy(&CHECK_DEFS, [helpers.clone(), check, loc.clone(), defs.clone()], span);
     Ok(set(vec![(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), set(vec![]))]))
 }
 
@@ -271,10 +271,10 @@ pub(super) fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) ->
     }
     let message = lazy(
         &APPLY_ALL,
-        vec![failure_message.clone(), Value::list(vec![t1.clone(), t2.clone(), loc.clone(), defs.clone()])],
+        [failure_message.clone(), Value::list(vec![t1.clone(), t2.clone(), loc.clone(), defs.clone()])],
         span,
     );
-    let value = lazy(&APPLY_ALL, vec![failure_value.clone(), Value::list(vec![message.clone(), loc, defs])], span);
+    let value = lazy(&APPLY_ALL, [failure_value.clone(), Value::list(vec![message.clone(), loc, defs])], span);
     let head_error = set(vec![(sym!("message"), message)]);
     Ok(set(vec![
         (sym!("valueMeta"), set(vec![(sym!("headError"), head_error.clone())])),
