@@ -10,6 +10,10 @@ mod up_cmd;
 
 // The evaluator allocates a thunk or an environment per call; mimalloc is
 // measurably faster than glibc malloc for that pattern (see benches/).
+// Heap profilers such as heaptrack see only the system allocator: build
+// with RUSTFLAGS="--cfg n2d_system_alloc" (and another CARGO_TARGET_DIR)
+// to profile allocations.
+#[cfg(not(n2d_system_alloc))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

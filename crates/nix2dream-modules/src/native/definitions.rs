@@ -10,13 +10,21 @@ pub(super) fn merge_definitions(_: &mut Evaluator, args: &[Value], span: Span) -
 }
 
 pub(super) fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> Value {
-    merged_definitions(helpers, loc, ty, defs, span).record
+    let m = merged_definitions(helpers, loc, ty, defs, span);
+    let optional = lazy(&MD_OPTIONAL, [m.is_defined.clone(), m.merged.clone()], span);
+    set(vec![
+        (sym!("defsFinal'"), m.core),
+        (sym!("defsFinal"), m.defs_final),
+        (sym!("mergedValue"), m.merged),
+        (sym!("checkedAndMerged"), m.checked),
+        (sym!("isDefined"), m.is_defined),
+        (sym!("optionalValue"), optional),
+    ])
 }
 
-/// A `mergeDefinitions` record and the thunks of the fields that the
-/// native type merges read directly.
+/// The thunks of a `mergeDefinitions` record, for the native callers that
+/// read its fields directly (and so need no record).
 pub(super) struct MergedDefinitions {
-    pub(super) record: Value,
     pub(super) core: Value,
     pub(super) defs_final: Value,
     pub(super) is_defined: Value,
@@ -32,16 +40,7 @@ pub(super) fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs:
     let v2_result = lazy(&MD_V2_RESULT, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
     let merged = lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), v2_result.clone()], span);
     let checked = lazy(&MD_CHECKED, [ty.clone(), v2_result, merged.clone()], span);
-    let optional = lazy(&MD_OPTIONAL, [is_defined.clone(), merged.clone()], span);
-    let record = set(vec![
-        (sym!("defsFinal'"), core.clone()),
-        (sym!("defsFinal"), defs_final.clone()),
-        (sym!("mergedValue"), merged.clone()),
-        (sym!("checkedAndMerged"), checked.clone()),
-        (sym!("isDefined"), is_defined.clone()),
-        (sym!("optionalValue"), optional),
-    ]);
-    MergedDefinitions { record, core, defs_final, is_defined, merged, checked }
+    MergedDefinitions { core, defs_final, is_defined, merged, checked }
 }
 
 pub(super) static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
@@ -198,42 +197,87 @@ pub(super) fn eval_option_value(ev: &mut Evaluator, args: &[Value], span: Span) 
     eval_option_value_of(ev, &args[0], &args[1], &args[2], &args[3], span)
 }
 
-/// The option record: `opt // { value; definitions; files; ... }`.
+/// `evalOptionValue loc opt defs` of a merged option `opt`.
 pub(super) fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+    let declaration = OptionDeclaration {
+        ty: select(ev, opt, sym!("type"), span)?,
+        declarations: lazy(&FIELD_DECLARATIONS, [opt.clone()], span),
+        first_file: first_declaration(opt, span),
+        fields: Vec::new(),
+    };
+    option_record(ev, helpers, loc, opt, declaration, defs, span)
+}
+
+/// What an option record adds to, or overrides in, the attributes of its
+/// declaration.
+pub(super) struct OptionDeclaration {
+    /// The option's type, once fixed up for submodules.
+    pub(super) ty: Value,
+    /// `declarations`: the files that declare it (a list, maybe a thunk).
+    pub(super) declarations: Value,
+    /// `head declarations`, the file of the default's definition.
+    pub(super) first_file: Value,
+    /// More fields of the record (`loc`, `declarations`, `type`, ...):
+    /// none when `opt` is already a merged declaration.
+    pub(super) fields: Vec<(Symbol, Value)>,
+}
+
+/// The option record, `opt // { value; definitions; files; ... }`, built
+/// in one set. `opt` gives `default`, `readOnly` and `apply`; the merge's
+/// own thunks feed the record's fields (the definitions, with the default
+/// and the read-only check that the Nix code makes when its `res` is first
+/// read, feed every one of them).
+pub(super) fn option_record(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    loc: &Value,
+    opt: &Value,
+    declaration: OptionDeclaration,
+    defs: &Value,
+    span: Span,
+) -> EvalResult<Value> {
     let opt_attrs = attrs_of(ev, opt, span)?;
-    let ty = select(ev, opt, sym!("type"), span)?;
+    let OptionDeclaration { ty, declarations, first_file, fields } = declaration;
     // `warnIf (type.deprecationMessage or null != null)`, as the Nix code
     // checks it whenever the record is built.
     if let Some(message) = select_or(ev, &ty, sym!("deprecationMessage"))? {
         if !matches!(ev.force(&message)?, Value::Null) {
-            call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), opt.clone(), Value::Null], span)?;
+            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declarations)]);
+            call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), shown, Value::Null], span)?;
         }
     }
-    // The record's fields are the merge's own thunks: the definitions
-    // (with the default, and the read-only check that the Nix code makes
-    // when its `res` is first read) feed every one of them.
-    let all_defs = lazy(&EOV_DEFS, [helpers.clone(), loc.clone(), opt.clone(), defs.clone()], span);
+    let all_defs = lazy(&EOV_DEFS, [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), first_file.clone(), defs.clone()], span);
     let res = merged_definitions(helpers, loc, &ty, &all_defs, span);
-    let value =
-        lazy(&EOV_VALUE, [helpers.clone(), loc.clone(), opt.clone(), res.is_defined.clone(), res.merged], span);
+    let value = lazy(
+        &EOV_VALUE,
+        [helpers.clone(), loc.clone(), opt.clone(), ty, first_file, res.is_defined.clone(), res.merged],
+        span,
+    );
     let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
-    Ok(with_fields(
-        &opt_attrs,
-        vec![
-            (sym!("value"), value),
-            (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, [res.core], span)),
-            (sym!("definitions"), lazy(&PLUCK_VALUE, [res.defs_final.clone()], span)),
-            (sym!("files"), lazy(&PLUCK_FILE, [res.defs_final.clone()], span)),
-            (sym!("definitionsWithLocations"), res.defs_final),
-            (sym!("isDefined"), res.is_defined),
-            (sym!("valueMeta"), lazy(&FIELD_VALUE_META, [res.checked], span)),
-            (sym!("__toString"), to_string),
-        ],
-    ))
+    // Earlier entries win: the record's fields, then the declaration's.
+    let mut entries = Vec::with_capacity(8 + fields.len() + opt_attrs.len());
+    for (name, value) in [
+        (sym!("value"), value),
+        (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, [res.core], span)),
+        (sym!("definitions"), lazy(&PLUCK_VALUE, [res.defs_final.clone()], span)),
+        (sym!("files"), lazy(&PLUCK_FILE, [res.defs_final.clone()], span)),
+        (sym!("definitionsWithLocations"), res.defs_final),
+        (sym!("isDefined"), res.is_defined),
+        (sym!("valueMeta"), lazy(&FIELD_VALUE_META, [res.checked], span)),
+        (sym!("__toString"), to_string),
+    ]
+    .into_iter()
+    .chain(fields)
+    {
+        entries.push(AttrEntry { name, value, pos: None });
+    }
+    entries.extend(opt_attrs.entries().iter().cloned());
+    Ok(Value::attrs(Attrs::from_entries(entries)))
 }
 
-pub(super) static EOV_DEFS: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 4, run: eov_defs };
-pub(super) static EOV_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 5, run: eov_value };
+pub(super) static EOV_DEFS: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 6, run: eov_defs };
+pub(super) static EOV_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 7, run: eov_value };
+field_select!(FIELD_DECLARATIONS, "declarations");
 pub(super) static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
 pub(super) static PLUCK_VALUE: PrimOp = PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };
 pub(super) static PLUCK_FILE: PrimOp = PrimOp { name: "«modules: files»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("file"), span) };
@@ -255,12 +299,11 @@ pub(super) fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 
 /// The definitions with the default prepended (or the read-only error).
 pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, loc, opt, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let (helpers, loc, opt, ty, file, defs) = (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
     let opt_attrs = attrs_of(ev, opt, span)?;
-    let ty = select(ev, opt, sym!("type"), span)?;
     let mut all = Vec::new();
     if let Some(default) = opt_attrs.get(sym!("default")) {
-        let file = first_declaration(opt, span);
+        let file = file.clone();
         let value = set(vec![
             (sym!("_type"), Value::string("override")),
             (sym!("priority"), Value::Int(OPTION_DEFAULT_PRIORITY)),
@@ -274,7 +317,7 @@ pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
         None => false,
     };
     if read_only && all.len() > 1 {
-        return call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty, Value::list(all)], span);
+        return call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span);
     }
     Ok(Value::list(all))
 }
@@ -299,20 +342,18 @@ pub(super) fn first_declaration_of(ev: &mut Evaluator, args: &[Value], span: Spa
 /// `apply` over the merged value (or the type's empty value), inside
 /// "while evaluating the option".
 pub(super) fn eov_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, loc, opt, is_defined, res_merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let (helpers, loc, opt, ty, file, is_defined, res_merged) =
+        (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
     with_context(
         ev,
         span,
         |ev| {
-            let ty = select(ev, opt, sym!("type"), span)?;
             let mut merged = None;
             if !ev.expect_bool(is_defined, span)? {
-                if let Some(empty) = select_or(ev, &ty, sym!("emptyValue"))? {
+                if let Some(empty) = select_or(ev, ty, sym!("emptyValue"))? {
                     if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
-                        let file = first_declaration(opt, span);
-                        let defs = Value::list(vec![set(vec![(sym!("file"), file), (sym!("value"), empty_value)])]);
-                        let r = merge_definitions_value(helpers, loc, &ty, &defs, span);
-                        merged = Some(select(ev, &r, sym!("mergedValue"), span)?);
+                        let defs = Value::list(vec![set(vec![(sym!("file"), file.clone()), (sym!("value"), empty_value)])]);
+                        merged = Some(merged_definitions(helpers, loc, ty, &defs, span).merged);
                     }
                 }
             }

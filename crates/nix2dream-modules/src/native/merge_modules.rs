@@ -220,22 +220,24 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
 pub(super) fn option_from_decls(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
     let decl_list = list_of(ev, decls, span)?;
-    let merged = if decl_list.len() == 1 {
-        merge_one_declaration(ev, loc, &decl_list[0], span)?
-    } else {
-        call_helper(ev, helpers, sym!("mergeOptionDecls"), vec![loc.clone(), decls.clone()], span)?
-    };
+    if decl_list.len() == 1 {
+        return single_declaration_option(ev, helpers, loc, &decl_list[0], defs, span);
+    }
+    let merged = call_helper(ev, helpers, sym!("mergeOptionDecls"), vec![loc.clone(), decls.clone()], span)?;
     let opt = fixup_option_type(ev, helpers, &merged, span)?;
     eval_option_value_of(ev, helpers, loc, &opt, defs, span)
 }
 
-/// `mergeOptionDecls` of a single declaration.
-pub(super) fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Value, span: Span) -> EvalResult<Value> {
+/// The option record of an option declared once: `mergeOptionDecls`,
+/// `fixupOptionType` and `evalOptionValue` fused, so that the record is
+/// one set over the declaration's attributes rather than three copies.
+fn single_declaration_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, decl: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
     let options = select(ev, decl, sym!("options"), span)?;
-    let options = attrs_of(ev, &options, span)?;
+    let options_attrs = attrs_of(ev, &options, span)?;
     let file = select(ev, decl, sym!("_file"), span)?;
-    let sub_modules = match options.get(sym!("type")).cloned() {
-        Some(ty) => match select_or(ev, &ty, sym!("getSubModules"))? {
+    let declared_type = options_attrs.get(sym!("type")).cloned();
+    let sub_modules = match &declared_type {
+        Some(ty) => match select_or(ev, ty, sym!("getSubModules"))? {
             Some(g) => match ev.force(&g)? {
                 Value::Null => None,
                 other => Some(other),
@@ -244,28 +246,29 @@ pub(super) fn merge_one_declaration(ev: &mut Evaluator, loc: &Value, decl: &Valu
         },
         None => None,
     };
-    let positions = lazy(&DECLARATION_POSITIONS, [decl.clone()], span);
-    let submodules = match sub_modules {
-        Some(list) => {
-            let items = list_of(ev, &list, span)?;
-            Value::list(
-                items
-                    .into_iter()
-                    .map(|m| set(vec![(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
-                    .collect(),
-            )
+    let ty = match (declared_type, sub_modules) {
+        // A submodule type gets the declaration's modules, each under its file.
+        (Some(ty), Some(list)) => {
+            let modules = list_of(ev, &list, span)?
+                .into_iter()
+                .map(|m| set(vec![(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
+                .collect();
+            let subst = select(ev, &ty, sym!("substSubModules"), span)?;
+            Value::apply_thunk(subst, Value::list(modules), span)
         }
-        None => Value::list(vec![]),
+        (Some(ty), None) => ty,
+        (None, _) => helper(ev, helpers, sym!("unspecified"), span)?,
     };
-    Ok(with_fields(
-        &options,
-        vec![
-            (sym!("loc"), loc.clone()),
-            (sym!("declarations"), Value::list(vec![file])),
-            (sym!("declarationPositions"), positions),
-            (sym!("options"), submodules),
-        ],
-    ))
+    let declarations = Value::list(vec![file.clone()]);
+    let fields = vec![
+        (sym!("loc"), loc.clone()),
+        (sym!("declarations"), declarations.clone()),
+        (sym!("declarationPositions"), lazy(&DECLARATION_POSITIONS, [decl.clone()], span)),
+        (sym!("options"), Value::list(vec![])),
+        (sym!("type"), ty.clone()),
+    ];
+    let declaration = OptionDeclaration { ty, declarations, first_file: file, fields };
+    option_record(ev, helpers, loc, &options, declaration, defs, span)
 }
 
 /// Give a submodule type the modules collected from all declarations.
