@@ -260,7 +260,7 @@ fn render(ev: &mut Evaluator, v: &Value, opts: &EvalArgs) -> Result<String, Eval
     if opts.json {
         let mut out = String::new();
         let mut ctx = Default::default();
-        let span = nix2dream_syntax::Span::new(nix2dream_syntax::FileId(0), 0, 0);
+        let span = nix2dream_syntax::Span::new(nix2dream_syntax::FileId::new(0), 0, 0);
         print::write_json(ev, v, span, &mut out, &mut ctx)?;
         return Ok(out);
     }

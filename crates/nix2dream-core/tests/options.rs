@@ -111,7 +111,7 @@ fn fixtures_document_their_options_as_expected() {
 fn nix_docs(ev: &mut Evaluator, modules: &str) -> Result<Json, String> {
     let docs = eval(ev, &with_options(modules, "lib.optionAttrSetToDocList options"))?;
     let mut out = String::new();
-    let span = Span::new(FileId(0), 0, 0);
+    let span = Span::new(FileId::new(0), 0, 0);
     print::write_json(ev, &docs, span, &mut out, &mut Default::default()).map_err(|e| ev.render_error(&e))?;
     Ok(serde_json::from_str(&out).unwrap())
 }
@@ -159,7 +159,7 @@ fn deployment_docs_are_what_options_docs_gives() {
     let docs = deployment_option_docs(&mut ev).map_err(|e| ev.render_error(&e)).unwrap();
     let options_docs = eval(&mut ev, "(import <nix2dream>).optionsDocs").unwrap();
     let mut expected = String::new();
-    print::write_json(&mut ev, &options_docs, Span::new(FileId(0), 0, 0), &mut expected, &mut Default::default())
+    print::write_json(&mut ev, &options_docs, Span::new(FileId::new(0), 0, 0), &mut expected, &mut Default::default())
         .unwrap();
     let mut expected: Json = serde_json::from_str(&expected).unwrap();
     let mut actual = records_without(&docs, &["declarationPositions"]);

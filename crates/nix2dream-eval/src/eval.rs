@@ -796,7 +796,7 @@ impl Evaluator {
     }
 
     pub(crate) fn dummy_span(&self) -> Span {
-        Span::new(nix2dream_syntax::FileId(0), 0, 0)
+        Span::new(nix2dream_syntax::FileId::new(0), 0, 0)
     }
 
     pub(crate) fn source_text(&self, span: Span) -> String {

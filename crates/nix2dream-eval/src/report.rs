@@ -41,7 +41,7 @@ impl Evaluator {
     }
 
     fn render_location(&self, span: Span, out: &mut String) {
-        if span.file.0 == 0 {
+        if span.file.index() == 0 {
             return;
         }
         let file = self.sources.get(span.file);

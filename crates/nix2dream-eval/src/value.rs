@@ -274,6 +274,9 @@ pub struct AttrEntry {
     pub pos: Option<Span>,
 }
 
+// Sets are the bulk of the heap: keep an entry at four words.
+const _: () = assert!(std::mem::size_of::<AttrEntry>() == 32);
+
 fn merge_sorted(a: &[AttrEntry], b: &[AttrEntry]) -> Vec<AttrEntry> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);

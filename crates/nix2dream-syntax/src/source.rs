@@ -3,9 +3,26 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-/// Index of a file in a [`SourceMap`].
+/// Index of a file in a [`SourceMap`]. Stored plus one, so that an
+/// `Option<Span>` (every attribute carries one) needs no extra tag and an
+/// attribute entry fits in 32 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FileId(pub u32);
+pub struct FileId(std::num::NonZeroU32);
+
+impl FileId {
+    pub const fn new(index: u32) -> FileId {
+        match std::num::NonZeroU32::new(index.wrapping_add(1)) {
+            Some(n) => FileId(n),
+            None => panic!("file index overflow"),
+        }
+    }
+
+    pub const fn index(self) -> u32 {
+        self.0.get() - 1
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Option<Span>>() == 12);
 
 /// A byte range in one file. Spans are small and `Copy` so that every IR
 /// node and every attribute can carry one.
@@ -92,10 +109,10 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, origin: Origin, text: Rc<str>) -> FileId {
         self.files.push(Rc::new(SourceFile::new(origin, text)));
-        FileId(self.files.len() as u32 - 1)
+        FileId::new(self.files.len() as u32 - 1)
     }
 
     pub fn get(&self, id: FileId) -> &Rc<SourceFile> {
-        &self.files[id.0 as usize]
+        &self.files[id.index() as usize]
     }
 }
