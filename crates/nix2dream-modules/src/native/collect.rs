@@ -186,7 +186,7 @@ impl Collector<'_> {
             given.insert(e.name, e.value.clone(), e.pos);
         }
         for e in formals.entries() {
-            let name = Value::string(e.name.as_str());
+            let name = name_string(e.name);
             let lookup = lazy(&MODULE_ARG, [self.module_args.clone(), key.clone(), name], span);
             given.insert(e.name, lookup, None);
         }
@@ -258,7 +258,7 @@ impl Collector<'_> {
 
 /// `mkMerge [ a b ]`
 pub(super) fn mk_merge(a: Value, b: Value) -> Value {
-    set(vec![(sym!("_type"), Value::string("merge")), (sym!("contents"), Value::list(vec![a, b]))])
+    set(vec![(sym!("_type"), text!("merge")), (sym!("contents"), Value::list(vec![a, b]))])
 }
 
 /// The same closure (not merely an equal one).

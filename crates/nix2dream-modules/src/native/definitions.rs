@@ -305,7 +305,7 @@ pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     if let Some(default) = opt_attrs.get(sym!("default")) {
         let file = file.clone();
         let value = set(vec![
-            (sym!("_type"), Value::string("override")),
+            (sym!("_type"), text!("override")),
             (sym!("priority"), Value::Int(OPTION_DEFAULT_PRIORITY)),
             (sym!("content"), default.clone()),
         ]);

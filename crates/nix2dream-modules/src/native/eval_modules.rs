@@ -19,8 +19,8 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     let extend_modules = call(sym!("extendModulesFor"), vec![eval_args.clone()])?;
     let internal_options = call(sym!("internalOptionsFor"), vec![prefix.clone()])?;
     let internal_module = set(vec![
-        (sym!("_file"), Value::string("lib/modules.nix")),
-        (sym!("key"), Value::string("lib/modules.nix")),
+        (sym!("_file"), text!("lib/modules.nix")),
+        (sym!("key"), text!("lib/modules.nix")),
         (sym!("options"), internal_options),
         (
             sym!("config"),
@@ -55,7 +55,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     fill(&config_cell, &EVAL_CONFIG, [helpers.clone(), prefix.clone(), declared, merged.clone()], span);
     let check = lazy(&CHECK_UNMATCHED, [helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
     Ok(set(vec![
-        (sym!("_type"), Value::string("configuration")),
+        (sym!("_type"), text!("configuration")),
         (sym!("options"), lazy(&CHECKED, [check.clone(), options], span)),
         (sym!("config"), lazy(&CHECKED_CONFIG, [check.clone(), config.clone()], span)),
         (sym!("_module"), lazy(&CHECKED_MODULE, [check, config], span)),
@@ -116,7 +116,7 @@ pub(super) fn collect_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -
         (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
     let modules_path = match select_or(ev, special_args, sym!("modulesPath"))? {
         Some(p) => p,
-        None => Value::string(""),
+        None => text!(""),
     };
     let mut all = list_of(ev, modules, span)?;
     all.push(internal_module.clone());

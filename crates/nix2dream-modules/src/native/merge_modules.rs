@@ -167,7 +167,7 @@ pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) ->
         .entries()
         .iter()
         .map(|e| {
-            let name = Value::string(e.name.as_str());
+            let name = name_string(e.name);
             let mut loc = prefix_items.clone();
             loc.push(name.clone());
             let value = lazy(&PER_NAME, [helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), name], span);
@@ -204,15 +204,15 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     // The definitions stay unread until the option's value (or the
     // namespace's definitions) are: reading an option record must not
     // force the `config` of every module.
-    let raw = lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(0)], span);
-    let pushed = lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(1)], span);
+    let raw = || lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(0)], span);
+    let pushed = || lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(1)], span);
     if option_count == decl_list.len() {
-        let option = lazy(&OPTION_FROM_DECLS, [helpers.clone(), loc.clone(), decls.clone(), raw], span);
+        let option = lazy(&OPTION_FROM_DECLS, [helpers.clone(), loc.clone(), decls.clone(), raw()], span);
         Ok(set(vec![(sym!("matchedOptions"), option), (sym!("unmatchedDefns"), Value::list(vec![]))]))
     } else if option_count > 0 {
-        call_helper(ev, helpers, sym!("mixedDeclarations"), vec![loc.clone(), decls.clone(), pushed, raw], span)
+        call_helper(ev, helpers, sym!("mixedDeclarations"), vec![loc.clone(), decls.clone(), pushed(), raw()], span)
     } else {
-        Ok(merge_modules_value(helpers, loc, decls, &pushed, span))
+        Ok(merge_modules_value(helpers, loc, decls, &pushed(), span))
     }
 }
 
@@ -335,7 +335,7 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     for (name, list) in by_name {
         for def in list_of(ev, &list, span)? {
             let a = attrs_of(ev, &def, span)?;
-            let mut prefix = vec![Value::string(name.as_str())];
+            let mut prefix = vec![name_string(name)];
             if let Some(p) = a.get(sym!("prefix")).cloned() {
                 prefix.extend(list_of(ev, &p, span)?);
             }

@@ -102,6 +102,28 @@ macro_rules! sym {
     }};
 }
 
+/// A constant Nix string, made once per thread.
+macro_rules! text {
+    ($text:literal) => {{
+        thread_local! { static TEXT: Value = Value::string($text); }
+        TEXT.with(|t| t.clone())
+    }};
+}
+
+/// An attribute name as a Nix string, made once per thread and name:
+/// names go into every `loc` list, once per option and element.
+pub(super) fn name_string(name: Symbol) -> Value {
+    thread_local! { static NAMES: std::cell::RefCell<Vec<Option<Value>>> = const { std::cell::RefCell::new(Vec::new()) }; }
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        let i = name.id() as usize;
+        if i >= names.len() {
+            names.resize(i + 1, None);
+        }
+        names[i].get_or_insert_with(|| Value::string(name.as_str())).clone()
+    })
+}
+
 pub(super) fn sym(s: &str) -> Symbol {
     Symbol::intern(s)
 }

@@ -94,7 +94,7 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     let mut entries: Vec<(Symbol, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
     for (name, defs) in by_name.entries {
         let mut elem_loc = loc_items.clone();
-        elem_loc.push(Value::string(name.as_str()));
+        elem_loc.push(name_string(name));
         let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &Value::list(defs), span);
         entries.push((name, merged));
     }
