@@ -4,7 +4,7 @@ let
   inherit (lib) mkOption types;
   # Imported once per deployment and shared by all services (see
   # ./service/default.nix).
-  serviceModule = import ./service { inherit lib n2d; };
+  serviceModule = import ./service { inherit lib n2d; deployment = config; };
   n2d = import ./types.nix { inherit lib; };
   env = name: fallback:
     let value = builtins.getEnv name; in if value == "" then fallback else value;

@@ -5,14 +5,14 @@
 # by every service, instead of every service importing the files again
 # (each file names itself in `_file`, for messages and documentation).
 #
-# Every file is a function of `lib` and `n2d`, evaluated once per
-# deployment, so that option types are built once, not once per service.
-# The files that need nothing of the service (networking, lifecycle,
-# runtime) are modules as they are; service.nix and modular.nix return
-# the module function each service calls.
-{ lib, n2d }:
+# Every file is a function of `lib`, `n2d` and the deployment's `config`,
+# evaluated once per deployment, so that options and their types are
+# declared once, not once per service. Only the defaults that depend on
+# the service itself (./service.nix's `perService`) are a module function
+# that every service calls.
+{ lib, n2d, deployment }:
 let
-  shared = file: import file { inherit lib n2d; };
+  shared = file: import file { inherit lib n2d deployment; };
 in
 {
   imports = [

@@ -1,5 +1,5 @@
 # When a service starts, restarts and stops.
-{ lib, n2d }:
+{ lib, n2d, ... }:
 let
   inherit (lib) mkOption types literalExpression;
 

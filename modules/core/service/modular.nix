@@ -1,8 +1,9 @@
 # What a NixOS modular service sets: `process.argv`, `configData`, and the
 # `assertions` / `warnings` its modules may add.
-# A function of `lib` and `n2d` that returns the service module (see
-# ./service.nix).
-{ lib, n2d }:
+# A function of `lib`, `n2d` and the deployment's `config` that returns
+# the module (see ./service.nix); everything in it is built once per
+# deployment.
+{ lib, n2d, deployment }:
 let
   inherit (lib) mkOption types literalExpression;
   argv = types.listOf n2d.hostPath;
@@ -10,12 +11,12 @@ let
   optionalSource = types.nullOr n2d.hostPath;
   assertionList = types.listOf types.unspecified;
   messages = types.listOf types.str;
-in
-{ name, deployment, ... }:
-let
-  serviceName = name;
 
-  configFile = { config, name, ... }: {
+  # A configuration file of one service; `_prefix` is the file's option
+  # path, `...services.<service>.configData.<name>`.
+  configFile = { config, name, _prefix, ... }:
+    let serviceName = builtins.elemAt _prefix (builtins.length _prefix - 3);
+    in {
     options = {
       enable = mkOption {
         type = types.bool;

@@ -1,9 +1,9 @@
 # Named ports and the health check.
-{ lib, n2d }:
+{ lib, n2d, ... }:
 let
   inherit (lib) mkOption types literalExpression;
 
-  port = { name, ... }: {
+  port = {
     options = {
       port = mkOption {
         type = types.nullOr types.port;

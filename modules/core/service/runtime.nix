@@ -1,5 +1,5 @@
 # Who the service runs as, where, with what environment files and limits.
-{ lib, n2d }:
+{ lib, n2d, ... }:
 let
   inherit (lib) mkOption types literalExpression;
 
