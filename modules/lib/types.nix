@@ -1028,9 +1028,12 @@ let
 
     # Add an extra check to a type (name and description stay).
     addCheck = elemType: check:
+      let
+        checkBoth = if native != null then native.addCheckCheck elemType check else x: elemType.check x && check x;
+      in
       if elemType.merge ? v2 then
         elemType // {
-          check = coherentCheck (x: elemType.check x && check x);
+          check = coherentCheck checkBoth;
           merge = v2Merge ({ loc, defs }:
             let orig = checkV2MergeCoherence loc elemType (elemType.merge.v2 { inherit loc defs; });
             in orig // {
@@ -1040,7 +1043,7 @@ let
             });
         }
       else
-        elemType // { check = x: elemType.check x && check x; };
+        elemType // { check = checkBoth; };
   };
 
   # Merge two option types with the first one's typeMerge, or a

@@ -56,6 +56,7 @@ static EXPORTS: &[PrimOp] = &[
     PrimOp { name: "nullOrCheck", arity: 3, run: null_or_check },
     PrimOp { name: "nullOrMerge", arity: 5, run: null_or_merge },
     PrimOp { name: "eitherCheck", arity: 4, run: either_check },
+    PrimOp { name: "addCheckCheck", arity: 4, run: add_check_check },
     PrimOp { name: "eitherMergeV2", arity: 6, run: either_merge_v2 },
     PrimOp { name: "constant", arity: 3, run: constant },
     PrimOp { name: "v2Functor", arity: 4, run: v2_functor },

@@ -246,11 +246,31 @@ pub(super) fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc
     if uses_v2(ev, ty, span)? {
         return run_v2_merge(ev, helpers, loc, ty, defs, span);
     }
-    let merge = select(ev, ty, sym!("merge"), span)?;
-    let value = Value::apply_thunk(Value::apply_thunk(merge, loc.clone(), span), defs.clone(), span);
+    let value = lazy(&MERGE_CALL, [helpers.clone(), ty.clone(), loc.clone(), defs.clone()], span);
     let check = select(ev, ty, sym!("check"), span)?;
     let head_error = lazy(&CHECK_DEFS, [helpers.clone(), check, loc.clone(), defs.clone()], span);
     Ok(set(vec![(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), set(vec![]))]))
+}
+
+pub(super) static MERGE_CALL: PrimOp = PrimOp { name: "«modules: merge»", arity: 4, run: merge_call };
+
+/// `type.merge loc defs`, lazily (see [`call_merge`]).
+pub(super) fn merge_call(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, ty, loc, defs_value) = (&args[0], &args[1], &args[2], &args[3]);
+    let defs = list_of(ev, defs_value, span)?;
+    call_merge(ev, helpers, ty, loc, defs_value, &defs, span)
+}
+
+/// `addCheck`'s check, `x: elemType.check x && check x`.
+pub(super) fn add_check_check(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (elem_type, check, x) = (&args[1], &args[2], &args[3]);
+    let elem_check = select(ev, elem_type, sym!("check"), span)?;
+    let r = ev.call_value(&elem_check, x.clone(), Some(span))?;
+    if !ev.expect_bool(&r, span)? {
+        return Ok(Value::Bool(false));
+    }
+    let r = ev.call_value(check, x.clone(), Some(span))?;
+    Ok(Value::Bool(ev.expect_bool(&r, span)?))
 }
 
 /// `either`'s `merge.v2`: the first type whose checked merge has no
