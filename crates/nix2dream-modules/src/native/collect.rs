@@ -201,9 +201,12 @@ impl Collector<'_> {
             Value::Attrs(a) => a,
             _ => return call_helper(ev, self.helpers, sym!("notLikeAModuleError"), vec![file.clone(), key.clone(), m.clone()], span),
         };
-        let get = |name: &str| a.get(sym(name)).cloned();
+        let get = |name: Symbol| a.get(name).cloned();
         let to_string = |ev: &mut Evaluator, v: Option<Value>, fallback: &Value| -> EvalResult<Value> {
-            let v = v.unwrap_or_else(|| fallback.clone());
+            let v = ev.force(&v.unwrap_or_else(|| fallback.clone()))?;
+            if let Value::String(_) = v {
+                return Ok(v);
+            }
             let (s, context) = ev.coerce_to_string(&v, span, true, false)?;
             Ok(Value::string_with_context(s, context))
         };
@@ -215,16 +218,16 @@ impl Collector<'_> {
                 return call_helper(ev, self.helpers, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()], span);
             }
         }
-        let file = to_string(ev, get("_file"), file)?;
-        let key = to_string(ev, get("key"), key)?;
+        let file = to_string(ev, get(sym!("_file")), file)?;
+        let key = to_string(ev, get(sym!("key")), key)?;
         let (imports, options, config) = if explicit {
-            let mut config = get("config").unwrap_or_else(|| set(vec![]));
-            if let Some(meta) = get("meta") {
+            let mut config = get(sym!("config")).unwrap_or_else(|| set(vec![]));
+            if let Some(meta) = get(sym!("meta")) {
                 config = mk_merge(config, set(vec![(sym!("meta"), meta)]));
             }
-            (get("imports").unwrap_or_else(|| Value::list(vec![])), get("options").unwrap_or_else(|| set(vec![])), config)
+            (get(sym!("imports")).unwrap_or_else(|| Value::list(vec![])), get(sym!("options")).unwrap_or_else(|| set(vec![])), config)
         } else {
-            let imports = match (get("require"), get("imports")) {
+            let imports = match (get(sym!("require")), get(sym!("imports"))) {
                 (None, None) => Value::list(vec![]),
                 (None, Some(i)) => i,
                 (r, i) => {
@@ -240,15 +243,15 @@ impl Collector<'_> {
             }
             (imports, set(vec![]), Value::attrs(config))
         };
-        let config = match get("freeformType") {
+        let config = match get(sym!("freeformType")) {
             Some(t) => mk_merge(config, set(vec![(sym!("_module"), set(vec![(sym!("freeformType"), t)]))])),
             None => config,
         };
         Ok(set(vec![
             (sym!("_file"), file),
-            (sym!("_class"), get("_class").unwrap_or(Value::Null)),
+            (sym!("_class"), get(sym!("_class")).unwrap_or(Value::Null)),
             (sym!("key"), key),
-            (sym!("disabledModules"), get("disabledModules").unwrap_or_else(|| Value::list(vec![]))),
+            (sym!("disabledModules"), get(sym!("disabledModules")).unwrap_or_else(|| Value::list(vec![]))),
             (sym!("imports"), imports),
             (sym!("options"), options),
             (sym!("config"), config),

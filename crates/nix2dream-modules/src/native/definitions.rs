@@ -59,15 +59,30 @@ pub(super) fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
         let value = select(ev, &m, sym!("value"), span)?;
         let file = select(ev, &m, sym!("file"), span)?;
         let mut values = Vec::new();
-        with_context(
+        let unchanged = with_context(
             ev,
             span,
-            |ev| discharge_properties(ev, &value, span, &mut values),
+            |ev| {
+                // A plain value (the common case) discharges to itself.
+                let tag = type_tag(ev, &value)?;
+                if is_tag(&tag, "merge") || is_tag(&tag, "if") {
+                    discharge_properties(ev, &value, span, &mut values)?;
+                    return Ok(false);
+                }
+                values.push(value.clone());
+                Ok(!is_tag(&tag, "definition"))
+            },
             |ev| {
                 let f = ev.coerce_to_string(&file, span, false, false).ok()?.0;
                 Some(format!("while evaluating definitions from `{}':", f))
             },
         )?;
+        // `{ inherit (m) file; inherit value; }` is `m` itself when that is
+        // all `m` has.
+        if unchanged && attrs_of(ev, &m, span)?.len() == 2 {
+            discharged.push(m);
+            continue;
+        }
         for v in values {
             if is_tag(&type_tag(ev, &v)?, "definition") {
                 discharged.push(v);

@@ -92,7 +92,7 @@ pub(super) fn hole() -> (Value, Rc<Thunk>) {
 }
 
 pub(super) fn fill<const N: usize>(t: &Rc<Thunk>, op: &'static PrimOp, args: [Value; N], span: Span) {
-    *t.state.borrow_mut() = ThunkState::native(op, args, span);
+    t.set(ThunkState::native(op, args, span));
 }
 
 /// The symbol of a name known at compile time, interned once per thread.
