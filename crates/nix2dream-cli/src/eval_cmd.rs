@@ -239,8 +239,8 @@ fn select_attr_path_part(ev: &mut Evaluator, v: &Value, part: &str) -> Result<Va
 /// JSON; find the first one, as it would.
 fn reject_thunks(v: &Value, depth: usize) -> Result<(), EvalError> {
     let v = match v {
-        Value::Thunk(t) => match &*t.state.borrow() {
-            nix2dream_eval::value::ThunkState::Done(v) => v.clone(),
+        Value::Thunk(t) => match t.done() {
+            Some(v) => v,
             _ => {
                 return Err(EvalError::new(nix2dream_eval::ErrorKind::Type, "cannot convert a thunk to JSON", None))
             }

@@ -80,14 +80,14 @@ impl Evaluator {
 
     #[inline]
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> EvalResult<Value> {
-        if let ThunkState::Done(v) = &*t.state.borrow() {
-            return Ok(v.clone());
+        if let Some(v) = t.done() {
+            return Ok(v);
         }
         self.force_pending(t)
     }
 
     fn force_pending(&mut self, t: &Rc<Thunk>) -> EvalResult<Value> {
-        let pending = std::mem::replace(&mut *t.state.borrow_mut(), ThunkState::Blackhole);
+        let pending = t.replace(ThunkState::Blackhole);
         let result = match &pending {
             ThunkState::Pending(expr, env) => self.eval(expr, env),
             ThunkState::Apply(call) => {
@@ -106,13 +106,13 @@ impl Evaluator {
         };
         match result {
             Ok(v) => {
-                *t.state.borrow_mut() = ThunkState::Done(v.clone());
+                t.set(ThunkState::Done(v.clone()));
                 Ok(v)
             }
             Err(e) => {
                 // Put the thunk back so that a later force (after tryEval)
                 // re-evaluates it and reports the same error.
-                *t.state.borrow_mut() = pending;
+                t.set(pending);
                 Err(e)
             }
         }
@@ -827,8 +827,8 @@ fn cheap_value(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<Value> {
             Expr::Int(i) => Some(*i),
             Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot)? {
                 Value::Int(i) => Some(i),
-                Value::Thunk(t) => match &*t.state.borrow() {
-                    ThunkState::Done(Value::Int(i)) => Some(*i),
+                Value::Thunk(t) => match t.done() {
+                    Some(Value::Int(i)) => Some(i),
                     _ => None,
                 },
                 _ => None,

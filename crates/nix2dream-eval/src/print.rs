@@ -27,8 +27,8 @@ fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, se
             _ => None,
         };
         let v = match v {
-            Value::Thunk(t) if !strict => match &*t.state.borrow() {
-                ThunkState::Done(v) => v.clone(),
+            Value::Thunk(t) if !strict => match t.done() {
+                Some(v) => v,
                 _ => {
                     out.push_str("<CODE>");
                     return Ok(());

@@ -522,8 +522,12 @@ pub struct NativeCall<Args: ?Sized = [Value]> {
 // A thunk's state is the most numerous object there is: keep it three words.
 const _: () = assert!(std::mem::size_of::<ThunkState>() <= 24);
 
+/// A suspended computation and, once run, its value. The state is only
+/// ever read by cloning out of it or replaced whole (`done`, `take`,
+/// `set`), never borrowed across a call that could touch the thunk again,
+/// so it needs no borrow flag: a thunk is 40 bytes with its `Rc` counts.
 pub struct Thunk {
-    pub state: RefCell<ThunkState>,
+    state: std::cell::UnsafeCell<ThunkState>,
 }
 
 pub enum ThunkState {
@@ -570,7 +574,33 @@ impl Drop for Env {
 
 impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
-        Thunk { state: RefCell::new(state) }
+        Thunk { state: std::cell::UnsafeCell::new(state) }
+    }
+
+    /// The value, if the thunk has been evaluated.
+    #[inline]
+    pub fn done(&self) -> Option<Value> {
+        // SAFETY: evaluation is single-threaded (`Rc` is not `Send`) and no
+        // reference into the state outlives a method of `Thunk`; cloning a
+        // value only touches reference counts, never another thunk's state.
+        match unsafe { &*self.state.get() } {
+            ThunkState::Done(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// Replace the state, returning the old one (dropped by the caller,
+    /// outside the cell: dropping may run arbitrary destructors).
+    #[inline]
+    pub fn replace(&self, state: ThunkState) -> ThunkState {
+        // SAFETY: as in `done`; the old state is moved out, not dropped here.
+        unsafe { std::mem::replace(&mut *self.state.get(), state) }
+    }
+
+    /// Set the state, dropping the old one after the cell is consistent.
+    #[inline]
+    pub fn set(&self, state: ThunkState) {
+        drop(self.replace(state));
     }
 }
 
@@ -584,6 +614,7 @@ mod size_tests {
     fn hot_types_stay_small() {
         assert_eq!(std::mem::size_of::<Value>(), 16);
         assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
+        assert_eq!(std::mem::size_of::<Thunk>(), 24);
         assert!(std::mem::size_of::<AttrEntry>() <= 40);
         assert_eq!(std::mem::size_of::<Attrs>(), 40);
     }

@@ -115,7 +115,7 @@ pub(crate) fn refresh_builtins_set(ev: &mut Evaluator) {
     let mut set = ev.builtins_set.clone();
     set.insert(Symbol::intern("builtins"), Value::Thunk(self_ref.clone()), None);
     let v = Value::attrs(set);
-    *self_ref.state.borrow_mut() = ThunkState::Done(v.clone());
+    self_ref.set(ThunkState::Done(v.clone()));
     set_global(ev, Symbol::intern("builtins"), v);
     let nix_path = search_path_value(ev);
     set_global(ev, Symbol::intern("__nixPath"), nix_path);
