@@ -209,18 +209,22 @@ pub(super) fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
 // ------------------------------------------------------------------ evalOptionValue
 
 pub(super) fn eval_option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    eval_option_value_of(ev, &args[0], &args[1], &args[2], &args[3], span)
+    let (helpers, loc, opt, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let declared = declare_merged_option(ev, helpers, loc, opt, defs, span)?;
+    let value = lazy(&OPTION_VALUE, [helpers.clone(), loc.clone(), declared.clone()], span);
+    option_record(ev, helpers, loc, &declared, value, span)
 }
 
-/// `evalOptionValue loc opt defs` of a merged option `opt`.
-pub(super) fn eval_option_value_of(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+/// The declaration of an option whose declarations are merged already
+/// (`opt` has its `type`, `declarations` and so on).
+pub(super) fn declare_merged_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
     let declaration = OptionDeclaration {
         ty: select(ev, opt, sym!("type"), span)?,
         declarations: lazy(&FIELD_DECLARATIONS, [opt.clone()], span),
         first_file: first_declaration(opt, span),
-        fields: Vec::new(),
+        positions: None,
     };
-    option_record(ev, helpers, loc, opt, declaration, defs, span)
+    declare_option(ev, helpers, loc, opt, declaration, defs, span)
 }
 
 /// What an option record adds to, or overrides in, the attributes of its
@@ -232,17 +236,65 @@ pub(super) struct OptionDeclaration {
     pub(super) declarations: Value,
     /// `head declarations`, the file of the default's definition.
     pub(super) first_file: Value,
-    /// More fields of the record (`loc`, `declarations`, `type`, ...):
-    /// none when `opt` is already a merged declaration.
-    pub(super) fields: Vec<(Symbol, Value)>,
+    /// `declarationPositions` of a single declaration, whose record also
+    /// gets `loc`, `declarations`, `options` and `type`; `None` when `opt`
+    /// is a merged declaration that has them already.
+    pub(super) positions: Option<Value>,
 }
 
-/// The option record, `opt // { value; definitions; files; ... }`, built
-/// in one set. `opt` gives `default`, `readOnly` and `apply`; the merge's
-/// own thunks feed the record's fields (the definitions, with the default
-/// and the read-only check that the Nix code makes when its `res` is first
-/// read, feed every one of them).
-pub(super) fn option_record(
+/// A declared option, as the list `[ opt type firstFile declarations
+/// positions defsFinal' defsFinal isDefined mergedValue checkedAndMerged ]`:
+/// the declaration and the thunks of its merge, shared by the option's
+/// value (what `config` reads) and its record (what `options` shows),
+/// which are built from it independently.
+struct DeclaredOption {
+    opt: Value,
+    ty: Value,
+    first_file: Value,
+    declarations: Value,
+    positions: Option<Value>,
+    merge: MergedDefinitions,
+}
+
+impl DeclaredOption {
+    fn to_value(self) -> Value {
+        let m = self.merge;
+        Value::list(vec![
+            self.opt,
+            self.ty,
+            self.first_file,
+            self.declarations,
+            self.positions.unwrap_or(Value::Null),
+            m.core,
+            m.defs_final,
+            m.is_defined,
+            m.merged,
+            m.checked,
+        ])
+    }
+
+    fn from_value(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<DeclaredOption> {
+        let items = ev.expect_list(v, span)?;
+        let item = |i: usize| items[i].clone();
+        Ok(DeclaredOption {
+            opt: item(0),
+            ty: item(1),
+            first_file: item(2),
+            declarations: item(3),
+            positions: match item(4) {
+                Value::Null => None,
+                p => Some(p),
+            },
+            merge: MergedDefinitions { core: item(5), defs_final: item(6), is_defined: item(7), merged: item(8), checked: item(9) },
+        })
+    }
+}
+
+/// `evalOptionValue`'s preamble: the deprecation warning, made whenever
+/// the Nix code builds the record, and the merge of the definitions (with
+/// the default, and the read-only check that the Nix code makes when its
+/// `res` is first read). `opt` gives `default`, `readOnly` and `apply`.
+pub(super) fn declare_option(
     ev: &mut Evaluator,
     helpers: &Value,
     loc: &Value,
@@ -251,26 +303,53 @@ pub(super) fn option_record(
     defs: &Value,
     span: Span,
 ) -> EvalResult<Value> {
-    let opt_attrs = attrs_of(ev, opt, span)?;
-    let OptionDeclaration { ty, declarations, first_file, fields } = declaration;
-    // `warnIf (type.deprecationMessage or null != null)`, as the Nix code
-    // checks it whenever the record is built.
+    attrs_of(ev, opt, span)?;
+    let OptionDeclaration { ty, declarations, first_file, positions } = declaration;
     if let Some(message) = select_or(ev, &ty, sym!("deprecationMessage"))? {
         if !matches!(ev.force(&message)?, Value::Null) {
-            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declarations)]);
+            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declarations.clone())]);
             call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), shown, Value::Null], span)?;
         }
     }
     let all_defs = lazy(&EOV_DEFS, [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), first_file.clone(), defs.clone()], span);
-    let res = merged_definitions(helpers, loc, &ty, &all_defs, span);
-    let value = lazy(
-        &EOV_VALUE,
-        [helpers.clone(), loc.clone(), opt.clone(), ty, first_file, res.is_defined.clone(), res.merged],
-        span,
-    );
+    let merge = merged_definitions(helpers, loc, &ty, &all_defs, span);
+    Ok(DeclaredOption { opt: opt.clone(), ty, first_file, declarations, positions, merge }.to_value())
+}
+
+pub(super) static OPTION_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 3, run: option_value };
+pub(super) static OPTION_RECORD: PrimOp = PrimOp { name: "«modules: option record»", arity: 4, run: option_record_op };
+
+/// An option's value: `apply` over the merged value (or the type's empty
+/// value), inside "while evaluating the option".
+pub(super) fn option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, loc) = (&args[0], &args[1]);
+    let d = DeclaredOption::from_value(ev, &args[2], span)?;
+    eov_value(ev, &[helpers.clone(), loc.clone(), d.opt, d.ty, d.first_file, d.merge.is_defined, d.merge.merged], span)
+}
+
+pub(super) fn option_record_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    option_record(ev, &args[0], &args[1], &args[2], args[3].clone(), span)
+}
+
+/// The option record, `opt // { value; definitions; files; ... }`, built
+/// in one set; `value` is the option's value thunk, shared with `config`.
+fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Value, value: Value, span: Span) -> EvalResult<Value> {
+    let d = DeclaredOption::from_value(ev, declared, span)?;
+    let opt_attrs = attrs_of(ev, &d.opt, span)?;
+    let res = d.merge;
     let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
+    let declared_fields = match d.positions {
+        Some(positions) => vec![
+            (sym!("loc"), loc.clone()),
+            (sym!("declarations"), d.declarations),
+            (sym!("declarationPositions"), positions),
+            (sym!("options"), Value::list(vec![])),
+            (sym!("type"), d.ty),
+        ],
+        None => vec![],
+    };
     // Earlier entries win: the record's fields, then the declaration's.
-    let mut entries = Vec::with_capacity(8 + fields.len() + opt_attrs.len());
+    let mut entries = Vec::with_capacity(8 + declared_fields.len() + opt_attrs.len());
     for (name, value) in [
         (sym!("value"), value),
         (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, [res.core], span)),
@@ -282,7 +361,7 @@ pub(super) fn option_record(
         (sym!("__toString"), to_string),
     ]
     .into_iter()
-    .chain(fields)
+    .chain(declared_fields)
     {
         entries.push(AttrEntry { name, value, pos: None });
     }
@@ -291,7 +370,6 @@ pub(super) fn option_record(
 }
 
 pub(super) static EOV_DEFS: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 6, run: eov_defs };
-pub(super) static EOV_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 7, run: eov_value };
 field_select!(FIELD_DECLARATIONS, "declarations");
 pub(super) static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
 pub(super) static PLUCK_VALUE: PrimOp = PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };

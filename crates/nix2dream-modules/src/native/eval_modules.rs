@@ -51,7 +51,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     );
     let merged = lazy(&MERGE_FOR_EVAL, [helpers.clone(), prefix.clone(), collected.clone()], span);
     fill(&options_cell, &FIELD_MATCHED_OPTIONS, [merged.clone()], span);
-    let declared = lazy(&DECLARED_CONFIG, [options.clone()], span);
+    let declared = lazy(&DECLARED_CONFIG, [merged.clone()], span);
     fill(&config_cell, &EVAL_CONFIG, [helpers.clone(), prefix.clone(), declared, merged.clone()], span);
     let check = lazy(&CHECK_UNMATCHED, [helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
     Ok(set(vec![
@@ -131,13 +131,16 @@ pub(super) fn merge_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> 
     modules.reverse();
     let modules = Value::list(modules);
     let configs = lazy(&MODULE_CONFIGS, [modules.clone()], span);
-    Ok(merge_modules_value(helpers, prefix, &modules, &configs, span))
+    Ok(merge_modules_internal(helpers, prefix, &modules, &configs, span))
 }
 
-/// `mapAttrsRecursiveCond (v: !isOption v) (_: v: v.value) options`
+/// `mapAttrsRecursiveCond (v: !isOption v) (_: v: v.value) options`, read
+/// from the per-name results of a merge (see `merge_modules_internal`):
+/// an option's value is there without its record.
 pub(super) fn declared_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let node = attrs_of(ev, &args[0], span)?;
-    let entries = node
+    let results = select(ev, &args[0], sym!("results"), span)?;
+    let results = attrs_of(ev, &results, span)?;
+    let entries = results
         .entries()
         .iter()
         .map(|e| AttrEntry { name: e.name, value: lazy(&CONFIG_ENTRY, [e.value.clone()], span), pos: e.pos })
@@ -145,16 +148,39 @@ pub(super) fn declared_config(ev: &mut Evaluator, args: &[Value], span: Span) ->
     Ok(Value::attrs(Attrs::from_sorted(entries)))
 }
 
+/// One name of the declared config: an option's value, or a namespace.
 pub(super) fn config_entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let v = ev.force(&args[0])?;
-    if let Value::Attrs(_) = &v {
+    let result = attrs_of(ev, &args[0], span)?;
+    if let Some(value) = result.get(sym!("value")) {
+        return ev.force(&value.clone());
+    }
+    if result.contains(sym!("results")) {
+        return declared_config(ev, &args[..1], span);
+    }
+    // Declarations mixing options and namespaces (merged by the Nix code).
+    let matched = select(ev, &args[0], sym!("matchedOptions"), span)?;
+    config_of_options(ev, &matched, span)
+}
+
+/// The config of an option tree: `.value` of options, recursively.
+fn config_of_options(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Value> {
+    let v = ev.force(v)?;
+    if let Value::Attrs(node) = &v {
         if !is_tag(&type_tag(ev, &v)?, "option") {
-            return declared_config(ev, &[v], span);
+            let entries = node
+                .entries()
+                .iter()
+                .map(|e| AttrEntry { name: e.name, value: lazy(&OPTIONS_CONFIG, [e.value.clone()], span), pos: e.pos })
+                .collect();
+            return Ok(Value::attrs(Attrs::from_sorted(entries)));
         }
     }
     let value = select(ev, &v, sym!("value"), span)?;
     ev.force(&value)
 }
+
+pub(super) static OPTIONS_CONFIG: PrimOp =
+    PrimOp { name: "«modules: config value»", arity: 1, run: |ev, args, span| config_of_options(ev, &args[0], span) };
 
 /// The declared options' values, or with a freeform type, those merged
 /// with the definitions that have no option.

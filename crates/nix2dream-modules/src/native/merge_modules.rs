@@ -38,12 +38,26 @@ pub(super) fn merge_modules_prime(_: &mut Evaluator, args: &[Value], span: Span)
 }
 
 pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
+    let (matched, unmatched, _) = merge_modules_parts(helpers, prefix, modules, configs, span);
+    set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
+}
+
+/// `mergeModules'` for the native code: its set with the per-name
+/// results beside it (`results`), from which `config` reads each option's
+/// value without building the option's record.
+pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
+    let (matched, unmatched, results) = merge_modules_parts(helpers, prefix, modules, configs, span);
+    set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched), (sym!("results"), results)])
+}
+
+/// `matchedOptions`, `unmatchedDefns` and the per-name results.
+fn merge_modules_parts(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> (Value, Value, Value) {
     let decls = lazy(&DECLS_BY_NAME, [helpers.clone(), prefix.clone(), modules.clone()], span);
     let defs = lazy(&DEFS_BY_NAME, [helpers.clone(), prefix.clone(), configs.clone()], span);
     let results = lazy(&RESULTS_BY_NAME, [helpers.clone(), prefix.clone(), decls, defs.clone()], span);
     let matched = lazy(&MATCHED, [results.clone()], span);
-    let unmatched = lazy(&UNMATCHED, [configs.clone(), results, defs], span);
-    set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
+    let unmatched = lazy(&UNMATCHED, [configs.clone(), results.clone(), defs], span);
+    (matched, unmatched, results)
 }
 
 pub(super) static DECLS_BY_NAME: PrimOp = PrimOp { name: "«modules: declarations»", arity: 3, run: decls_by_name };
@@ -53,7 +67,6 @@ pub(super) static MATCHED: PrimOp = PrimOp { name: "«modules: matched options»
 pub(super) static UNMATCHED: PrimOp = PrimOp { name: "«modules: unmatched definitions»", arity: 3, run: unmatched };
 pub(super) static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity: 5, run: per_name };
 pub(super) static PUSHED_DEFS: PrimOp = PrimOp { name: "«modules: pushed definitions»", arity: 1, run: pushed_defs };
-pub(super) static OPTION_FROM_DECLS: PrimOp = PrimOp { name: "«modules: option record»", arity: 4, run: option_from_decls };
 
 /// A map from names to values, built in module order (what `zipAttrsWith
 /// (n: concatLists)` gives).
@@ -207,31 +220,42 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     let raw = || lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(0)], span);
     let pushed = || lazy(&DEFS_PART, [defs.clone(), args[4].clone(), Value::Int(1)], span);
     if option_count == decl_list.len() {
-        let option = lazy(&OPTION_FROM_DECLS, [helpers.clone(), loc.clone(), decls.clone(), raw()], span);
-        Ok(set(vec![(sym!("matchedOptions"), option), (sym!("unmatchedDefns"), Value::list(vec![]))]))
+        // The value and the record share the declaration and the merge,
+        // and `config` reads the value without building the record.
+        let declared = lazy(&OPTION_DECLARED, [helpers.clone(), loc.clone(), decls.clone(), raw()], span);
+        let value = lazy(&OPTION_VALUE, [helpers.clone(), loc.clone(), declared.clone()], span);
+        let option = lazy(&OPTION_RECORD, [helpers.clone(), loc.clone(), declared, value.clone()], span);
+        Ok(set(vec![
+            (sym!("matchedOptions"), option),
+            (sym!("unmatchedDefns"), Value::list(vec![])),
+            (sym!("value"), value),
+        ]))
     } else if option_count > 0 {
         call_helper(ev, helpers, sym!("mixedDeclarations"), vec![loc.clone(), decls.clone(), pushed(), raw()], span)
     } else {
-        Ok(merge_modules_value(helpers, loc, decls, &pushed(), span))
+        Ok(merge_modules_internal(helpers, loc, decls, &pushed(), span))
     }
 }
 
-/// `evalOptionValue loc (fixupOptionType loc (mergeOptionDecls loc decls)) defs`
-pub(super) fn option_from_decls(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+pub(super) static OPTION_DECLARED: PrimOp = PrimOp { name: "«modules: option declaration»", arity: 4, run: option_declared };
+
+/// `fixupOptionType loc (mergeOptionDecls loc decls)` and the thunks of its
+/// merge with `defs`, as a [`DeclaredOption`] list.
+pub(super) fn option_declared(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
     let decl_list = list_of(ev, decls, span)?;
     if decl_list.len() == 1 {
-        return single_declaration_option(ev, helpers, loc, &decl_list[0], defs, span);
+        return single_declaration(ev, helpers, loc, &decl_list[0], defs, span);
     }
     let merged = call_helper(ev, helpers, sym!("mergeOptionDecls"), vec![loc.clone(), decls.clone()], span)?;
     let opt = fixup_option_type(ev, helpers, &merged, span)?;
-    eval_option_value_of(ev, helpers, loc, &opt, defs, span)
+    declare_merged_option(ev, helpers, loc, &opt, defs, span)
 }
 
-/// The option record of an option declared once: `mergeOptionDecls`,
-/// `fixupOptionType` and `evalOptionValue` fused, so that the record is
-/// one set over the declaration's attributes rather than three copies.
-fn single_declaration_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, decl: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+/// An option declared once: `mergeOptionDecls` and `fixupOptionType` of
+/// one declaration, fused, so that its record is one set over the
+/// declaration's attributes rather than three copies.
+fn single_declaration(ev: &mut Evaluator, helpers: &Value, loc: &Value, decl: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
     let options = select(ev, decl, sym!("options"), span)?;
     let options_attrs = attrs_of(ev, &options, span)?;
     let file = select(ev, decl, sym!("_file"), span)?;
@@ -259,16 +283,13 @@ fn single_declaration_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, d
         (Some(ty), None) => ty,
         (None, _) => helper(ev, helpers, sym!("unspecified"), span)?,
     };
-    let declarations = Value::list(vec![file.clone()]);
-    let fields = vec![
-        (sym!("loc"), loc.clone()),
-        (sym!("declarations"), declarations.clone()),
-        (sym!("declarationPositions"), lazy(&DECLARATION_POSITIONS, [decl.clone()], span)),
-        (sym!("options"), Value::list(vec![])),
-        (sym!("type"), ty.clone()),
-    ];
-    let declaration = OptionDeclaration { ty, declarations, first_file: file, fields };
-    option_record(ev, helpers, loc, &options, declaration, defs, span)
+    let declaration = OptionDeclaration {
+        ty,
+        declarations: Value::list(vec![file.clone()]),
+        first_file: file,
+        positions: Some(lazy(&DECLARATION_POSITIONS, [decl.clone()], span)),
+    };
+    declare_option(ev, helpers, loc, &options, declaration, defs, span)
 }
 
 /// Give a submodule type the modules collected from all declarations.
