@@ -50,19 +50,52 @@ pub(super) fn collect_with_graph(
         modules.push(c.module.clone());
         queue.extend(c.imports.iter().filter(|i| !disabled_set.contains(&i.key)));
     }
-    let structured = Value::list(roots.iter().map(Collected::to_value).collect());
-    let graph = Value::apply_thunk(
-        Value::PrimOpApp(Rc::new(PrimOpApp { op: &GRAPH, args: vec![helpers.clone(), structured] })),
-        Value::list(disabled_keys),
-        span,
-    );
+    // The graph is rarely read: keep the tree as one flat list, and build
+    // its records only when it is.
+    let mut tree = Vec::new();
+    flatten(&roots, &mut tree);
+    let graph = lazy(&GRAPH, [helpers.clone(), Value::list(tree), Value::list(disabled_keys)], span);
     Ok(set(vec![(sym!("modules"), Value::list(modules)), (sym!("graph"), graph)]))
 }
 
-pub(super) static GRAPH: PrimOp = PrimOp { name: "«modules: graph»", arity: 3, run: graph };
+pub(super) static GRAPH: PrimOp = PrimOp { name: "«modules: module graph»", arity: 3, run: graph };
 
 pub(super) fn graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    call_helper(ev, &args[0], sym!("moduleGraph"), vec![args[1].clone(), args[2].clone()], span)
+    let tree = list_of(ev, &args[1], span)?;
+    let mut items = tree.into_iter();
+    let mut roots = Vec::new();
+    while items.len() > 0 {
+        roots.push(unflatten(ev, &mut items, span)?);
+    }
+    call_helper(ev, &args[0], sym!("moduleGraph"), vec![Value::list(roots), args[2].clone()], span)
+}
+
+/// The collected tree in preorder, two values per module: the module and
+/// how many modules it imports.
+fn flatten(modules: &[Collected], out: &mut Vec<Value>) {
+    for c in modules {
+        out.push(c.module.clone());
+        out.push(Value::Int(c.imports.len() as i64));
+        flatten(&c.imports, out);
+    }
+}
+
+/// `{ key; module; modules; }` of the next module of a flattened tree,
+/// what the Nix code's graph is built from.
+fn unflatten(ev: &mut Evaluator, items: &mut std::vec::IntoIter<Value>, span: Span) -> EvalResult<Value> {
+    let malformed = || EvalError::new(ErrorKind::Other, "malformed module tree", Some(span));
+    let module = items.next().ok_or_else(malformed)?;
+    let count = match items.next() {
+        Some(Value::Int(n)) => n,
+        _ => return Err(malformed()),
+    };
+    let key = select(ev, &module, sym!("key"), span)?;
+    let key = Value::string(ev.expect_str(&key, span)?.to_string());
+    let mut imports = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        imports.push(ev.nested(Some(span), |ev| unflatten(ev, items, span))?);
+    }
+    Ok(set(vec![(sym!("key"), key), (sym!("module"), module), (sym!("modules"), Value::list(imports))]))
 }
 
 /// One loaded module and what it imports.
@@ -70,17 +103,6 @@ pub(super) struct Collected {
     key: String,
     module: Value,
     imports: Vec<Collected>,
-}
-
-impl Collected {
-    /// `{ key; module; modules; }`, what the Nix code's graph is built from.
-    fn to_value(&self) -> Value {
-        set(vec![
-            (sym!("key"), Value::string(self.key.as_str())),
-            (sym!("module"), self.module.clone()),
-            (sym!("modules"), Value::list(self.imports.iter().map(Collected::to_value).collect())),
-        ])
-    }
 }
 
 pub(super) struct Collector<'a> {
@@ -221,18 +243,18 @@ impl Collector<'_> {
         let file = to_string(ev, get(sym!("_file")), file)?;
         let key = to_string(ev, get(sym!("key")), key)?;
         let (imports, options, config) = if explicit {
-            let mut config = get(sym!("config")).unwrap_or_else(|| set(vec![]));
+            let mut config = get(sym!("config")).unwrap_or_else(|| empty_set());
             if let Some(meta) = get(sym!("meta")) {
                 config = mk_merge(config, set(vec![(sym!("meta"), meta)]));
             }
-            (get(sym!("imports")).unwrap_or_else(|| Value::list(vec![])), get(sym!("options")).unwrap_or_else(|| set(vec![])), config)
+            (get(sym!("imports")).unwrap_or_else(|| empty_list()), get(sym!("options")).unwrap_or_else(|| empty_set()), config)
         } else {
             let imports = match (get(sym!("require")), get(sym!("imports"))) {
-                (None, None) => Value::list(vec![]),
+                (None, None) => empty_list(),
                 (None, Some(i)) => i,
                 (r, i) => {
-                    let mut all = list_of(ev, &r.unwrap_or_else(|| Value::list(vec![])), span)?;
-                    all.extend(list_of(ev, &i.unwrap_or_else(|| Value::list(vec![])), span)?);
+                    let mut all = list_of(ev, &r.unwrap_or_else(|| empty_list()), span)?;
+                    all.extend(list_of(ev, &i.unwrap_or_else(|| empty_list()), span)?);
                     Value::list(all)
                 }
             };
@@ -241,7 +263,7 @@ impl Collector<'_> {
             for e in a.entries().iter().filter(|e| !STRUCTURE.contains(&e.name.as_str())) {
                 config.insert(e.name, e.value.clone(), e.pos);
             }
-            (imports, set(vec![]), Value::attrs(config))
+            (imports, empty_set(), Value::attrs(config))
         };
         let config = match get(sym!("freeformType")) {
             Some(t) => mk_merge(config, set(vec![(sym!("_module"), set(vec![(sym!("freeformType"), t)]))])),
@@ -251,7 +273,7 @@ impl Collector<'_> {
             (sym!("_file"), file),
             (sym!("_class"), get(sym!("_class")).unwrap_or(Value::Null)),
             (sym!("key"), key),
-            (sym!("disabledModules"), get(sym!("disabledModules")).unwrap_or_else(|| Value::list(vec![]))),
+            (sym!("disabledModules"), get(sym!("disabledModules")).unwrap_or_else(|| empty_list())),
             (sym!("imports"), imports),
             (sym!("options"), options),
             (sym!("config"), config),

@@ -133,7 +133,7 @@ pub(super) fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
         let meta = with_fields(&meta, vec![(sym!("_internal"), internal)]);
         Ok(with_fields(&r, vec![(sym!("valueMeta"), meta)]))
     } else {
-        Ok(set(vec![(sym!("headError"), Value::Null), (sym!("value"), merged.clone()), (sym!("valueMeta"), set(vec![]))]))
+        Ok(set(vec![(sym!("headError"), Value::Null), (sym!("value"), merged.clone()), (sym!("valueMeta"), empty_set())]))
     }
 }
 
@@ -202,7 +202,7 @@ pub(super) fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
     if ev.expect_bool(&args[0], span)? {
         Ok(set(vec![(sym!("value"), args[1].clone())]))
     } else {
-        Ok(set(vec![]))
+        Ok(empty_set())
     }
 }
 
@@ -343,7 +343,7 @@ fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Va
             (sym!("loc"), loc.clone()),
             (sym!("declarations"), d.declarations),
             (sym!("declarationPositions"), positions),
-            (sym!("options"), Value::list(vec![])),
+            (sym!("options"), empty_list()),
             (sym!("type"), d.ty),
         ],
         None => vec![],

@@ -168,7 +168,7 @@ pub(super) fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
             let pair = list_of(ev, &pair, span)?;
             ev.force(&pair[part])
         }
-        None => Ok(Value::list(vec![])),
+        None => Ok(empty_list()),
     }
 }
 
@@ -227,7 +227,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
         let option = lazy(&OPTION_RECORD, [helpers.clone(), loc.clone(), declared, value.clone()], span);
         Ok(set(vec![
             (sym!("matchedOptions"), option),
-            (sym!("unmatchedDefns"), Value::list(vec![])),
+            (sym!("unmatchedDefns"), empty_list()),
             (sym!("value"), value),
         ]))
     } else if option_count > 0 {
@@ -314,7 +314,7 @@ pub(super) fn fixup_option_type(ev: &mut Evaluator, helpers: &Value, opt: &Value
     let subst = select(ev, &ty, sym!("substSubModules"), span)?;
     let options = select(ev, opt, sym!("options"), span)?;
     let new_type = Value::apply_thunk(subst, options, span);
-    Ok(with_fields(&attrs, vec![(sym!("type"), new_type), (sym!("options"), Value::list(vec![]))]))
+    Ok(with_fields(&attrs, vec![(sym!("type"), new_type), (sym!("options"), empty_list())]))
 }
 
 pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -335,7 +335,7 @@ pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
 pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (configs, results, defs) = (&args[0], &args[1], &args[2]);
     if ev.expect_list(configs, span)?.is_empty() {
-        return Ok(Value::list(vec![]));
+        return Ok(empty_list());
     }
     let results = attrs_of(ev, results, span)?;
     let defs = attrs_of(ev, defs, span)?;

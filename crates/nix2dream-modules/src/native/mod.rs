@@ -111,6 +111,18 @@ macro_rules! text {
     }};
 }
 
+/// `[ ]`, shared: empty lists are everywhere in module records.
+pub(super) fn empty_list() -> Value {
+    thread_local! { static EMPTY: Value = Value::list(Vec::new()); }
+    EMPTY.with(|e| e.clone())
+}
+
+/// `{ }`, shared.
+pub(super) fn empty_set() -> Value {
+    thread_local! { static EMPTY: Value = Value::attrs(Attrs::default()); }
+    EMPTY.with(|e| e.clone())
+}
+
 /// An attribute name as a Nix string, made once per thread and name:
 /// names go into every `loc` list, once per option and element.
 pub(super) fn name_string(name: Symbol) -> Value {

@@ -249,7 +249,7 @@ pub(super) fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc
     let value = lazy(&MERGE_CALL, [helpers.clone(), ty.clone(), loc.clone(), defs.clone()], span);
     let check = select(ev, ty, sym!("check"), span)?;
     let head_error = lazy(&CHECK_DEFS, [helpers.clone(), check, loc.clone(), defs.clone()], span);
-    Ok(set(vec![(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), set(vec![]))]))
+    Ok(set(vec![(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), empty_set())]))
 }
 
 pub(super) static MERGE_CALL: PrimOp = PrimOp { name: "«modules: merge»", arity: 4, run: merge_call };
