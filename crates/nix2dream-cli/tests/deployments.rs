@@ -112,6 +112,43 @@ fn config_json_is_the_typed_deployment() {
     assert_eq!(migrate["command"]["argv"][1], support::repo().join("examples/web/migrate.py").display().to_string());
 }
 
+/// The defaults that depend on the service (its name, its other options)
+/// are set once per service although the options are declared once per
+/// deployment; the volume and configData submodules find their service.
+#[test]
+fn defaults_that_depend_on_the_service_follow_each_service() {
+    let dir = scratch("config-service-defaults");
+    let file = write(
+        &dir,
+        "defaults.nix",
+        r#"{
+  services.api = {
+    process.argv = [ "/usr/bin/env" "true" ];
+    service.volumes.data = { };
+    configData."app.conf".text = "x";
+  };
+  services.db = {
+    service.package = "/usr/bin/python3";
+    service.renderers.ociContainer.extraImageTags = [ "db:1" ];
+  };
+}
+"#,
+    );
+    let state = dir.join("state");
+    let out = run(&["config", file.to_str().unwrap(), "--json"], &state);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let (api, db) = (&json["services"]["api"], &json["services"]["db"]);
+    let volume = format!("{}/volumes/api/data", state.display());
+    assert_eq!(api["volumes"]["data"]["path"], volume);
+    assert_eq!(api["volumes"]["data"]["checkScript"], format!("test -d {}", volume));
+    assert_eq!(api["configData"]["app.conf"]["path"], format!("{}/config/api/app.conf", state.display()));
+    assert_eq!(api["mainProgramName"], "env");
+    assert_eq!(api["imageTags"], serde_json::json!(["env:latest"]));
+    assert_eq!(db["mainProgramName"], "python3");
+    assert_eq!(db["imageTags"], serde_json::json!(["python3:latest", "db:1"]));
+}
+
 #[test]
 fn the_hello_package_is_found_through_its_main_program() {
     let dir = scratch("config-hello");
