@@ -1,5 +1,8 @@
 //! One option: `mergeDefinitions` (discharge, priorities, order, type
-//! check and merge) and `evalOptionValue` (the option record).
+//! check and merge) and `evalOptionValue` (the option record). A declared
+//! option (its declaration and its merge's thunks, see `declare_option`)
+//! is shared by the option's value, which `config` reads, and its record,
+//! which `options` shows; each is built from it only when it is read.
 
 use super::*;
 
