@@ -252,22 +252,19 @@ pub(super) struct OptionDeclaration {
 /// which are built from it independently.
 struct DeclaredOption {
     opt: Value,
-    ty: Value,
-    first_file: Value,
-    declarations: Value,
-    positions: Option<Value>,
+    declaration: OptionDeclaration,
     merge: MergedDefinitions,
 }
 
 impl DeclaredOption {
     fn to_value(self) -> Value {
-        let m = self.merge;
+        let (d, m) = (self.declaration, self.merge);
         Value::list(vec![
             self.opt,
-            self.ty,
-            self.first_file,
-            self.declarations,
-            self.positions.unwrap_or(Value::Null),
+            d.ty,
+            d.first_file,
+            d.declarations,
+            d.positions.unwrap_or(Value::Null),
             m.core,
             m.defs_final,
             m.is_defined,
@@ -281,12 +278,14 @@ impl DeclaredOption {
         let item = |i: usize| items[i].clone();
         Ok(DeclaredOption {
             opt: item(0),
-            ty: item(1),
-            first_file: item(2),
-            declarations: item(3),
-            positions: match item(4) {
-                Value::Null => None,
-                p => Some(p),
+            declaration: OptionDeclaration {
+                ty: item(1),
+                first_file: item(2),
+                declarations: item(3),
+                positions: match item(4) {
+                    Value::Null => None,
+                    p => Some(p),
+                },
             },
             merge: MergedDefinitions { core: item(5), defs_final: item(6), is_defined: item(7), merged: item(8), checked: item(9) },
         })
@@ -306,17 +305,22 @@ pub(super) fn declare_option(
     defs: &Value,
     span: Span,
 ) -> EvalResult<Value> {
+    // The record is `opt // { ... }`: `opt` must be a set.
     attrs_of(ev, opt, span)?;
-    let OptionDeclaration { ty, declarations, first_file, positions } = declaration;
-    if let Some(message) = select_or(ev, &ty, sym!("deprecationMessage"))? {
+    let ty = &declaration.ty;
+    if let Some(message) = select_or(ev, ty, sym!("deprecationMessage"))? {
         if !matches!(ev.force(&message)?, Value::Null) {
-            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declarations.clone())]);
+            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declaration.declarations.clone())]);
             call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), shown, Value::Null], span)?;
         }
     }
-    let all_defs = lazy(&EOV_DEFS, [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), first_file.clone(), defs.clone()], span);
-    let merge = merged_definitions(helpers, loc, &ty, &all_defs, span);
-    Ok(DeclaredOption { opt: opt.clone(), ty, first_file, declarations, positions, merge }.to_value())
+    let all_defs = lazy(
+        &EOV_DEFS,
+        [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), declaration.first_file.clone(), defs.clone()],
+        span,
+    );
+    let merge = merged_definitions(helpers, loc, ty, &all_defs, span);
+    Ok(DeclaredOption { opt: opt.clone(), declaration, merge }.to_value())
 }
 
 pub(super) static OPTION_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 3, run: option_value };
@@ -326,8 +330,8 @@ pub(super) static OPTION_RECORD: PrimOp = PrimOp { name: "«modules: option reco
 /// value), inside "while evaluating the option".
 pub(super) fn option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc) = (&args[0], &args[1]);
-    let d = DeclaredOption::from_value(ev, &args[2], span)?;
-    eov_value(ev, &[helpers.clone(), loc.clone(), d.opt, d.ty, d.first_file, d.merge.is_defined, d.merge.merged], span)
+    let DeclaredOption { opt, declaration: d, merge } = DeclaredOption::from_value(ev, &args[2], span)?;
+    eov_value(ev, &[helpers.clone(), loc.clone(), opt, d.ty, d.first_file, merge.is_defined, merge.merged], span)
 }
 
 pub(super) fn option_record_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -337,9 +341,8 @@ pub(super) fn option_record_op(ev: &mut Evaluator, args: &[Value], span: Span) -
 /// The option record, `opt // { value; definitions; files; ... }`, built
 /// in one set; `value` is the option's value thunk, shared with `config`.
 fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Value, value: Value, span: Span) -> EvalResult<Value> {
-    let d = DeclaredOption::from_value(ev, declared, span)?;
-    let opt_attrs = attrs_of(ev, &d.opt, span)?;
-    let res = d.merge;
+    let DeclaredOption { opt, declaration: d, merge: res } = DeclaredOption::from_value(ev, declared, span)?;
+    let opt_attrs = attrs_of(ev, &opt, span)?;
     let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
     let declared_fields = match d.positions {
         Some(positions) => vec![

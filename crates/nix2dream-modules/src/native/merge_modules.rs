@@ -260,28 +260,19 @@ fn single_declaration(ev: &mut Evaluator, helpers: &Value, loc: &Value, decl: &V
     let options_attrs = attrs_of(ev, &options, span)?;
     let file = select(ev, decl, sym!("_file"), span)?;
     let declared_type = options_attrs.get(sym!("type")).cloned();
-    let sub_modules = match &declared_type {
-        Some(ty) => match select_or(ev, ty, sym!("getSubModules"))? {
-            Some(g) => match ev.force(&g)? {
-                Value::Null => None,
-                other => Some(other),
-            },
-            None => None,
+    let ty = match declared_type {
+        Some(ty) => match sub_modules_of(ev, &ty)? {
+            // A submodule type gets the declaration's modules, each under its file.
+            Some(list) => {
+                let modules = list_of(ev, &list, span)?
+                    .into_iter()
+                    .map(|m| set(vec![(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
+                    .collect();
+                substituted_type(ev, &ty, Value::list(modules), span)?
+            }
+            None => ty,
         },
-        None => None,
-    };
-    let ty = match (declared_type, sub_modules) {
-        // A submodule type gets the declaration's modules, each under its file.
-        (Some(ty), Some(list)) => {
-            let modules = list_of(ev, &list, span)?
-                .into_iter()
-                .map(|m| set(vec![(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
-                .collect();
-            let subst = select(ev, &ty, sym!("substSubModules"), span)?;
-            Value::apply_thunk(subst, Value::list(modules), span)
-        }
-        (Some(ty), None) => ty,
-        (None, _) => helper(ev, helpers, sym!("unspecified"), span)?,
+        None => helper(ev, helpers, sym!("unspecified"), span)?,
     };
     let declaration = OptionDeclaration {
         ty,
@@ -295,26 +286,36 @@ fn single_declaration(ev: &mut Evaluator, helpers: &Value, loc: &Value, decl: &V
 /// Give a submodule type the modules collected from all declarations.
 pub(super) fn fixup_option_type(ev: &mut Evaluator, helpers: &Value, opt: &Value, span: Span) -> EvalResult<Value> {
     let attrs = attrs_of(ev, opt, span)?;
-    let ty = attrs.get(sym!("type")).cloned();
-    let sub_modules = match &ty {
-        Some(t) => match select_or(ev, t, sym!("getSubModules"))? {
-            Some(g) => !matches!(ev.force(&g)?, Value::Null),
-            None => false,
-        },
-        None => false,
+    let ty = match attrs.get(sym!("type")).cloned() {
+        Some(ty) => ty,
+        None => {
+            let unspecified = helper(ev, helpers, sym!("unspecified"), span)?;
+            return Ok(with_fields(&attrs, vec![(sym!("type"), unspecified)]));
+        }
     };
-    if !sub_modules {
-        let ty = match ty {
-            Some(t) => t,
-            None => helper(ev, helpers, sym!("unspecified"), span)?,
-        };
+    if sub_modules_of(ev, &ty)?.is_none() {
         return Ok(with_fields(&attrs, vec![(sym!("type"), ty)]));
     }
-    let ty = ty.expect("checked above");
-    let subst = select(ev, &ty, sym!("substSubModules"), span)?;
     let options = select(ev, opt, sym!("options"), span)?;
-    let new_type = Value::apply_thunk(subst, options, span);
+    let new_type = substituted_type(ev, &ty, options, span)?;
     Ok(with_fields(&attrs, vec![(sym!("type"), new_type), (sym!("options"), empty_list())]))
+}
+
+/// `type.getSubModules`, unless the type has none (`null`).
+fn sub_modules_of(ev: &mut Evaluator, ty: &Value) -> EvalResult<Option<Value>> {
+    match select_or(ev, ty, sym!("getSubModules"))? {
+        Some(g) => match ev.force(&g)? {
+            Value::Null => Ok(None),
+            list => Ok(Some(list)),
+        },
+        None => Ok(None),
+    }
+}
+
+/// `type.substSubModules modules`, lazily.
+fn substituted_type(ev: &mut Evaluator, ty: &Value, modules: Value, span: Span) -> EvalResult<Value> {
+    let subst = select(ev, ty, sym!("substSubModules"), span)?;
+    Ok(Value::apply_thunk(subst, modules, span))
 }
 
 pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
