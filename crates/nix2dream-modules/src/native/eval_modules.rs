@@ -140,12 +140,7 @@ pub(super) fn merge_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> 
 pub(super) fn declared_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let results = select(ev, &args[0], sym!("results"), span)?;
     let results = attrs_of(ev, &results, span)?;
-    let entries = results
-        .entries()
-        .iter()
-        .map(|e| AttrEntry { name: e.name, value: lazy(&CONFIG_ENTRY, [e.value.clone()], span), pos: e.pos })
-        .collect();
-    Ok(Value::attrs(Attrs::from_sorted(entries)))
+    Ok(map_lazily(&results, &CONFIG_ENTRY, span))
 }
 
 /// One name of the declared config: an option's value, or a namespace.
@@ -167,12 +162,7 @@ fn config_of_options(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Va
     let v = ev.force(v)?;
     if let Value::Attrs(node) = &v {
         if !is_tag(&type_tag(ev, &v)?, "option") {
-            let entries = node
-                .entries()
-                .iter()
-                .map(|e| AttrEntry { name: e.name, value: lazy(&OPTIONS_CONFIG, [e.value.clone()], span), pos: e.pos })
-                .collect();
-            return Ok(Value::attrs(Attrs::from_sorted(entries)));
+            return Ok(map_lazily(node, &OPTIONS_CONFIG, span));
         }
     }
     let value = select(ev, &v, sym!("value"), span)?;

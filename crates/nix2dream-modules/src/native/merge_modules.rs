@@ -320,16 +320,7 @@ fn substituted_type(ev: &mut Evaluator, ty: &Value, modules: Value, span: Span) 
 
 pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let results = attrs_of(ev, &args[0], span)?;
-    let entries = results
-        .entries()
-        .iter()
-        .map(|e| AttrEntry {
-            name: e.name,
-            value: lazy(&FIELD_MATCHED_OPTIONS, [e.value.clone()], span),
-            pos: e.pos,
-        })
-        .collect();
-    Ok(Value::attrs(Attrs::from_sorted(entries)))
+    Ok(map_lazily(&results, &FIELD_MATCHED_OPTIONS, span))
 }
 
 /// The definitions that found no option, each with its `prefix`.

@@ -157,6 +157,14 @@ pub(super) fn with_fields(attrs: &Attrs, fields: Vec<(Symbol, Value)>) -> Value 
     Value::attrs(out)
 }
 
+/// `mapAttrs (_: v: op v) attrs`, each value a lazy call of `op`, keeping
+/// the attributes' positions.
+pub(super) fn map_lazily(attrs: &Attrs, op: &'static PrimOp, span: Span) -> Value {
+    let entries =
+        attrs.entries().iter().map(|e| AttrEntry { name: e.name, value: lazy(op, [e.value.clone()], span), pos: e.pos }).collect();
+    Value::attrs(Attrs::from_sorted(entries))
+}
+
 pub(super) fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> {
     ev.expect_attrs(v, span)
 }
