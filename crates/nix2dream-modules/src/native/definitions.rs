@@ -12,56 +12,92 @@ pub(super) fn merge_definitions(_: &mut Evaluator, args: &[Value], span: Span) -
     Ok(merge_definitions_value(&args[0], &args[1], &args[2], &args[3], span))
 }
 
+/// The record that Nix callers of `mergeDefinitions` read: every field is
+/// a thunk of its own, and `checkedAndMerged.value` is `mergedValue`.
 pub(super) fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> Value {
-    let m = merged_definitions(helpers, loc, ty, defs, span);
-    let optional = lazy(&MD_OPTIONAL, [m.is_defined.clone(), m.merged.clone()], span);
+    let core = lazy(&MD_FINAL, [defs.clone()], span);
+    let defs_final = lazy(&FIELD_VALUES, [core.clone()], span);
+    let is_defined = lazy(&MD_IS_DEFINED, [defs_final.clone()], span);
+    // Only forced for types with a v2 merge.
+    let v2_result = lazy(&MD_V2_RESULT, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
+    let merged = lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), v2_result.clone()], span);
+    let checked = lazy(&MD_CHECKED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), merged.clone(), v2_result], span);
+    let optional = lazy(&MD_OPTIONAL, [is_defined.clone(), merged.clone()], span);
     set(vec![
-        (sym!("defsFinal'"), m.core),
-        (sym!("defsFinal"), m.defs_final),
-        (sym!("mergedValue"), m.merged),
-        (sym!("checkedAndMerged"), m.checked),
-        (sym!("isDefined"), m.is_defined),
+        (sym!("defsFinal'"), core),
+        (sym!("defsFinal"), defs_final),
+        (sym!("mergedValue"), merged),
+        (sym!("checkedAndMerged"), checked),
+        (sym!("isDefined"), is_defined),
         (sym!("optionalValue"), optional),
     ])
 }
 
-/// The thunks of a `mergeDefinitions` record, for the native callers that
-/// read its fields directly (and so need no record).
+/// A merge as native callers hold it: two thunks, `defsFinal'` (`core`)
+/// and `checkedAndMerged` (`checked`). The other fields of the record are
+/// derived from them when read, so an option or an attribute costs two
+/// thunks until something asks for more.
 pub(super) struct MergedDefinitions {
     pub(super) core: Value,
-    pub(super) defs_final: Value,
-    pub(super) is_defined: Value,
-    pub(super) merged: Value,
     pub(super) checked: Value,
 }
 
 pub(super) fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> MergedDefinitions {
-    let core = lazy(&MD_FINAL, [defs.clone()], span);
-    let defs_final = lazy(&FIELD_VALUES, [core.clone()], span);
-    let is_defined = lazy(&MD_IS_DEFINED, [defs_final.clone()], span);
-    // Only meaningful for types with a v2 merge; never forced otherwise.
-    let v2_result = lazy(&MD_V2_RESULT, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
-    let merged = lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone(), v2_result.clone()], span);
-    let checked = lazy(&MD_CHECKED, [ty.clone(), v2_result, merged.clone()], span);
-    MergedDefinitions { core, defs_final, is_defined, merged, checked }
+    MergedDefinitions::from_core(helpers, loc, ty, lazy(&MD_FINAL, [defs.clone()], span), span)
+}
+
+impl MergedDefinitions {
+    fn from_core(helpers: &Value, loc: &Value, ty: &Value, core: Value, span: Span) -> MergedDefinitions {
+        let checked = lazy(&MD_CHECKED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), Value::Null, Value::Null], span);
+        MergedDefinitions { core, checked }
+    }
+
+    /// `isDefined`: whether any definition is left once filtered.
+    pub(super) fn is_defined(&self, ev: &mut Evaluator, span: Span) -> EvalResult<bool> {
+        Ok(!final_definitions(ev, &self.core, span)?.is_empty())
+    }
+
+    /// `mergedValue`, as a thunk.
+    pub(super) fn merged(&self, helpers: &Value, loc: &Value, ty: &Value, span: Span) -> Value {
+        lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), self.core.clone(), self.checked.clone()], span)
+    }
+}
+
+/// `defsFinal`, forced, from `defsFinal'`.
+fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) -> EvalResult<Rc<List>> {
+    let values = select(ev, core, sym!("values"), span)?;
+    ev.expect_list(&values, span)
 }
 
 pub(super) static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
+pub(super) static MD_OPTION_FINAL: PrimOp = PrimOp { name: "«modules: option defsFinal'»", arity: 6, run: md_option_final };
 pub(super) static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
 pub(super) static MD_V2_RESULT: PrimOp = PrimOp { name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
-pub(super) static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 3, run: md_checked };
+pub(super) static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 6, run: md_checked };
 pub(super) static MD_MERGED: PrimOp = PrimOp { name: "«modules: mergedValue»", arity: 5, run: md_merged };
 pub(super) static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue»", arity: 2, run: md_optional };
 
 /// Discharge, filter by priority, sort by order.
 pub(super) fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = list_of(ev, &args[0], span)?;
+    final_of(ev, defs, span)
+}
+
+/// An option's `defsFinal'`: its definitions, with the default first.
+fn md_option_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let defs = eov_defs(ev, args, span)?;
+    final_of(ev, defs, span)
+}
+
+fn final_of(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<Value> {
     let mut discharged = Vec::with_capacity(defs.len());
     let (file_sym, value_sym) = (sym!("file"), sym!("value"));
+    // Reused for every definition's discharged values.
+    let mut values = Vec::new();
     for m in defs {
         let value = select(ev, &m, sym!("value"), span)?;
         let file = select(ev, &m, sym!("file"), span)?;
-        let mut values = Vec::new();
+        values.clear();
         let unchanged = with_context(
             ev,
             span,
@@ -86,7 +122,7 @@ pub(super) fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
             discharged.push(m);
             continue;
         }
-        for v in values {
+        for v in values.drain(..) {
             if is_tag(&type_tag(ev, &v)?, "definition") {
                 discharged.push(v);
             } else {
@@ -124,20 +160,42 @@ pub(super) fn md_v2_result(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     run_v2_merge(ev, &args[0], &args[1], &args[2], &args[3], span)
 }
 
+/// `checkedAndMerged`: for a v2 type, its merge's result (`args[5]`, or
+/// run here when null) with `_internal.type` in its `valueMeta`; otherwise
+/// `mergedValue` (`args[4]`, or a thunk of its own when null) without a
+/// head error or meta.
 pub(super) fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (ty, v2_result, merged) = (&args[0], &args[1], &args[2]);
+    let (helpers, loc, ty, core) = (&args[0], &args[1], &args[2], &args[3]);
     if uses_v2(ev, ty, span)? {
-        let r = attrs_of(ev, v2_result, span)?;
-        let meta = match r.get(sym!("valueMeta")).cloned() {
-            Some(m) => attrs_of(ev, &m, span)?,
-            None => Rc::new(Attrs::default()),
+        let r = match &args[5] {
+            Value::Null => {
+                let defs_final = lazy(&FIELD_VALUES, [core.clone()], span);
+                run_v2_merge(ev, helpers, loc, ty, &defs_final, span)?
+            }
+            v2_result => ev.force(v2_result)?,
         };
-        let internal = set(vec![(sym!("type"), ty.clone())]);
-        let meta = with_fields(&meta, vec![(sym!("_internal"), internal)]);
+        let r = attrs_of(ev, &r, span)?;
+        // `r.valueMeta // { _internal = { inherit type; }; }`, lazily.
+        let meta = lazy(&V2_META, [ty.clone(), r.get(sym!("valueMeta")).cloned().unwrap_or(Value::Null)], span);
         Ok(with_fields(&r, vec![(sym!("valueMeta"), meta)]))
     } else {
-        Ok(set(vec![(sym!("headError"), Value::Null), (sym!("value"), merged.clone()), (sym!("valueMeta"), empty_set())]))
+        let merged = match &args[4] {
+            Value::Null => lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), Value::Null], span),
+            merged => merged.clone(),
+        };
+        Ok(set(vec![(sym!("headError"), Value::Null), (sym!("value"), merged), (sym!("valueMeta"), empty_set())]))
     }
+}
+
+static V2_META: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 2, run: v2_meta };
+
+fn v2_meta(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let meta = match &args[1] {
+        Value::Null => Rc::new(Attrs::default()),
+        m => attrs_of(ev, m, span)?,
+    };
+    let internal = set(vec![(sym!("type"), args[0].clone())]);
+    Ok(with_fields(&meta, vec![(sym!("_internal"), internal)]))
 }
 
 /// `checkV2MergeCoherence loc type (type.merge.v2 { inherit loc defs; })`
@@ -157,16 +215,17 @@ pub(super) fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty:
     }
 }
 
+/// `mergedValue`. For a v2 type, `args[4]` holds the v2 merge's result
+/// (or `checkedAndMerged`, which has the same `headError` and `value`).
 pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, loc, ty, defs_final, checked) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
-    // For v2 types, `checked` is the v2 merge's result: its `headError`
-    // and `value` are what `checkedAndMerged` shows.
-    let defs = list_of(ev, defs_final, span)?;
+    let (helpers, loc, ty, core, v2_result) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let defs_final = select(ev, core, sym!("values"), span)?;
+    let defs = list_of(ev, &defs_final, span)?;
     if defs.is_empty() {
         return call_helper(ev, helpers, sym!("noValueError"), vec![loc.clone()], span);
     }
     if uses_v2(ev, ty, span)? {
-        let head_error = select_or(ev, checked, sym!("headError"))?;
+        let head_error = select_or(ev, v2_result, sym!("headError"))?;
         let has_error = match &head_error {
             Some(e) => !matches!(ev.force(e)?, Value::Null),
             None => false,
@@ -174,9 +233,10 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
         if has_error {
             return call_helper(ev, helpers, sym!("headTypeError"), vec![loc.clone(), ty.clone(), head_error.unwrap()], span);
         }
-        let v = select(ev, checked, sym!("value"), span)?;
+        let v = select(ev, v2_result, sym!("value"), span)?;
         return ev.force(&v);
     }
+    let defs_final = &defs_final;
     let check = select(ev, ty, sym!("check"), span)?;
     let mut all_valid = true;
     for def in &defs {
@@ -246,7 +306,7 @@ pub(super) struct OptionDeclaration {
 }
 
 /// A declared option, as the list `[ opt type firstFile declarations
-/// positions defsFinal' defsFinal isDefined mergedValue checkedAndMerged ]`:
+/// positions defsFinal' checkedAndMerged ]`:
 /// the declaration and the thunks of its merge, shared by the option's
 /// value (what `config` reads) and its record (what `options` shows),
 /// which are built from it independently.
@@ -266,9 +326,6 @@ impl DeclaredOption {
             d.declarations,
             d.positions.unwrap_or(Value::Null),
             m.core,
-            m.defs_final,
-            m.is_defined,
-            m.merged,
             m.checked,
         ])
     }
@@ -287,7 +344,7 @@ impl DeclaredOption {
                     p => Some(p),
                 },
             },
-            merge: MergedDefinitions { core: item(5), defs_final: item(6), is_defined: item(7), merged: item(8), checked: item(9) },
+            merge: MergedDefinitions { core: item(5), checked: item(6) },
         })
     }
 }
@@ -314,12 +371,12 @@ pub(super) fn declare_option(
             call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), shown, Value::Null], span)?;
         }
     }
-    let all_defs = lazy(
-        &EOV_DEFS,
+    let core = lazy(
+        &MD_OPTION_FINAL,
         [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), declaration.first_file.clone(), defs.clone()],
         span,
     );
-    let merge = merged_definitions(helpers, loc, ty, &all_defs, span);
+    let merge = MergedDefinitions::from_core(helpers, loc, ty, core, span);
     Ok(DeclaredOption { opt: opt.clone(), declaration, merge }.to_value())
 }
 
@@ -331,7 +388,7 @@ pub(super) static OPTION_RECORD: PrimOp = PrimOp { name: "«modules: option reco
 pub(super) fn option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc) = (&args[0], &args[1]);
     let DeclaredOption { opt, declaration: d, merge } = DeclaredOption::from_value(ev, &args[2], span)?;
-    eov_value(ev, &[helpers.clone(), loc.clone(), opt, d.ty, d.first_file, merge.is_defined, merge.merged], span)
+    eov_value(ev, helpers, loc, &opt, &d.ty, &d.first_file, &merge, span)
 }
 
 pub(super) fn option_record_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -356,13 +413,14 @@ fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Va
     };
     // Earlier entries win: the record's fields, then the declaration's.
     let mut entries = Vec::with_capacity(8 + declared_fields.len() + opt_attrs.len());
+    let defs_final = lazy(&FIELD_VALUES, [res.core.clone()], span);
     for (name, value) in [
         (sym!("value"), value),
         (sym!("highestPrio"), lazy(&FIELD_HIGHEST_PRIO, [res.core], span)),
-        (sym!("definitions"), lazy(&PLUCK_VALUE, [res.defs_final.clone()], span)),
-        (sym!("files"), lazy(&PLUCK_FILE, [res.defs_final.clone()], span)),
-        (sym!("definitionsWithLocations"), res.defs_final),
-        (sym!("isDefined"), res.is_defined),
+        (sym!("definitions"), lazy(&PLUCK_VALUE, [defs_final.clone()], span)),
+        (sym!("files"), lazy(&PLUCK_FILE, [defs_final.clone()], span)),
+        (sym!("isDefined"), lazy(&MD_IS_DEFINED, [defs_final.clone()], span)),
+        (sym!("definitionsWithLocations"), defs_final),
         (sym!("valueMeta"), lazy(&FIELD_VALUE_META, [res.checked], span)),
         (sym!("__toString"), to_string),
     ]
@@ -375,7 +433,6 @@ fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Va
     Ok(Value::attrs(Attrs::from_entries(entries)))
 }
 
-pub(super) static EOV_DEFS: PrimOp = PrimOp { name: "«modules: option definitions»", arity: 6, run: eov_defs };
 field_select!(FIELD_DECLARATIONS, "declarations");
 pub(super) static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
 pub(super) static PLUCK_VALUE: PrimOp = PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };
@@ -397,7 +454,7 @@ pub(super) fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 }
 
 /// The definitions with the default prepended (or the read-only error).
-pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Vec<Value>> {
     let (helpers, loc, opt, ty, file, defs) = (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
     let opt_attrs = attrs_of(ev, opt, span)?;
     let mut all = Vec::new();
@@ -416,9 +473,10 @@ pub(super) fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
         None => false,
     };
     if read_only && all.len() > 1 {
-        return call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span);
+        let error = call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span)?;
+        return list_of(ev, &error, span);
     }
-    Ok(Value::list(all))
+    Ok(all)
 }
 
 /// `head opt.declarations`, lazily.
@@ -439,31 +497,37 @@ pub(super) fn first_declaration_of(ev: &mut Evaluator, args: &[Value], span: Spa
 }
 
 /// `apply` over the merged value (or the type's empty value), inside
-/// "while evaluating the option".
-pub(super) fn eov_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, loc, opt, ty, file, is_defined, res_merged) =
-        (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
+/// "while evaluating the option". Without `apply`, the merge runs here
+/// rather than in a thunk of its own: this call is the value's thunk.
+#[allow(clippy::too_many_arguments)]
+fn eov_value(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    loc: &Value,
+    opt: &Value,
+    ty: &Value,
+    file: &Value,
+    merge: &MergedDefinitions,
+    span: Span,
+) -> EvalResult<Value> {
     with_context(
         ev,
         span,
         |ev| {
-            let mut merged = None;
-            if !ev.expect_bool(is_defined, span)? {
+            let mut empty_merge = None;
+            if !merge.is_defined(ev, span)? {
                 if let Some(empty) = select_or(ev, ty, sym!("emptyValue"))? {
                     if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
                         let defs = Value::list(vec![set(vec![(sym!("file"), file.clone()), (sym!("value"), empty_value)])]);
-                        merged = Some(merged_definitions(helpers, loc, ty, &defs, span).merged);
+                        empty_merge = Some(merged_definitions(helpers, loc, ty, &defs, span));
                     }
                 }
             }
-            let merged = match merged {
-                Some(m) => m,
-                None => res_merged.clone(),
-            };
+            let merge = empty_merge.as_ref().unwrap_or(merge);
             let opt_attrs = attrs_of(ev, opt, span)?;
             match opt_attrs.get(sym!("apply")).cloned() {
-                Some(apply) => ev.call_value(&apply, merged, Some(span)),
-                None => ev.force(&merged),
+                Some(apply) => ev.call_value(&apply, merge.merged(helpers, loc, ty, span), Some(span)),
+                None => md_merged(ev, &[helpers.clone(), loc.clone(), ty.clone(), merge.core.clone(), merge.checked.clone()], span),
             }
         },
         |ev| show_option(ev, helpers, loc, span).ok().map(|o| format!("while evaluating the option `{}':", o)),

@@ -181,9 +181,8 @@ pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) ->
         .iter()
         .map(|e| {
             let name = name_string(e.name);
-            let mut loc = prefix_items.clone();
-            loc.push(name.clone());
-            let value = lazy(&PER_NAME, [helpers.clone(), Value::list(loc), e.value.clone(), defs.clone(), name], span);
+            let loc = Value::list(loc_with(&prefix_items, name.clone()));
+            let value = lazy(&PER_NAME, [helpers.clone(), loc, e.value.clone(), defs.clone(), name], span);
             AttrEntry { name: e.name, value, pos: e.pos }
         })
         .collect();

@@ -20,7 +20,7 @@
 //! value and record), `properties` (`mkIf`, `mkMerge`, priorities,
 //! order) and `type_merges` (the common container types).
 
-use nix2dream_eval::value::{AttrEntry, PrimOp, PrimOpApp, Thunk, ThunkState};
+use nix2dream_eval::value::{AttrEntry, List, PrimOp, PrimOpApp, Thunk, ThunkState};
 use nix2dream_eval::{Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
 use nix2dream_syntax::{Span, Symbol};
 use std::rc::Rc;
@@ -163,6 +163,14 @@ pub(super) fn map_lazily(attrs: &Attrs, op: &'static PrimOp, span: Span) -> Valu
     let entries =
         attrs.entries().iter().map(|e| AttrEntry { name: e.name, value: lazy(op, [e.value.clone()], span), pos: e.pos }).collect();
     Value::attrs(Attrs::from_sorted(entries))
+}
+
+/// `prefix ++ [ name ]`, allocated once at its final size.
+pub(super) fn loc_with(prefix: &[Value], name: Value) -> Vec<Value> {
+    let mut loc = Vec::with_capacity(prefix.len() + 1);
+    loc.extend_from_slice(prefix);
+    loc.push(name);
+    loc
 }
 
 pub(super) fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> {

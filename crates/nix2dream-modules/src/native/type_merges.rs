@@ -91,43 +91,48 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         }
     }
     let loc_items = list_of(ev, loc, span)?;
-    let mut entries: Vec<(Symbol, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
+    let mut entries: Vec<(Symbol, Value, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
     for (name, defs) in by_name.entries {
-        let mut elem_loc = loc_items.clone();
-        elem_loc.push(name_string(name));
-        let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &Value::list(defs), span);
-        entries.push((name, merged));
+        let elem_loc = Value::list(loc_with(&loc_items, name_string(name)));
+        let merged = merged_definitions(helpers, &elem_loc, elem_type, &Value::list(defs), span);
+        entries.push((name, elem_loc, merged));
     }
     if !is_lazy {
         // filterAttrs (n: v: v.optionalValue ? value)
         let mut kept = Vec::with_capacity(entries.len());
-        for (name, m) in entries {
-            if ev.expect_bool(&m.is_defined, span)? {
-                kept.push((name, m));
+        for entry in entries {
+            if entry.2.is_defined(ev, span)? {
+                kept.push(entry);
             }
         }
         entries = kept;
     }
     let mut values = Vec::with_capacity(entries.len());
-    let mut metas = Vec::with_capacity(entries.len());
-    for (name, m) in entries {
+    let mut checked = Vec::with_capacity(entries.len());
+    for (name, elem_loc, m) in entries {
+        let merged = m.merged(helpers, &elem_loc, elem_type, span);
         // Defined attributes: `optionalValue.value` is `mergedValue`.
-        let value = if is_lazy {
-            lazy(&LAZY_ATTR_VALUE, [m.is_defined.clone(), m.merged.clone(), elem_type.clone()], span)
-        } else {
-            m.merged.clone()
-        };
+        let value = if is_lazy { lazy(&LAZY_ATTR_VALUE, [m.core, merged, elem_type.clone()], span) } else { merged };
         values.push(AttrEntry { name, value, pos: None });
-        let meta = lazy(&FIELD_VALUE_META, [m.checked.clone()], span);
-        metas.push(AttrEntry { name, value: meta, pos: None });
+        checked.push(AttrEntry { name, value: m.checked, pos: None });
     }
-    Ok(Value::list(vec![Value::attrs(Attrs::from_entries(values)), Value::attrs(Attrs::from_entries(metas))]))
+    let metas = lazy(&VALUE_METAS, [Value::attrs(Attrs::from_entries(checked))], span);
+    Ok(Value::list(vec![Value::attrs(Attrs::from_entries(values)), metas]))
 }
+
+/// `mapAttrs (n: v: v.checkedAndMerged.valueMeta)`, from the attributes'
+/// `checkedAndMerged`.
+static VALUE_METAS: PrimOp = PrimOp {
+    name: "«modules: valueMeta.attrs»",
+    arity: 1,
+    run: |ev, args, span| Ok(map_lazily(&*attrs_of(ev, &args[0], span)?, &FIELD_VALUE_META, span)),
+};
 
 /// `v.optionalValue.value or elemType.emptyValue.value or v.mergedValue`
 pub(super) fn lazy_attr_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (is_defined, merged, elem_type) = (&args[0], &args[1], &args[2]);
-    if !ev.expect_bool(is_defined, span)? {
+    let (core, merged, elem_type) = (&args[0], &args[1], &args[2]);
+    let defs_final = select(ev, core, sym!("values"), span)?;
+    if ev.expect_list(&defs_final, span)?.is_empty() {
         if let Some(empty) = select_or(ev, elem_type, sym!("emptyValue"))? {
             if let Some(value) = select_or(ev, &empty, sym!("value"))? {
                 return ev.force(&value);
@@ -157,13 +162,12 @@ pub(super) fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
         let file = select(ev, &def, sym!("file"), span)?;
         let items = select(ev, &def, sym!("value"), span)?;
         for (m, item) in list_of(ev, &items, span)?.into_iter().enumerate() {
-            let mut elem_loc = loc_items.clone();
-            elem_loc.push(Value::string(format!("[definition {}-entry {}]", n + 1, m + 1)));
+            let elem_loc = Value::list(loc_with(&loc_items, Value::string(format!("[definition {}-entry {}]", n + 1, m + 1))));
             let elem_defs = Value::list(vec![set(vec![(sym!("file"), file.clone()), (sym!("value"), item)])]);
-            let merged = merged_definitions(helpers, &Value::list(elem_loc), elem_type, &elem_defs, span);
-            if ev.expect_bool(&merged.is_defined, span)? {
-                values.push(merged.merged.clone());
-                metas.push(lazy(&FIELD_VALUE_META, [merged.checked.clone()], span));
+            let merged = merged_definitions(helpers, &elem_loc, elem_type, &elem_defs, span);
+            if merged.is_defined(ev, span)? {
+                values.push(merged.merged(helpers, &elem_loc, elem_type, span));
+                metas.push(lazy(&FIELD_VALUE_META, [merged.checked], span));
             }
         }
     }
