@@ -80,16 +80,18 @@ pub(super) static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue
 /// Discharge, filter by priority, sort by order.
 pub(super) fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = list_of(ev, &args[0], span)?;
-    final_of(ev, defs, span)
+    final_of(ev, None, defs, span)
 }
 
 /// An option's `defsFinal'`: its definitions, with the default first.
 fn md_option_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let defs = eov_defs(ev, args, span)?;
-    final_of(ev, defs, span)
+    let (default, defs) = eov_defs(ev, args, span)?;
+    final_of(ev, default, defs, span)
 }
 
-fn final_of(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<Value> {
+/// `default` is an option's default as `{ file; value; }`, the definition
+/// that `mkOptionDefault opt.default` becomes once its priority is read.
+fn final_of(ev: &mut Evaluator, default: Option<Value>, defs: Vec<Value>, span: Span) -> EvalResult<Value> {
     let mut discharged = Vec::with_capacity(defs.len());
     let (file_sym, value_sym) = (sym!("file"), sym!("value"));
     // Reused for every definition's discharged values.
@@ -133,7 +135,7 @@ fn final_of(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<Valu
             }
         }
     }
-    let (kept, highest) = filter_overrides(ev, discharged, span)?;
+    let (kept, highest) = filter_overrides(ev, default, discharged, span)?;
     let mut any_order = false;
     for def in &kept {
         let value = select(ev, def, sym!("value"), span)?;
@@ -381,7 +383,6 @@ pub(super) fn declare_option(
 }
 
 pub(super) static OPTION_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 3, run: option_value };
-pub(super) static OPTION_RECORD: PrimOp = PrimOp { name: "«modules: option record»", arity: 4, run: option_record_op };
 
 /// An option's value: `apply` over the merged value (or the type's empty
 /// value), inside "while evaluating the option".
@@ -391,13 +392,9 @@ pub(super) fn option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     eov_value(ev, helpers, loc, &opt, &d.ty, &d.first_file, &merge, span)
 }
 
-pub(super) fn option_record_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    option_record(ev, &args[0], &args[1], &args[2], args[3].clone(), span)
-}
-
 /// The option record, `opt // { value; definitions; files; ... }`, built
 /// in one set; `value` is the option's value thunk, shared with `config`.
-fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Value, value: Value, span: Span) -> EvalResult<Value> {
+pub(super) fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Value, value: Value, span: Span) -> EvalResult<Value> {
     let DeclaredOption { opt, declaration: d, merge: res } = DeclaredOption::from_value(ev, declared, span)?;
     let opt_attrs = attrs_of(ev, &opt, span)?;
     let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
@@ -453,30 +450,34 @@ pub(super) fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> E
     Ok(Value::string(show_option(ev, &args[0], &args[1], span)?))
 }
 
-/// The definitions with the default prepended (or the read-only error).
-fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Vec<Value>> {
+/// The default, as a plain `{ file; value; }` with the option-default
+/// priority implied, and the definitions (or the read-only error).
+fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<(Option<Value>, Vec<Value>)> {
     let (helpers, loc, opt, ty, file, defs) = (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
     let opt_attrs = attrs_of(ev, opt, span)?;
-    let mut all = Vec::new();
-    if let Some(default) = opt_attrs.get(sym!("default")) {
-        let file = file.clone();
-        let value = set(vec![
-            (sym!("_type"), text!("override")),
-            (sym!("priority"), Value::Int(OPTION_DEFAULT_PRIORITY)),
-            (sym!("content"), default.clone()),
-        ]);
-        all.push(set(vec![(sym!("file"), file), (sym!("value"), value)]));
-    }
-    all.extend(list_of(ev, defs, span)?);
+    let default = opt_attrs.get(sym!("default")).cloned();
+    let defs = list_of(ev, defs, span)?;
     let read_only = match opt_attrs.get(sym!("readOnly")).cloned() {
         Some(r) => ev.expect_bool(&r, span)?,
         None => false,
     };
-    if read_only && all.len() > 1 {
+    if read_only && defs.len() + usize::from(default.is_some()) > 1 {
+        // The message shows the default as the Nix code has it.
+        let mut all = Vec::with_capacity(defs.len() + 1);
+        if let Some(default) = default {
+            let value = set(vec![
+                (sym!("_type"), text!("override")),
+                (sym!("priority"), Value::Int(OPTION_DEFAULT_PRIORITY)),
+                (sym!("content"), default),
+            ]);
+            all.push(set(vec![(sym!("file"), file.clone()), (sym!("value"), value)]));
+        }
+        all.extend(defs);
         let error = call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span)?;
-        return list_of(ev, &error, span);
+        return Ok((None, list_of(ev, &error, span)?));
     }
-    Ok(all)
+    let default = default.map(|value| set(vec![(sym!("file"), file.clone()), (sym!("value"), value)]));
+    Ok((default, defs))
 }
 
 /// `head opt.declarations`, lazily.

@@ -145,10 +145,10 @@ pub(super) fn declared_config(ev: &mut Evaluator, args: &[Value], span: Span) ->
 
 /// One name of the declared config: an option's value, or a namespace.
 pub(super) fn config_entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let result = attrs_of(ev, &args[0], span)?;
-    if let Some(value) = result.get(sym!("value")) {
-        return ev.force(&value.clone());
-    }
+    let result = match NameResult::of(ev, &args[0], span)? {
+        NameResult::Option { value, .. } => return ev.force(&value),
+        NameResult::Other(result) => result,
+    };
     if result.contains(sym!("results")) {
         return declared_config(ev, &args[..1], span);
     }

@@ -190,7 +190,7 @@ pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) ->
 }
 
 /// One name of `mergeModules'`: an option, a namespace of options, or a
-/// mix of both (the rare case, left to the Nix code).
+/// mix of both (the rare case, left to the Nix code). See [`NameResult`].
 pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
     let decl_list = list_of(ev, decls, span)?;
@@ -223,12 +223,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
         // and `config` reads the value without building the record.
         let declared = lazy(&OPTION_DECLARED, [helpers.clone(), loc.clone(), decls.clone(), raw()], span);
         let value = lazy(&OPTION_VALUE, [helpers.clone(), loc.clone(), declared.clone()], span);
-        let option = lazy(&OPTION_RECORD, [helpers.clone(), loc.clone(), declared, value.clone()], span);
-        Ok(set(vec![
-            (sym!("matchedOptions"), option),
-            (sym!("unmatchedDefns"), empty_list()),
-            (sym!("value"), value),
-        ]))
+        Ok(Value::list(vec![helpers.clone(), loc.clone(), declared, value]))
     } else if option_count > 0 {
         call_helper(ev, helpers, sym!("mixedDeclarations"), vec![loc.clone(), decls.clone(), pushed(), raw()], span)
     } else {
@@ -317,9 +312,43 @@ fn substituted_type(ev: &mut Evaluator, ty: &Value, modules: Value, span: Span) 
     Ok(Value::apply_thunk(subst, modules, span))
 }
 
+/// What `per_name` gives for one name. An option is the list
+/// `[ helpers loc declared value ]`, from which its record is built only
+/// when `matchedOptions` is read; a namespace or a mix is a set with
+/// `matchedOptions` and `unmatchedDefns` (and `results` for a namespace).
+pub(super) enum NameResult {
+    Option { helpers: Value, loc: Value, declared: Value, value: Value },
+    Other(Rc<Attrs>),
+}
+
+impl NameResult {
+    pub(super) fn of(ev: &mut Evaluator, result: &Value, span: Span) -> EvalResult<NameResult> {
+        match ev.force(result)? {
+            Value::List(items) => {
+                let item = |i: usize| items[i].clone();
+                Ok(NameResult::Option { helpers: item(0), loc: item(1), declared: item(2), value: item(3) })
+            }
+            other => Ok(NameResult::Other(attrs_of(ev, &other, span)?)),
+        }
+    }
+}
+
 pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let results = attrs_of(ev, &args[0], span)?;
-    Ok(map_lazily(&results, &FIELD_MATCHED_OPTIONS, span))
+    Ok(map_lazily(&results, &MATCHED_OPTION, span))
+}
+
+static MATCHED_OPTION: PrimOp = PrimOp { name: "«modules: matched option»", arity: 1, run: matched_option };
+
+/// One name's `matchedOptions`: an option's record, or a namespace's.
+fn matched_option(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    match NameResult::of(ev, &args[0], span)? {
+        NameResult::Option { helpers, loc, declared, value } => option_record(ev, &helpers, &loc, &declared, value, span),
+        NameResult::Other(result) => {
+            let matched = select(ev, &Value::Attrs(result), sym!("matchedOptions"), span)?;
+            ev.force(&matched)
+        }
+    }
 }
 
 /// The definitions that found no option, each with its `prefix`.
@@ -333,7 +362,10 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     // `mapAttrs (n: v: v.unmatchedDefns) results // removeAttrs raw (attrNames results)`
     let mut by_name: Vec<(Symbol, Value)> = Vec::with_capacity(results.len() + defs.len());
     for e in results.entries() {
-        let r = select(ev, &e.value, sym!("unmatchedDefns"), span)?;
+        let r = match NameResult::of(ev, &e.value, span)? {
+            NameResult::Option { .. } => continue,
+            NameResult::Other(result) => select(ev, &Value::Attrs(result), sym!("unmatchedDefns"), span)?,
+        };
         by_name.push((e.name, r));
     }
     for e in defs.entries() {

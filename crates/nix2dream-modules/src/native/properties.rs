@@ -75,9 +75,17 @@ pub(super) fn discharge_properties_op(ev: &mut Evaluator, args: &[Value], span: 
 
 /// `filterOverrides'`: the definitions of the highest priority, with their
 /// `mkOverride` wrappers removed, and that priority.
-pub(super) fn filter_overrides(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<(Vec<Value>, i64)> {
+///
+/// `option_default` is an option's default, first of all definitions, with
+/// `mkOptionDefault`'s priority implied: it is already unwrapped.
+pub(super) fn filter_overrides(
+    ev: &mut Evaluator,
+    option_default: Option<Value>,
+    defs: Vec<Value>,
+    span: Span,
+) -> EvalResult<(Vec<Value>, i64)> {
     let mut prios = Vec::with_capacity(defs.len());
-    let mut highest = 9999;
+    let mut highest = if option_default.is_some() { OPTION_DEFAULT_PRIORITY } else { 9999 };
     for def in &defs {
         let value = select(ev, def, sym!("value"), span)?;
         let prio = if is_tag(&type_tag(ev, &value)?, "override") {
@@ -89,7 +97,10 @@ pub(super) fn filter_overrides(ev: &mut Evaluator, defs: Vec<Value>, span: Span)
         highest = highest.min(prio);
         prios.push(prio);
     }
-    let mut kept = Vec::with_capacity(defs.len());
+    let mut kept = Vec::with_capacity(defs.len() + 1);
+    if highest == OPTION_DEFAULT_PRIORITY {
+        kept.extend(option_default);
+    }
     for (def, prio) in defs.into_iter().zip(prios) {
         if prio != highest {
             continue;
@@ -108,7 +119,7 @@ pub(super) fn filter_overrides(ev: &mut Evaluator, defs: Vec<Value>, span: Span)
 
 pub(super) fn filter_overrides_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = list_of(ev, &args[1], span)?;
-    let (values, highest) = filter_overrides(ev, defs, span)?;
+    let (values, highest) = filter_overrides(ev, None, defs, span)?;
     Ok(set(vec![(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
 }
 
