@@ -66,7 +66,6 @@ pub(super) static RESULTS_BY_NAME: PrimOp = PrimOp { name: "«modules: options»
 pub(super) static MATCHED: PrimOp = PrimOp { name: "«modules: matched options»", arity: 1, run: matched };
 pub(super) static UNMATCHED: PrimOp = PrimOp { name: "«modules: unmatched definitions»", arity: 3, run: unmatched };
 pub(super) static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity: 5, run: per_name };
-pub(super) static PUSHED_DEFS: PrimOp = PrimOp { name: "«modules: pushed definitions»", arity: 1, run: pushed_defs };
 
 /// A map from names to values, built in module order (what `zipAttrsWith
 /// (n: concatLists)` gives).
@@ -105,7 +104,7 @@ pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> E
         for e in options.entries() {
             // `unsafeGetAttrPos`, made only when a position is read.
             let pos = match e.pos {
-                Some(p) => Value::apply_thunk(Value::PrimOp(&POSITION), Value::Null, p),
+                Some(p) => lazy(&POSITION, [], p),
                 None => Value::Null,
             };
             let decl = set(vec![(sym!("_file"), file.clone()), (sym!("pos"), pos), (sym!("options"), e.value.clone())]);
@@ -120,7 +119,7 @@ pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> E
     Ok(Value::attrs(Attrs::from_entries(entries)))
 }
 
-/// name => [ raw definitions, pushed-down definitions (a thunk) ].
+/// name => the raw definitions of that name, in module order.
 pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, configs) = (&args[0], &args[1], &args[2]);
     let configs = list_of(ev, configs, span)?;
@@ -139,35 +138,24 @@ pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
             by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
         }
     }
-    let entries = by_name
-        .entries
-        .into_iter()
-        .map(|(name, raw)| {
-            let raw = Value::list(raw);
-            let pushed = lazy(&PUSHED_DEFS, [raw.clone()], span);
-            AttrEntry { name, value: Value::list(vec![raw, pushed]), pos: None }
-        })
-        .collect();
+    let entries =
+        by_name.entries.into_iter().map(|(name, raw)| AttrEntry { name, value: Value::list(raw), pos: None }).collect();
     Ok(Value::attrs(Attrs::from_entries(entries)))
-}
-
-/// `concatMap ({ file, value }: map (config: { inherit file config; }) (pushDownProperties value))`
-pub(super) fn pushed_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    pushed_down(ev, &args[0], sym!("file"), sym!("value"), span)
 }
 
 pub(super) static DEFS_PART: PrimOp = PrimOp { name: "«modules: definitions of»", arity: 3, run: defs_part };
 
 /// The definitions of a name: raw (0) or pushed down (1); none if absent.
+/// Each name's parts are read by one `per_name` only, which holds them in
+/// thunks: nothing here needs to be shared.
 pub(super) fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = attrs_of(ev, &args[0], span)?;
     let name = sym(&ev.expect_str(&args[1], span)?);
-    let part = ev.expect_int(&args[2], span)? as usize;
+    let part = ev.expect_int(&args[2], span)?;
     match defs.get(name).cloned() {
-        Some(pair) => {
-            let pair = list_of(ev, &pair, span)?;
-            ev.force(&pair[part])
-        }
+        Some(raw) if part == 0 => ev.force(&raw),
+        // `concatMap ({ file, value }: map (config: { inherit file config; }) (pushDownProperties value))`
+        Some(raw) => pushed_down(ev, &raw, sym!("file"), sym!("value"), span),
         None => Ok(empty_list()),
     }
 }
@@ -370,8 +358,7 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     }
     for e in defs.entries() {
         if !results.contains(e.name) {
-            let pair = list_of(ev, &e.value, span)?;
-            by_name.push((e.name, pair[0].clone()));
+            by_name.push((e.name, e.value.clone()));
         }
     }
     by_name.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
@@ -389,7 +376,7 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     Ok(Value::list(out))
 }
 
-pub(super) static POSITION: PrimOp = PrimOp { name: "«modules: position»", arity: 1, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
+pub(super) static POSITION: PrimOp = PrimOp { name: "«modules: position»", arity: 0, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
 pub(super) static DECLARATION_POSITIONS: PrimOp =
     PrimOp { name: "«modules: declaration positions»", arity: 1, run: declaration_positions };
 
