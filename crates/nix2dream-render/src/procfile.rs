@@ -15,6 +15,10 @@ use std::time::Duration;
 /// `KILL_WAIT`).
 const RUNNER_KILL_WAIT: Duration = Duration::from_secs(5);
 
+/// How many services a note that applies to many names before it counts
+/// the rest: a deployment of thousands must still get a readable note.
+const NOTE_NAMES: usize = 5;
+
 /// Render the Procfile target for output directory `out_dir` (absolute: a
 /// Procfile runner starts its lines in its own working directory, so the
 /// lines name the scripts by absolute path).
@@ -33,7 +37,7 @@ pub fn render(deployment: &Deployment, out_dir: &Path) -> Rendered {
         rendered.notes.push(format!(
             "stopGracePeriod: a Procfile runner waits its own time before SIGKILL (honcho: {}s), not that of {}",
             RUNNER_KILL_WAIT.as_secs(),
-            other_grace.join(", ")
+            first_names(&other_grace)
         ));
     }
     for service in deployment.services.values() {
@@ -93,6 +97,14 @@ pub fn config_files(service: &Service) -> Vec<RenderedFile> {
             executable: false,
         })
         .collect()
+}
+
+/// `a, b, c`, or the first `NOTE_NAMES` of a longer list and how many more.
+fn first_names(names: &[String]) -> String {
+    if names.len() <= NOTE_NAMES {
+        return names.join(", ");
+    }
+    format!("{} and {} more", names[..NOTE_NAMES].join(", "), names.len() - NOTE_NAMES)
 }
 
 /// What a Procfile runner cannot do exactly as the service asks.

@@ -179,3 +179,15 @@ fn rendering_is_deterministic() {
     let b = procfile::render(&everything(), Path::new("/srv/out"));
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_note_about_many_services_names_a_few_and_counts_the_rest() {
+    let services = (0..1000).map(|i| service(&format!("svc{i:03}"), Command::Argv { argv: vec!["/bin/true".into()] }));
+    let rendered = procfile::render(&deployment(services.collect()), Path::new("/out"));
+    let grace: Vec<&String> = rendered.notes.iter().filter(|n| n.starts_with("stopGracePeriod")).collect();
+    assert_eq!(
+        grace,
+        ["stopGracePeriod: a Procfile runner waits its own time before SIGKILL (honcho: 5s), not that of \
+          svc000 (10s), svc001 (10s), svc002 (10s), svc003 (10s), svc004 (10s) and 995 more"]
+    );
+}
