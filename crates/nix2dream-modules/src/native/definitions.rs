@@ -70,7 +70,7 @@ fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) -> EvalResult
 }
 
 pub(super) static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
-pub(super) static MD_OPTION_FINAL: PrimOp = PrimOp { name: "«modules: option defsFinal'»", arity: 6, run: md_option_final };
+pub(super) static MD_OPTION_FINAL: PrimOp = PrimOp { name: "«modules: option defsFinal'»", arity: 7, run: md_option_final };
 pub(super) static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
 pub(super) static MD_V2_RESULT: PrimOp = PrimOp { name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
 pub(super) static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 6, run: md_checked };
@@ -275,19 +275,25 @@ pub(super) fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
 
 pub(super) fn eval_option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, opt, defs) = (&args[0], &args[1], &args[2], &args[3]);
-    let declared = declare_merged_option(ev, helpers, loc, opt, defs, span)?;
+    let declared = declare_merged_option(ev, helpers, loc, opt, &OptionDefinitions::list(defs), span)?;
     let value = lazy(&OPTION_VALUE, [helpers.clone(), loc.clone(), declared.clone()], span);
     option_record(ev, helpers, loc, &declared, value, span)
 }
 
 /// The declaration of an option whose declarations are merged already
 /// (`opt` has its `type`, `declarations` and so on).
-pub(super) fn declare_merged_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, opt: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+pub(super) fn declare_merged_option(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    loc: &Value,
+    opt: &Value,
+    defs: &OptionDefinitions,
+    span: Span,
+) -> EvalResult<Value> {
     let declaration = OptionDeclaration {
         ty: select(ev, opt, sym!("type"), span)?,
-        declarations: lazy(&FIELD_DECLARATIONS, [opt.clone()], span),
         first_file: first_declaration(opt, span),
-        positions: None,
+        origin: DeclarationOrigin::Merged(lazy(&FIELD_DECLARATIONS, [opt.clone()], span)),
     };
     declare_option(ev, helpers, loc, opt, declaration, defs, span)
 }
@@ -297,18 +303,34 @@ pub(super) fn declare_merged_option(ev: &mut Evaluator, helpers: &Value, loc: &V
 pub(super) struct OptionDeclaration {
     /// The option's type, once fixed up for submodules.
     pub(super) ty: Value,
-    /// `declarations`: the files that declare it (a list, maybe a thunk).
-    pub(super) declarations: Value,
     /// `head declarations`, the file of the default's definition.
     pub(super) first_file: Value,
-    /// `declarationPositions` of a single declaration, whose record also
-    /// gets `loc`, `declarations`, `options` and `type`; `None` when `opt`
-    /// is a merged declaration that has them already.
-    pub(super) positions: Option<Value>,
+    pub(super) origin: DeclarationOrigin,
+}
+
+pub(super) enum DeclarationOrigin {
+    /// One declaration `{ _file; pos; options; }`, whose record also gets
+    /// `loc`, `declarations`, `declarationPositions`, `options` and
+    /// `type`, made from it when the record is built.
+    Single(Value),
+    /// Declarations merged by `mergeOptionDecls`: `opt` has those fields,
+    /// and this is its `declarations` (a list, maybe a thunk).
+    Merged(Value),
+}
+
+impl OptionDeclaration {
+    /// `declarations`: the files that declare the option.
+    fn declarations(&self) -> Value {
+        match &self.origin {
+            DeclarationOrigin::Single(_) => Value::list(vec![self.first_file.clone()]),
+            DeclarationOrigin::Merged(declarations) => declarations.clone(),
+        }
+    }
 }
 
 /// A declared option, as the list `[ opt type firstFile declarations
-/// positions defsFinal' checkedAndMerged ]`:
+/// singleDeclaration defsFinal' checkedAndMerged ]` (one of `declarations`
+/// and `singleDeclaration` is null):
 /// the declaration and the thunks of its merge, shared by the option's
 /// value (what `config` reads) and its record (what `options` shows),
 /// which are built from it independently.
@@ -321,15 +343,11 @@ struct DeclaredOption {
 impl DeclaredOption {
     fn to_value(self) -> Value {
         let (d, m) = (self.declaration, self.merge);
-        Value::list(vec![
-            self.opt,
-            d.ty,
-            d.first_file,
-            d.declarations,
-            d.positions.unwrap_or(Value::Null),
-            m.core,
-            m.checked,
-        ])
+        let (declarations, single) = match d.origin {
+            DeclarationOrigin::Single(decl) => (Value::Null, decl),
+            DeclarationOrigin::Merged(declarations) => (declarations, Value::Null),
+        };
+        Value::list(vec![self.opt, d.ty, d.first_file, declarations, single, m.core, m.checked])
     }
 
     fn from_value(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<DeclaredOption> {
@@ -340,14 +358,44 @@ impl DeclaredOption {
             declaration: OptionDeclaration {
                 ty: item(1),
                 first_file: item(2),
-                declarations: item(3),
-                positions: match item(4) {
-                    Value::Null => None,
-                    p => Some(p),
+                origin: match item(4) {
+                    Value::Null => DeclarationOrigin::Merged(item(3)),
+                    decl => DeclarationOrigin::Single(decl),
                 },
             },
             merge: MergedDefinitions { core: item(5), checked: item(6) },
         })
+    }
+}
+
+/// An option's definitions, unread: the list `defs`, or, when `name` is a
+/// string, the definitions of that name in `defs`, a set of definitions by
+/// name (see `defs_by_name`), which saves a thunk per option.
+pub(super) struct OptionDefinitions {
+    pub(super) defs: Value,
+    pub(super) name: Value,
+}
+
+impl OptionDefinitions {
+    pub(super) fn list(defs: &Value) -> OptionDefinitions {
+        OptionDefinitions { defs: defs.clone(), name: Value::Null }
+    }
+
+    /// The definitions, as a forced list.
+    pub(super) fn list_value(&self, ev: &mut Evaluator, span: Span) -> EvalResult<Value> {
+        if let Value::Null = self.name {
+            return ev.force(&self.defs);
+        }
+        let by_name = attrs_of(ev, &self.defs, span)?;
+        match by_name.get(sym(&ev.expect_str(&self.name, span)?)).cloned() {
+            Some(defs) => ev.force(&defs),
+            None => Ok(empty_list()),
+        }
+    }
+
+    pub(super) fn read(&self, ev: &mut Evaluator, span: Span) -> EvalResult<Vec<Value>> {
+        let defs = self.list_value(ev, span)?;
+        list_of(ev, &defs, span)
     }
 }
 
@@ -361,7 +409,7 @@ pub(super) fn declare_option(
     loc: &Value,
     opt: &Value,
     declaration: OptionDeclaration,
-    defs: &Value,
+    defs: &OptionDefinitions,
     span: Span,
 ) -> EvalResult<Value> {
     // The record is `opt // { ... }`: `opt` must be a set.
@@ -369,13 +417,13 @@ pub(super) fn declare_option(
     let ty = &declaration.ty;
     if let Some(message) = select_or(ev, ty, sym!("deprecationMessage"))? {
         if !matches!(ev.force(&message)?, Value::Null) {
-            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declaration.declarations.clone())]);
+            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declaration.declarations())]);
             call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), shown, Value::Null], span)?;
         }
     }
     let core = lazy(
         &MD_OPTION_FINAL,
-        [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), declaration.first_file.clone(), defs.clone()],
+        [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), declaration.first_file.clone(), defs.defs.clone(), defs.name.clone()],
         span,
     );
     let merge = MergedDefinitions::from_core(helpers, loc, ty, core, span);
@@ -398,15 +446,15 @@ pub(super) fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, de
     let DeclaredOption { opt, declaration: d, merge: res } = DeclaredOption::from_value(ev, declared, span)?;
     let opt_attrs = attrs_of(ev, &opt, span)?;
     let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
-    let declared_fields = match d.positions {
-        Some(positions) => vec![
+    let declared_fields = match &d.origin {
+        DeclarationOrigin::Single(decl) => vec![
             (sym!("loc"), loc.clone()),
-            (sym!("declarations"), d.declarations),
-            (sym!("declarationPositions"), positions),
+            (sym!("declarations"), d.declarations()),
+            (sym!("declarationPositions"), lazy(&DECLARATION_POSITIONS, [decl.clone()], span)),
             (sym!("options"), empty_list()),
-            (sym!("type"), d.ty),
+            (sym!("type"), d.ty.clone()),
         ],
-        None => vec![],
+        DeclarationOrigin::Merged(_) => vec![],
     };
     // Earlier entries win: the record's fields, then the declaration's.
     let mut entries = Vec::with_capacity(8 + declared_fields.len() + opt_attrs.len());
@@ -453,10 +501,10 @@ pub(super) fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 /// The default, as a plain `{ file; value; }` with the option-default
 /// priority implied, and the definitions (or the read-only error).
 fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<(Option<Value>, Vec<Value>)> {
-    let (helpers, loc, opt, ty, file, defs) = (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
+    let (helpers, loc, opt, ty, file) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
     let opt_attrs = attrs_of(ev, opt, span)?;
     let default = opt_attrs.get(sym!("default")).cloned();
-    let defs = list_of(ev, defs, span)?;
+    let defs = OptionDefinitions { defs: args[5].clone(), name: args[6].clone() }.read(ev, span)?;
     let read_only = match opt_attrs.get(sym!("readOnly")).cloned() {
         Some(r) => ev.expect_bool(&r, span)?,
         None => false,

@@ -149,15 +149,12 @@ pub(super) static DEFS_PART: PrimOp = PrimOp { name: "«modules: definitions of�
 /// Each name's parts are read by one `per_name` only, which holds them in
 /// thunks: nothing here needs to be shared.
 pub(super) fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let defs = attrs_of(ev, &args[0], span)?;
-    let name = sym(&ev.expect_str(&args[1], span)?);
-    let part = ev.expect_int(&args[2], span)?;
-    match defs.get(name).cloned() {
-        Some(raw) if part == 0 => ev.force(&raw),
-        // `concatMap ({ file, value }: map (config: { inherit file config; }) (pushDownProperties value))`
-        Some(raw) => pushed_down(ev, &raw, sym!("file"), sym!("value"), span),
-        None => Ok(empty_list()),
+    let raw = OptionDefinitions { defs: args[0].clone(), name: args[1].clone() }.list_value(ev, span)?;
+    if ev.expect_int(&args[2], span)? == 0 {
+        return Ok(raw);
     }
+    // `concatMap ({ file, value }: map (config: { inherit file config; }) (pushDownProperties value))`
+    pushed_down(ev, &raw, sym!("file"), sym!("value"), span)
 }
 
 pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -209,7 +206,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     if option_count == decl_list.len() {
         // The value and the record share the declaration and the merge,
         // and `config` reads the value without building the record.
-        let declared = lazy(&OPTION_DECLARED, [helpers.clone(), loc.clone(), decls.clone(), raw()], span);
+        let declared = lazy(&OPTION_DECLARED, [helpers.clone(), loc.clone(), decls.clone(), defs.clone(), args[4].clone()], span);
         let value = lazy(&OPTION_VALUE, [helpers.clone(), loc.clone(), declared.clone()], span);
         Ok(Value::list(vec![helpers.clone(), loc.clone(), declared, value]))
     } else if option_count > 0 {
@@ -219,12 +216,14 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     }
 }
 
-pub(super) static OPTION_DECLARED: PrimOp = PrimOp { name: "«modules: option declaration»", arity: 4, run: option_declared };
+pub(super) static OPTION_DECLARED: PrimOp = PrimOp { name: "«modules: option declaration»", arity: 5, run: option_declared };
 
 /// `fixupOptionType loc (mergeOptionDecls loc decls)` and the thunks of its
 /// merge with `defs`, as a [`DeclaredOption`] list.
 pub(super) fn option_declared(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let (helpers, loc, decls) = (&args[0], &args[1], &args[2]);
+    // The option's own definitions, read from the definitions by name.
+    let defs = &OptionDefinitions { defs: args[3].clone(), name: args[4].clone() };
     let decl_list = list_of(ev, decls, span)?;
     if decl_list.len() == 1 {
         return single_declaration(ev, helpers, loc, &decl_list[0], defs, span);
@@ -237,7 +236,14 @@ pub(super) fn option_declared(ev: &mut Evaluator, args: &[Value], span: Span) ->
 /// An option declared once: `mergeOptionDecls` and `fixupOptionType` of
 /// one declaration, fused, so that its record is one set over the
 /// declaration's attributes rather than three copies.
-fn single_declaration(ev: &mut Evaluator, helpers: &Value, loc: &Value, decl: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+fn single_declaration(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    loc: &Value,
+    decl: &Value,
+    defs: &OptionDefinitions,
+    span: Span,
+) -> EvalResult<Value> {
     let options = select(ev, decl, sym!("options"), span)?;
     let options_attrs = attrs_of(ev, &options, span)?;
     let file = select(ev, decl, sym!("_file"), span)?;
@@ -256,12 +262,7 @@ fn single_declaration(ev: &mut Evaluator, helpers: &Value, loc: &Value, decl: &V
         },
         None => helper(ev, helpers, sym!("unspecified"), span)?,
     };
-    let declaration = OptionDeclaration {
-        ty,
-        declarations: Value::list(vec![file.clone()]),
-        first_file: file,
-        positions: Some(lazy(&DECLARATION_POSITIONS, [decl.clone()], span)),
-    };
+    let declaration = OptionDeclaration { ty, first_file: file, origin: DeclarationOrigin::Single(decl.clone()) };
     declare_option(ev, helpers, loc, &options, declaration, defs, span)
 }
 
