@@ -241,17 +241,20 @@ impl NixString {
 pub struct Attrs {
     /// This layer's entries, sorted by symbol; they shadow the base's.
     own: Vec<AttrEntry>,
-    /// Distinct names over all layers.
-    len: usize,
     /// Only `//` results have one; boxed so that the many ordinary sets
-    /// stay small (40 bytes).
+    /// stay small (32 bytes, 48 with their `Rc` counts).
     layer: Option<Box<Layer>>,
 }
+
+// Sets are the second most numerous objects: keep them four words.
+const _: () = assert!(std::mem::size_of::<Attrs>() <= 32);
 
 #[derive(Clone)]
 struct Layer {
     base: Rc<Attrs>,
     depth: u8,
+    /// Distinct names over all layers (a plain set has `own.len()`).
+    len: usize,
     flat: std::cell::OnceCell<Vec<AttrEntry>>,
 }
 
@@ -304,7 +307,7 @@ fn merge_sorted(a: &[AttrEntry], b: &[AttrEntry]) -> Vec<AttrEntry> {
 
 impl Attrs {
     pub fn with_capacity(n: usize) -> Attrs {
-        Attrs { own: Vec::with_capacity(n), len: 0, layer: None }
+        Attrs { own: Vec::with_capacity(n), layer: None }
     }
 
     /// Build from entries in any order; on duplicate names the first wins.
@@ -317,15 +320,18 @@ impl Attrs {
     /// Build from entries already sorted by symbol with no duplicates.
     pub fn from_sorted(entries: Vec<AttrEntry>) -> Attrs {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
-        Attrs { len: entries.len(), own: entries, layer: None }
+        Attrs { own: entries, layer: None }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        match &self.layer {
+            Some(layer) => layer.len,
+            None => self.own.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     pub fn get(&self, name: Symbol) -> Option<&Value> {
@@ -358,10 +364,7 @@ impl Attrs {
         }
         match self.own.binary_search_by_key(&name, |e| e.name) {
             Ok(i) => self.own[i] = AttrEntry { name, value, pos },
-            Err(i) => {
-                self.own.insert(i, AttrEntry { name, value, pos });
-                self.len += 1;
-            }
+            Err(i) => self.own.insert(i, AttrEntry { name, value, pos }),
         }
     }
 
@@ -422,13 +425,13 @@ impl Attrs {
     /// `this // other`: `other` wins.
     pub fn update(this: &Rc<Attrs>, other: &Rc<Attrs>) -> Attrs {
         let depth = this.layer.as_ref().map_or(0, |l| l.depth);
-        if other.len * 4 <= this.len && depth < MAX_LAYERS {
+        if other.len() * 4 <= this.len() && depth < MAX_LAYERS {
             let own = other.entries().to_vec();
             let added = own.iter().filter(|e| !this.contains(e.name)).count();
+            let len = this.len() + added;
             return Attrs {
                 own,
-                len: this.len + added,
-                layer: Some(Box::new(Layer { base: this.clone(), depth: depth + 1, flat: std::cell::OnceCell::new() })),
+                layer: Some(Box::new(Layer { base: this.clone(), depth: depth + 1, len, flat: std::cell::OnceCell::new() })),
             };
         }
         Attrs::from_sorted(merge_sorted(this.entries(), other.entries()))
@@ -616,6 +619,6 @@ mod size_tests {
         assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
         assert_eq!(std::mem::size_of::<Thunk>(), 24);
         assert!(std::mem::size_of::<AttrEntry>() <= 40);
-        assert_eq!(std::mem::size_of::<Attrs>(), 40);
+        assert_eq!(std::mem::size_of::<Attrs>(), 32);
     }
 }
