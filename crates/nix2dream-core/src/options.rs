@@ -23,7 +23,6 @@ use nix2dream_eval::{ErrorKind, EvalError, EvalResult, Evaluator, Value};
 use nix2dream_syntax::Symbol;
 use serde::{Serialize, Serializer};
 use std::fmt;
-use std::rc::Rc;
 
 pub use pretty::escape_nix_identifier;
 
@@ -420,7 +419,7 @@ fn attr(attrs: &Attrs, name: &str) -> Option<Value> {
     attrs.get(Symbol::intern(name)).cloned()
 }
 
-fn list(ev: &mut Evaluator, value: &Value) -> EvalResult<Rc<List>> {
+fn list(ev: &mut Evaluator, value: &Value) -> EvalResult<List> {
     match ev.force(value)? {
         Value::List(items) => Ok(items),
         other => Err(unexpected("a list", &other)),

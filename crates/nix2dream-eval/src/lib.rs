@@ -15,6 +15,7 @@ pub mod builtins;
 pub mod error;
 pub mod eval;
 pub mod io;
+mod list;
 mod ops;
 pub mod print;
 mod report;
@@ -257,7 +258,7 @@ impl Evaluator {
                     }
                 }
                 Value::List(l) => {
-                    if !seen.insert(Rc::as_ptr(l) as usize) {
+                    if !seen.insert(l.as_ptr() as usize) {
                         return Ok(());
                     }
                     for item in l.iter() {

@@ -31,7 +31,7 @@ impl Evaluator {
         }
     }
 
-    pub fn expect_list(&mut self, v: &Value, span: Span) -> EvalResult<Rc<List>> {
+    pub fn expect_list(&mut self, v: &Value, span: Span) -> EvalResult<List> {
         match self.force(v)? {
             Value::List(l) => Ok(l),
             other => Err(self.expected(&other, "a list", span)),
@@ -257,7 +257,7 @@ fn same_object(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Thunk(x), Value::Thunk(y)) => Rc::ptr_eq(x, y),
         (Value::Attrs(x), Value::Attrs(y)) => Rc::ptr_eq(x, y),
-        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => List::ptr_eq(x, y),
         (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
         (Value::PrimOp(x), Value::PrimOp(y)) => std::ptr::eq(*x, *y),
         (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Rc::ptr_eq(x, y),

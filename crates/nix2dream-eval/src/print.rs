@@ -71,7 +71,7 @@ fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, se
                 }
                 let key = match slot {
                     Some(slot) if l.len() <= 2 => slot,
-                    _ => std::rc::Rc::as_ptr(l) as usize,
+                    _ => l.as_ptr() as usize,
                 };
                 if !seen.insert(key) {
                     out.push_str("«repeated»");

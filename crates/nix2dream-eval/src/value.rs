@@ -20,7 +20,7 @@ pub enum Value {
     /// An absolute, canonical path.
     Path(Rc<String>),
     Attrs(Rc<Attrs>),
-    List(Rc<List>),
+    List(List),
     Lambda(Rc<Closure>),
     PrimOp(&'static PrimOp),
     PrimOpApp(Rc<PrimOpApp>),
@@ -43,7 +43,7 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(List(items)))
+        Value::List(List::from_vec(items))
     }
 
     pub fn attrs(a: Attrs) -> Value {
@@ -110,7 +110,7 @@ impl Value {
     pub fn ptr_eq(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Attrs(a), Value::Attrs(b)) => Rc::ptr_eq(a, b),
-            (Value::List(a), Value::List(b)) => Rc::ptr_eq(a, b),
+            (Value::List(a), Value::List(b)) => List::ptr_eq(a, b),
             (Value::Thunk(a), Value::Thunk(b)) => Rc::ptr_eq(a, b),
             _ => false,
         }
@@ -137,26 +137,7 @@ impl std::fmt::Debug for Value {
     }
 }
 
-/// The elements of a list. A newtype (dereferencing to the vector) so that
-/// dropping a deeply nested list cannot overflow the stack.
-#[derive(Clone, Default)]
-pub struct List(pub Vec<Value>);
-
-impl std::ops::Deref for List {
-    type Target = Vec<Value>;
-    fn deref(&self) -> &Vec<Value> {
-        &self.0
-    }
-}
-
-impl Drop for List {
-    fn drop(&mut self) {
-        let items = std::mem::take(&mut self.0);
-        if !items.is_empty() {
-            deferred_drop(items);
-        }
-    }
-}
+pub use crate::list::List;
 
 thread_local! {
     static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };

@@ -64,7 +64,7 @@ impl MergedDefinitions {
 }
 
 /// `defsFinal`, forced, from `defsFinal'`.
-fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) -> EvalResult<Rc<List>> {
+fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) -> EvalResult<List> {
     let values = select(ev, core, sym!("values"), span)?;
     ev.expect_list(&values, span)
 }
