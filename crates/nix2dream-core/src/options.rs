@@ -18,7 +18,7 @@
 
 mod pretty;
 
-use nix2dream_eval::value::{Attrs, List};
+use nix2dream_eval::value::{AttrSet, List};
 use nix2dream_eval::{ErrorKind, EvalError, EvalResult, Evaluator, Value};
 use nix2dream_syntax::Symbol;
 use serde::{Serialize, Serializer};
@@ -258,7 +258,7 @@ fn collect(ev: &mut Evaluator, tree: &Value, path: &mut Vec<String>, docs: &mut 
 }
 
 /// `lib.isOption`: `(x._type or "") == "option"`.
-fn is_option(ev: &mut Evaluator, attrs: &Attrs) -> EvalResult<bool> {
+fn is_option(ev: &mut Evaluator, attrs: &AttrSet) -> EvalResult<bool> {
     match attr(attrs, "_type") {
         Some(tag) => Ok(matches!(ev.force(&tag)?, Value::String(s) if s.as_str() == "option")),
         None => Ok(false),
@@ -268,14 +268,14 @@ fn is_option(ev: &mut Evaluator, attrs: &Attrs) -> EvalResult<bool> {
 /// `option.type.getSubOptions option.loc`: the options of a submodule
 /// (below `<name>` for `attrsOf`, `*` for `listOf`). `None` for an option
 /// whose type has no options below it.
-fn sub_options(ev: &mut Evaluator, option: &Attrs) -> EvalResult<Option<Value>> {
+fn sub_options(ev: &mut Evaluator, option: &AttrSet) -> EvalResult<Option<Value>> {
     let (Some(ty), Some(loc)) = (attr(option, "type"), attr(option, "loc")) else { return Ok(None) };
     let Value::Attrs(ty) = ev.force(&ty)? else { return Ok(None) };
     let Some(get_sub_options) = attr(&ty, "getSubOptions") else { return Ok(None) };
     ev.call_value(&get_sub_options, loc, None).map(Some)
 }
 
-fn document(ev: &mut Evaluator, option: &Attrs) -> EvalResult<OptionDoc> {
+fn document(ev: &mut Evaluator, option: &AttrSet) -> EvalResult<OptionDoc> {
     let Some(loc) = attr(option, "loc") else {
         return Err(EvalError::new(ErrorKind::Type, "an option without `loc' cannot be documented", None));
     };
@@ -286,7 +286,7 @@ fn document(ev: &mut Evaluator, option: &Attrs) -> EvalResult<OptionDoc> {
 }
 
 /// The fields of `docOption` in `optionAttrSetToDocList`, read the same way.
-fn document_fields(ev: &mut Evaluator, option: &Attrs, loc: Vec<String>, name: &str) -> EvalResult<OptionDoc> {
+fn document_fields(ev: &mut Evaluator, option: &AttrSet, loc: Vec<String>, name: &str) -> EvalResult<OptionDoc> {
     let visibility = match attr(option, "visible") {
         Some(visible) => Visibility::from_value(&ev.force(&visible)?),
         None => Visibility::Visible,
@@ -319,7 +319,7 @@ fn document_fields(ev: &mut Evaluator, option: &Attrs, loc: Vec<String>, name: &
 }
 
 /// `option.type.description or null`.
-fn type_description(ev: &mut Evaluator, option: &Attrs) -> EvalResult<Option<String>> {
+fn type_description(ev: &mut Evaluator, option: &AttrSet) -> EvalResult<Option<String>> {
     let Some(ty) = attr(option, "type") else { return Ok(None) };
     let Value::Attrs(ty) = ev.force(&ty)? else { return Ok(None) };
     match attr(&ty, "description") {
@@ -329,7 +329,7 @@ fn type_description(ev: &mut Evaluator, option: &Attrs) -> EvalResult<Option<Str
 }
 
 /// `defaultText`, else `default`, else the type's empty value.
-fn default(ev: &mut Evaluator, option: &Attrs, name: &str) -> EvalResult<Option<Literal>> {
+fn default(ev: &mut Evaluator, option: &AttrSet, name: &str) -> EvalResult<Option<Literal>> {
     let (value, what) = if let Some(text) = attr(option, "defaultText") {
         (text, "defaultText")
     } else if let Some(default) = attr(option, "default") {
@@ -345,7 +345,7 @@ fn default(ev: &mut Evaluator, option: &Attrs, name: &str) -> EvalResult<Option<
 }
 
 /// `option.type.emptyValue.value`, if the type has an empty value.
-fn empty_value(ev: &mut Evaluator, option: &Attrs) -> EvalResult<Option<Value>> {
+fn empty_value(ev: &mut Evaluator, option: &AttrSet) -> EvalResult<Option<Value>> {
     let Some(ty) = attr(option, "type") else { return Ok(None) };
     let Value::Attrs(ty) = ev.force(&ty)? else { return Ok(None) };
     let Some(empty) = attr(&ty, "emptyValue") else { return Ok(None) };
@@ -357,7 +357,7 @@ fn empty_value(ev: &mut Evaluator, option: &Attrs) -> EvalResult<Option<Value>> 
 
 /// `declarationPositions`, or for an option tree that has none, the files
 /// of `declarations` without lines.
-fn declarations(ev: &mut Evaluator, option: &Attrs) -> EvalResult<Vec<Declaration>> {
+fn declarations(ev: &mut Evaluator, option: &AttrSet) -> EvalResult<Vec<Declaration>> {
     let mut declarations = Vec::new();
     if let Some(positions) = attr(option, "declarationPositions") {
         for position in list(ev, &positions)?.iter() {
@@ -389,7 +389,7 @@ fn declaration_at(ev: &mut Evaluator, position: &Value) -> EvalResult<Declaratio
     })
 }
 
-fn optional_number(ev: &mut Evaluator, attrs: &Attrs, name: &str) -> EvalResult<Option<u32>> {
+fn optional_number(ev: &mut Evaluator, attrs: &AttrSet, name: &str) -> EvalResult<Option<u32>> {
     let Some(value) = attr(attrs, name) else { return Ok(None) };
     match ev.force(&value)? {
         Value::Null => Ok(None),
@@ -405,7 +405,7 @@ fn optional_number(ev: &mut Evaluator, attrs: &Attrs, name: &str) -> EvalResult<
 }
 
 /// `option.NAME or false`.
-fn flag(ev: &mut Evaluator, option: &Attrs, name: &str) -> EvalResult<bool> {
+fn flag(ev: &mut Evaluator, option: &AttrSet, name: &str) -> EvalResult<bool> {
     match attr(option, name) {
         Some(value) => match ev.force(&value)? {
             Value::Bool(b) => Ok(b),
@@ -415,7 +415,7 @@ fn flag(ev: &mut Evaluator, option: &Attrs, name: &str) -> EvalResult<bool> {
     }
 }
 
-fn attr(attrs: &Attrs, name: &str) -> Option<Value> {
+fn attr(attrs: &AttrSet, name: &str) -> Option<Value> {
     attrs.get(Symbol::intern(name)).cloned()
 }
 

@@ -349,6 +349,18 @@ impl Evaluator {
 
     fn eval_attrs(&mut self, def: &Rc<AttrsDef>, env: &Rc<Env>) -> EvalResult<Value> {
         let scope = if def.rec { Env::new(Some(env.clone()), def.statics.len()) } else { env.clone() };
+        if def.dynamics.is_empty() {
+            // Lowering sorts static attributes by symbol: write them
+            // straight into the set.
+            return Ok(Value::Attrs(AttrSet::from_fn(def.statics.len(), |i| {
+                let a = &def.statics[i];
+                let v = self.maybe_thunk(&a.value, &scope);
+                if def.rec {
+                    scope.push(v.clone());
+                }
+                AttrEntry { name: a.name, value: v, pos: Some(a.span) }
+            })));
+        }
         let mut entries = Vec::with_capacity(def.statics.len() + def.dynamics.len());
         for a in def.statics.iter() {
             let v = self.maybe_thunk(&a.value, &scope);
@@ -448,7 +460,7 @@ impl Evaluator {
                 if aa.is_empty() {
                     return Ok(b);
                 }
-                Ok(Value::attrs(Attrs::update(&aa, &ab)))
+                Ok(Value::Attrs(AttrSet::update(&aa, &ab)))
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
                 let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);

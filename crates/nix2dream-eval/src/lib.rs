@@ -15,6 +15,7 @@ pub mod builtins;
 pub mod error;
 pub mod eval;
 pub mod io;
+mod attr_set;
 mod list;
 mod ops;
 pub mod print;
@@ -25,7 +26,7 @@ pub mod value;
 
 pub use error::{ErrorKind, EvalError, EvalResult, TraceFrame};
 pub use io::{EvalIo, MemoryFs, RealFs};
-pub use value::{Attrs, Value};
+pub use value::{AttrSet, Attrs, Value};
 
 use nix2dream_syntax::{lower_file, Diagnostic, FileId, Origin, SourceMap, Span, Symbol};
 use std::collections::HashMap;
@@ -248,7 +249,7 @@ impl Evaluator {
             let v = this.force(v)?;
             match &v {
                 Value::Attrs(a) => {
-                    if !seen.insert(Rc::as_ptr(a) as usize) {
+                    if !seen.insert(a.as_ptr() as usize) {
                         return Ok(());
                     }
                     for e in a.entries() {

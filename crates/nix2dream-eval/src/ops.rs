@@ -38,7 +38,7 @@ impl Evaluator {
         }
     }
 
-    pub fn expect_attrs(&mut self, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> {
+    pub fn expect_attrs(&mut self, v: &Value, span: Span) -> EvalResult<AttrSet> {
         match self.force(v)? {
             Value::Attrs(a) => Ok(a),
             other => Err(self.expected(&other, "a set", span)),
@@ -256,7 +256,7 @@ fn num(v: &Value) -> f64 {
 fn same_object(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Thunk(x), Value::Thunk(y)) => Rc::ptr_eq(x, y),
-        (Value::Attrs(x), Value::Attrs(y)) => Rc::ptr_eq(x, y),
+        (Value::Attrs(x), Value::Attrs(y)) => AttrSet::ptr_eq(x, y),
         (Value::List(x), Value::List(y)) => List::ptr_eq(x, y),
         (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
         (Value::PrimOp(x), Value::PrimOp(y)) => std::ptr::eq(*x, *y),
@@ -266,7 +266,7 @@ fn same_object(a: &Value, b: &Value) -> bool {
 }
 
 /// `type = "derivation"`.
-pub(crate) fn is_derivation(ev: &mut Evaluator, a: &Attrs) -> EvalResult<bool> {
+pub(crate) fn is_derivation(ev: &mut Evaluator, a: &AttrSet) -> EvalResult<bool> {
     match a.get(Symbol::intern("type")).cloned() {
         Some(t) => match ev.force(&t)? {
             Value::String(s) => Ok(&*s.text == "derivation"),

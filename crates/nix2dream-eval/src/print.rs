@@ -51,7 +51,7 @@ fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, se
                     return Ok(());
                 }
                 // Anything printed before prints as «repeated» afterwards.
-                if !seen.insert(std::rc::Rc::as_ptr(a) as usize) {
+                if !seen.insert(a.as_ptr() as usize) {
                     out.push_str("«repeated»");
                     return Ok(());
                 }

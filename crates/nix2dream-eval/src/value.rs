@@ -19,7 +19,7 @@ pub enum Value {
     String(Rc<NixString>),
     /// An absolute, canonical path.
     Path(Rc<String>),
-    Attrs(Rc<Attrs>),
+    Attrs(AttrSet),
     List(List),
     Lambda(Rc<Closure>),
     PrimOp(&'static PrimOp),
@@ -47,7 +47,7 @@ impl Value {
     }
 
     pub fn attrs(a: Attrs) -> Value {
-        Value::Attrs(Rc::new(a))
+        Value::Attrs(AttrSet::from_attrs(a))
     }
 
     pub fn thunk(expr: ExprRef, env: Rc<Env>) -> Value {
@@ -109,7 +109,7 @@ impl Value {
     /// Same object (used for the pointer-equality shortcuts Nix makes).
     pub fn ptr_eq(&self, other: &Value) -> bool {
         match (self, other) {
-            (Value::Attrs(a), Value::Attrs(b)) => Rc::ptr_eq(a, b),
+            (Value::Attrs(a), Value::Attrs(b)) => AttrSet::ptr_eq(a, b),
             (Value::List(a), Value::List(b)) => List::ptr_eq(a, b),
             (Value::Thunk(a), Value::Thunk(b)) => Rc::ptr_eq(a, b),
             _ => false,
@@ -209,47 +209,24 @@ impl NixString {
     }
 }
 
-/// An attribute set: entries sorted by symbol id, so lookup is a binary
-/// search and `//` a linear merge. Names are *not* in lexicographic order;
-/// [`Attrs::sorted_by_name`] gives that order for printing and `attrNames`.
-///
-/// `big // small` does not copy `big`: the result is a layer holding the
-/// small side over a shared pointer to the big one (at most
-/// [`MAX_LAYERS`] deep, then it is flattened). Folding thousands of
-/// one-attribute updates into a set is then linear instead of quadratic in
-/// time and memory. The flat, sorted view is built on demand and cached.
+/// An attribute set being built: entries sorted by symbol id, so lookup is
+/// a binary search. [`Value::attrs`] freezes it into the [`AttrSet`] that
+/// values hold.
 #[derive(Clone, Default)]
 pub struct Attrs {
-    /// This layer's entries, sorted by symbol; they shadow the base's.
     own: Vec<AttrEntry>,
-    /// Only `//` results have one; boxed so that the many ordinary sets
-    /// stay small (32 bytes, 48 with their `Rc` counts).
-    layer: Option<Box<Layer>>,
-}
-
-// Sets are the second most numerous objects: keep them four words.
-const _: () = assert!(std::mem::size_of::<Attrs>() <= 32);
-
-#[derive(Clone)]
-struct Layer {
-    base: Rc<Attrs>,
-    depth: u8,
-    /// Distinct names over all layers (a plain set has `own.len()`).
-    len: usize,
-    flat: std::cell::OnceCell<Vec<AttrEntry>>,
 }
 
 impl Drop for Attrs {
     fn drop(&mut self) {
-        let parts = (std::mem::take(&mut self.own), self.layer.take());
-        if !parts.0.is_empty() || parts.1.is_some() {
-            deferred_drop(parts);
+        let own = std::mem::take(&mut self.own);
+        if !own.is_empty() {
+            deferred_drop(own);
         }
     }
 }
 
-/// How deep `//` layers may stack before a merge flattens them.
-pub const MAX_LAYERS: u8 = 16;
+pub use crate::attr_set::{AttrSet, MAX_LAYERS};
 
 #[derive(Clone)]
 pub struct AttrEntry {
@@ -261,7 +238,7 @@ pub struct AttrEntry {
 // Sets are the bulk of the heap: keep an entry at four words.
 const _: () = assert!(std::mem::size_of::<AttrEntry>() == 32);
 
-fn merge_sorted(a: &[AttrEntry], b: &[AttrEntry]) -> Vec<AttrEntry> {
+pub(crate) fn merge_sorted(a: &[AttrEntry], b: &[AttrEntry]) -> Vec<AttrEntry> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -288,7 +265,7 @@ fn merge_sorted(a: &[AttrEntry], b: &[AttrEntry]) -> Vec<AttrEntry> {
 
 impl Attrs {
     pub fn with_capacity(n: usize) -> Attrs {
-        Attrs { own: Vec::with_capacity(n), layer: None }
+        Attrs { own: Vec::with_capacity(n) }
     }
 
     /// Build from entries in any order; on duplicate names the first wins.
@@ -301,18 +278,15 @@ impl Attrs {
     /// Build from entries already sorted by symbol with no duplicates.
     pub fn from_sorted(entries: Vec<AttrEntry>) -> Attrs {
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
-        Attrs { own: entries, layer: None }
+        Attrs { own: entries }
     }
 
     pub fn len(&self) -> usize {
-        match &self.layer {
-            Some(layer) => layer.len,
-            None => self.own.len(),
-        }
+        self.own.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.own.is_empty()
     }
 
     pub fn get(&self, name: Symbol) -> Option<&Value> {
@@ -320,102 +294,29 @@ impl Attrs {
     }
 
     pub fn get_entry(&self, name: Symbol) -> Option<&AttrEntry> {
-        let mut layer = self;
-        loop {
-            if let Ok(i) = layer.own.binary_search_by_key(&name, |e| e.name) {
-                return Some(&layer.own[i]);
-            }
-            layer = &layer.layer.as_deref()?.base;
-        }
-    }
-
-    pub fn get_str(&self, name: &str) -> Option<&Value> {
-        self.get(Symbol::intern(name))
+        let i = self.own.binary_search_by_key(&name, |e| e.name).ok()?;
+        Some(&self.own[i])
     }
 
     pub fn contains(&self, name: Symbol) -> bool {
         self.get_entry(name).is_some()
     }
 
-    /// Insert or replace (flattens a layered set first).
+    /// Insert or replace.
     pub fn insert(&mut self, name: Symbol, value: Value, pos: Option<Span>) {
-        if self.layer.is_some() {
-            let flat = self.entries().to_vec();
-            *self = Attrs::from_sorted(flat);
-        }
         match self.own.binary_search_by_key(&name, |e| e.name) {
             Ok(i) => self.own[i] = AttrEntry { name, value, pos },
             Err(i) => self.own.insert(i, AttrEntry { name, value, pos }),
         }
     }
 
-    /// All entries in symbol order (fast, arbitrary but stable).
+    /// All entries in symbol order.
     pub fn entries(&self) -> &[AttrEntry] {
-        let Some(top) = &self.layer else { return &self.own };
-        top.flat.get_or_init(|| {
-            // Merge the layers bottom-up without caching flat views of the
-            // layers below (that would bring back the quadratic memory).
-            let mut chain: Vec<&Attrs> = Vec::new();
-            let mut layer = self;
-            loop {
-                chain.push(layer);
-                match &layer.layer {
-                    Some(l) if l.base.cached_flat().is_none() => layer = &l.base,
-                    Some(l) => {
-                        chain.push(&l.base);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            let bottom = chain.pop().expect("chain has at least one layer");
-            let mut acc = match bottom.cached_flat() {
-                Some(f) => f.clone(),
-                None => bottom.own.clone(),
-            };
-            while let Some(layer) = chain.pop() {
-                acc = merge_sorted(&acc, &layer.own);
-            }
-            acc
-        })
-    }
-
-    /// The flat view of a layered set, if it was built already; for a
-    /// plain set its entries.
-    fn cached_flat(&self) -> Option<&Vec<AttrEntry>> {
-        match &self.layer {
-            None => Some(&self.own),
-            Some(l) => l.flat.get(),
-        }
+        &self.own
     }
 
     pub fn into_entries(mut self) -> Vec<AttrEntry> {
-        if self.layer.is_none() {
-            return std::mem::take(&mut self.own);
-        }
-        self.entries().to_vec()
-    }
-
-    /// Entries in lexicographic name order, as Nix shows them.
-    pub fn sorted_by_name(&self) -> Vec<&AttrEntry> {
-        let mut v: Vec<&AttrEntry> = self.entries().iter().collect();
-        v.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
-        v
-    }
-
-    /// `this // other`: `other` wins.
-    pub fn update(this: &Rc<Attrs>, other: &Rc<Attrs>) -> Attrs {
-        let depth = this.layer.as_ref().map_or(0, |l| l.depth);
-        if other.len() * 4 <= this.len() && depth < MAX_LAYERS {
-            let own = other.entries().to_vec();
-            let added = own.iter().filter(|e| !this.contains(e.name)).count();
-            let len = this.len() + added;
-            return Attrs {
-                own,
-                layer: Some(Box::new(Layer { base: this.clone(), depth: depth + 1, len, flat: std::cell::OnceCell::new() })),
-            };
-        }
-        Attrs::from_sorted(merge_sorted(this.entries(), other.entries()))
+        std::mem::take(&mut self.own)
     }
 }
 
@@ -600,6 +501,6 @@ mod size_tests {
         assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
         assert_eq!(std::mem::size_of::<Thunk>(), 24);
         assert!(std::mem::size_of::<AttrEntry>() <= 40);
-        assert_eq!(std::mem::size_of::<Attrs>(), 32);
+        assert_eq!(std::mem::size_of::<AttrSet>(), 8);
     }
 }

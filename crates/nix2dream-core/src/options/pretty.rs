@@ -4,7 +4,7 @@
 //! that is a plain value rather than a literal.
 
 use nix2dream_eval::print::format_float;
-use nix2dream_eval::value::Attrs;
+use nix2dream_eval::AttrSet;
 use nix2dream_eval::{ErrorKind, EvalError, EvalResult, Evaluator, Value};
 use nix2dream_syntax::ir::Param;
 use nix2dream_syntax::Symbol;
@@ -89,7 +89,7 @@ fn write_function(args: Vec<(String, bool)>, out: &mut String) {
     let _ = write!(out, "<function, args: {{{}}}>", shown.join(", "));
 }
 
-fn write_attrs(ev: &mut Evaluator, attrs: &Attrs, depth: usize, out: &mut String) -> EvalResult<()> {
+fn write_attrs(ev: &mut Evaluator, attrs: &AttrSet, depth: usize, out: &mut String) -> EvalResult<()> {
     // A value that shows itself (`allowPrettyValues`): `v.__pretty v.val`.
     if let (Some(pretty), Some(val)) = (attr(attrs, "__pretty"), attr(attrs, "val")) {
         let shown = ev.call_value(&pretty, val, None)?;
@@ -227,7 +227,7 @@ fn declared_args(ev: &mut Evaluator, declared: &Value) -> EvalResult<Vec<(String
     Ok(args)
 }
 
-fn attr(attrs: &Attrs, name: &str) -> Option<Value> {
+fn attr(attrs: &AttrSet, name: &str) -> Option<Value> {
     attrs.get(Symbol::intern(name)).cloned()
 }
 

@@ -187,7 +187,7 @@ fn print_xml(
 
 fn show_attrs(
     ev: &mut Evaluator,
-    a: &Attrs,
+    a: &AttrSet,
     w: &mut XmlWriter,
     ctx: &mut Context,
     drvs_seen: &mut HashSet<String>,

@@ -55,7 +55,7 @@ pub(super) fn collect_with_graph(
     let mut tree = Vec::new();
     flatten(&roots, &mut tree);
     let graph = lazy(&GRAPH, [helpers.clone(), Value::list(tree), Value::list(disabled_keys)], span);
-    Ok(set(vec![(sym!("modules"), Value::list(modules)), (sym!("graph"), graph)]))
+    Ok(set([(sym!("modules"), Value::list(modules)), (sym!("graph"), graph)]))
 }
 
 pub(super) static GRAPH: PrimOp = PrimOp { name: "«modules: module graph»", arity: 3, run: graph };
@@ -95,7 +95,7 @@ fn unflatten(ev: &mut Evaluator, items: &mut std::vec::IntoIter<Value>, span: Sp
     for _ in 0..count {
         imports.push(ev.nested(Some(span), |ev| unflatten(ev, items, span))?);
     }
-    Ok(set(vec![(sym!("key"), key), (sym!("module"), module), (sym!("modules"), Value::list(imports))]))
+    Ok(set([(sym!("key"), key), (sym!("module"), module), (sym!("modules"), Value::list(imports))]))
 }
 
 /// One loaded module and what it imports.
@@ -128,7 +128,7 @@ impl Collector<'_> {
             let file = m.get(sym!("_file")).cloned().expect("unified modules have a file");
             let disabled = m.get(sym!("disabledModules")).cloned().expect("unified modules list disabledModules");
             if !ev.expect_list(&disabled, span)?.is_empty() {
-                self.disabled.push(set(vec![(sym!("file"), file.clone()), (sym!("disabled"), disabled)]));
+                self.disabled.push(set([(sym!("file"), file.clone()), (sym!("disabled"), disabled)]));
             }
             let imports = m.get(sym!("imports")).cloned().expect("unified modules list imports");
             let imports = ev.nested(Some(span), |ev| self.collect(ev, &file, &key, &imports))?;
@@ -173,7 +173,7 @@ impl Collector<'_> {
                 match (tag.is_some(), tag_str.as_deref()) {
                     (false, _) | (true, Some("module")) => self.unify(ev, file, &key_value, &forced),
                     (true, Some("if")) | (true, Some("override")) => {
-                        let wrapped = set(vec![(sym!("config"), forced.clone())]);
+                        let wrapped = set([(sym!("config"), forced.clone())]);
                         self.load(ev, file, key, &wrapped)
                     }
                     _ => call_helper(ev, self.helpers, sym!("notAModuleError"), vec![self.class_value(), file.clone(), forced.clone()], span),
@@ -245,7 +245,7 @@ impl Collector<'_> {
         let (imports, options, config) = if explicit {
             let mut config = get(sym!("config")).unwrap_or_else(|| empty_set());
             if let Some(meta) = get(sym!("meta")) {
-                config = mk_merge(config, set(vec![(sym!("meta"), meta)]));
+                config = mk_merge(config, set([(sym!("meta"), meta)]));
             }
             (get(sym!("imports")).unwrap_or_else(|| empty_list()), get(sym!("options")).unwrap_or_else(|| empty_set()), config)
         } else {
@@ -266,10 +266,10 @@ impl Collector<'_> {
             (imports, empty_set(), Value::attrs(config))
         };
         let config = match get(sym!("freeformType")) {
-            Some(t) => mk_merge(config, set(vec![(sym!("_module"), set(vec![(sym!("freeformType"), t)]))])),
+            Some(t) => mk_merge(config, set([(sym!("_module"), set([(sym!("freeformType"), t)]))])),
             None => config,
         };
-        Ok(set(vec![
+        Ok(set([
             (sym!("_file"), file),
             (sym!("_class"), get(sym!("_class")).unwrap_or(Value::Null)),
             (sym!("key"), key),
@@ -283,7 +283,7 @@ impl Collector<'_> {
 
 /// `mkMerge [ a b ]`
 pub(super) fn mk_merge(a: Value, b: Value) -> Value {
-    set(vec![(sym!("_type"), text!("merge")), (sym!("contents"), Value::list(vec![a, b]))])
+    set([(sym!("_type"), text!("merge")), (sym!("contents"), Value::list(vec![a, b]))])
 }
 
 /// The same closure (not merely an equal one).

@@ -23,7 +23,7 @@ pub(super) fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, 
     let merged = lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), v2_result.clone()], span);
     let checked = lazy(&MD_CHECKED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), merged.clone(), v2_result], span);
     let optional = lazy(&MD_OPTIONAL, [is_defined.clone(), merged.clone()], span);
-    set(vec![
+    set([
         (sym!("defsFinal'"), core),
         (sym!("defsFinal"), defs_final),
         (sym!("mergedValue"), merged),
@@ -145,7 +145,7 @@ fn final_of(ev: &mut Evaluator, default: Option<Value>, defs: Vec<Value>, span: 
         }
     }
     let values = if any_order { sort_properties(ev, kept, span)? } else { kept };
-    Ok(set(vec![(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
+    Ok(set([(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
 }
 
 pub(super) fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -185,7 +185,7 @@ pub(super) fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
             Value::Null => lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), Value::Null], span),
             merged => merged.clone(),
         };
-        Ok(set(vec![(sym!("headError"), Value::Null), (sym!("value"), merged), (sym!("valueMeta"), empty_set())]))
+        Ok(set([(sym!("headError"), Value::Null), (sym!("value"), merged), (sym!("valueMeta"), empty_set())]))
     }
 }
 
@@ -193,10 +193,10 @@ static V2_META: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 2, run:
 
 fn v2_meta(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let meta = match &args[1] {
-        Value::Null => Rc::new(Attrs::default()),
+        Value::Null => AttrSet::default(),
         m => attrs_of(ev, m, span)?,
     };
-    let internal = set(vec![(sym!("type"), args[0].clone())]);
+    let internal = set([(sym!("type"), args[0].clone())]);
     Ok(with_fields(&meta, vec![(sym!("_internal"), internal)]))
 }
 
@@ -204,7 +204,7 @@ fn v2_meta(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
 pub(super) fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
     let merge = select(ev, ty, sym!("merge"), span)?;
     let v2 = select(ev, &merge, sym!("v2"), span)?;
-    let result = ev.call_value(&v2, set(vec![(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
+    let result = ev.call_value(&v2, set([(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
     let check = select(ev, ty, sym!("check"), span)?;
     let coherent = match select_or(ev, &check, sym!("isV2MergeCoherent"))? {
         Some(c) => ev.expect_bool(&c, span)?,
@@ -265,7 +265,7 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
 
 pub(super) fn md_optional(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     if ev.expect_bool(&args[0], span)? {
-        Ok(set(vec![(sym!("value"), args[1].clone())]))
+        Ok(set([(sym!("value"), args[1].clone())]))
     } else {
         Ok(empty_set())
     }
@@ -417,7 +417,7 @@ pub(super) fn declare_option(
     let ty = &declaration.ty;
     if let Some(message) = select_or(ev, ty, sym!("deprecationMessage"))? {
         if !matches!(ev.force(&message)?, Value::Null) {
-            let shown = set(vec![(sym!("type"), ty.clone()), (sym!("declarations"), declaration.declarations())]);
+            let shown = set([(sym!("type"), ty.clone()), (sym!("declarations"), declaration.declarations())]);
             call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), shown, Value::Null], span)?;
         }
     }
@@ -513,18 +513,18 @@ fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<(Optio
         // The message shows the default as the Nix code has it.
         let mut all = Vec::with_capacity(defs.len() + 1);
         if let Some(default) = default {
-            let value = set(vec![
+            let value = set([
                 (sym!("_type"), text!("override")),
                 (sym!("priority"), Value::Int(OPTION_DEFAULT_PRIORITY)),
                 (sym!("content"), default),
             ]);
-            all.push(set(vec![(sym!("file"), file.clone()), (sym!("value"), value)]));
+            all.push(set([(sym!("file"), file.clone()), (sym!("value"), value)]));
         }
         all.extend(defs);
         let error = call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span)?;
         return Ok((None, list_of(ev, &error, span)?));
     }
-    let default = default.map(|value| set(vec![(sym!("file"), file.clone()), (sym!("value"), value)]));
+    let default = default.map(|value| set([(sym!("file"), file.clone()), (sym!("value"), value)]));
     Ok((default, defs))
 }
 
@@ -567,7 +567,7 @@ fn eov_value(
             if !merge.is_defined(ev, span)? {
                 if let Some(empty) = select_or(ev, ty, sym!("emptyValue"))? {
                     if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
-                        let defs = Value::list(vec![set(vec![(sym!("file"), file.clone()), (sym!("value"), empty_value)])]);
+                        let defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), empty_value)])]);
                         empty_merge = Some(merged_definitions(helpers, loc, ty, &defs, span));
                     }
                 }

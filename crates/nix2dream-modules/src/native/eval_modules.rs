@@ -18,18 +18,18 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     let module_type = call(sym!("moduleTypeFor"), vec![modules.clone(), special_args.clone(), class.clone()])?;
     let extend_modules = call(sym!("extendModulesFor"), vec![eval_args.clone()])?;
     let internal_options = call(sym!("internalOptionsFor"), vec![prefix.clone()])?;
-    let internal_module = set(vec![
+    let internal_module = set([
         (sym!("_file"), text!("lib/modules.nix")),
         (sym!("key"), text!("lib/modules.nix")),
         (sym!("options"), internal_options),
         (
             sym!("config"),
-            set(vec![(
+            set([(
                 sym!("_module"),
-                set(vec![
+                set([
                     (
                         sym!("args"),
-                        set(vec![(sym!("extendModules"), extend_modules.clone()), (sym!("moduleType"), module_type.clone())]),
+                        set([(sym!("extendModules"), extend_modules.clone()), (sym!("moduleType"), module_type.clone())]),
                     ),
                     (sym!("specialArgs"), special_args.clone()),
                 ]),
@@ -54,7 +54,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     let declared = lazy(&DECLARED_CONFIG, [merged.clone()], span);
     fill(&config_cell, &EVAL_CONFIG, [helpers.clone(), prefix.clone(), declared, merged.clone()], span);
     let check = lazy(&CHECK_UNMATCHED, [helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
-    Ok(set(vec![
+    Ok(set([
         (sym!("_type"), text!("configuration")),
         (sym!("options"), lazy(&CHECKED, [check.clone(), options], span)),
         (sym!("config"), lazy(&CHECKED_CONFIG, [check.clone(), config.clone()], span)),
@@ -83,7 +83,7 @@ pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
     let (helpers, lib, options, special_args, class, prefix, config) =
         (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
     let config = lazy(&CONFIG_ARGUMENT, [helpers.clone(), config.clone()], span);
-    let own = set(vec![
+    let own = set([
         (sym!("lib"), lib.clone()),
         (sym!("options"), options.clone()),
         (sym!("specialArgs"), special_args.clone()),
@@ -93,7 +93,7 @@ pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
     ]);
     let own = attrs_of(ev, &own, span)?;
     let special = attrs_of(ev, special_args, span)?;
-    Ok(Value::attrs(Attrs::update(&own, &special)))
+    Ok(Value::Attrs(AttrSet::update(&own, &special)))
 }
 
 /// `addErrorContext configArgumentContext config`

@@ -27,7 +27,7 @@ pub(super) fn pushed_down(ev: &mut Evaluator, items: &Value, file_name: Symbol, 
         let mut pushed = Vec::new();
         push_down_properties(ev, &value, span, &mut pushed)?;
         for c in pushed {
-            out.push(set(vec![(sym!("file"), file.clone()), (sym!("config"), c)]));
+            out.push(set([(sym!("file"), file.clone()), (sym!("config"), c)]));
         }
     }
     Ok(Value::list(out))
@@ -39,7 +39,7 @@ pub(super) fn merge_modules_prime(_: &mut Evaluator, args: &[Value], span: Span)
 
 pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
     let (matched, unmatched, _) = merge_modules_parts(helpers, prefix, modules, configs, span);
-    set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
+    set([(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
 }
 
 /// `mergeModules'` for the native code: its set with the per-name
@@ -47,7 +47,7 @@ pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Val
 /// value without building the option's record.
 pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
     let (matched, unmatched, results) = merge_modules_parts(helpers, prefix, modules, configs, span);
-    set(vec![(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched), (sym!("results"), results)])
+    set([(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched), (sym!("results"), results)])
 }
 
 /// `matchedOptions`, `unmatchedDefns` and the per-name results.
@@ -107,7 +107,7 @@ pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> E
                 Some(p) => lazy(&POSITION, [], p),
                 None => Value::Null,
             };
-            let decl = set(vec![(sym!("_file"), file.clone()), (sym!("pos"), pos), (sym!("options"), e.value.clone())]);
+            let decl = set([(sym!("_file"), file.clone()), (sym!("pos"), pos), (sym!("options"), e.value.clone())]);
             by_name.push(e.name, decl);
         }
     }
@@ -135,7 +135,7 @@ pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     let mut by_name = ByName::new();
     for (file, config) in roots {
         for e in config.entries() {
-            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
+            by_name.push(e.name, set([(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
         }
     }
     let entries =
@@ -254,7 +254,7 @@ fn single_declaration(
             Some(list) => {
                 let modules = list_of(ev, &list, span)?
                     .into_iter()
-                    .map(|m| set(vec![(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
+                    .map(|m| set([(sym!("_file"), file.clone()), (sym!("imports"), Value::list(vec![m]))]))
                     .collect();
                 substituted_type(ev, &ty, Value::list(modules), span)?
             }
@@ -307,7 +307,7 @@ fn substituted_type(ev: &mut Evaluator, ty: &Value, modules: Value, span: Span) 
 /// `matchedOptions` and `unmatchedDefns` (and `results` for a namespace).
 pub(super) enum NameResult {
     Option { helpers: Value, loc: Value, declared: Value, value: Value },
-    Other(Rc<Attrs>),
+    Other(AttrSet),
 }
 
 impl NameResult {
@@ -388,7 +388,7 @@ pub(super) fn declaration_positions(ev: &mut Evaluator, args: &[Value], span: Sp
     let position = match ev.force(&pos)? {
         Value::Null => {
             let file = select(ev, decl, sym!("_file"), span)?;
-            set(vec![(sym!("file"), file), (sym!("line"), Value::Null), (sym!("column"), Value::Null)])
+            set([(sym!("file"), file), (sym!("line"), Value::Null), (sym!("column"), Value::Null)])
         }
         p => p,
     };

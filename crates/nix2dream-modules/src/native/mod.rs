@@ -21,7 +21,7 @@
 //! order) and `type_merges` (the common container types).
 
 use nix2dream_eval::value::{AttrEntry, List, PrimOp, PrimOpApp, Thunk, ThunkState};
-use nix2dream_eval::{Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
+use nix2dream_eval::{AttrSet, Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
 use nix2dream_syntax::{Span, Symbol};
 use std::rc::Rc;
 
@@ -141,12 +141,18 @@ pub(super) fn sym(s: &str) -> Symbol {
     Symbol::intern(s)
 }
 
-pub(super) fn set(fields: Vec<(Symbol, Value)>) -> Value {
-    Value::attrs(Attrs::from_entries(fields.into_iter().map(|(name, value)| AttrEntry { name, value, pos: None }).collect()))
+/// `{ name = value; ... }` of distinct names, built without a vector.
+pub(super) fn set<const N: usize>(mut fields: [(Symbol, Value); N]) -> Value {
+    fields.sort_unstable_by_key(|(name, _)| *name);
+    let mut fields = fields.into_iter();
+    Value::Attrs(AttrSet::from_fn(N, |_| {
+        let (name, value) = fields.next().expect("one field per entry");
+        AttrEntry { name, value, pos: None }
+    }))
 }
 
 /// `attrs // { name = value; }`, keeping positions.
-pub(super) fn with_fields(attrs: &Attrs, fields: Vec<(Symbol, Value)>) -> Value {
+pub(super) fn with_fields(attrs: &AttrSet, fields: Vec<(Symbol, Value)>) -> Value {
     let mut out = Attrs::with_capacity(attrs.len() + fields.len());
     for e in attrs.entries() {
         out.insert(e.name, e.value.clone(), e.pos);
@@ -159,7 +165,7 @@ pub(super) fn with_fields(attrs: &Attrs, fields: Vec<(Symbol, Value)>) -> Value 
 
 /// `mapAttrs (_: v: op v) attrs`, each value a lazy call of `op`, keeping
 /// the attributes' positions.
-pub(super) fn map_lazily(attrs: &Attrs, op: &'static PrimOp, span: Span) -> Value {
+pub(super) fn map_lazily(attrs: &AttrSet, op: &'static PrimOp, span: Span) -> Value {
     let entries =
         attrs.entries().iter().map(|e| AttrEntry { name: e.name, value: lazy(op, [e.value.clone()], span), pos: e.pos }).collect();
     Value::attrs(Attrs::from_sorted(entries))
@@ -173,7 +179,7 @@ pub(super) fn loc_with(prefix: &[Value], name: Value) -> Vec<Value> {
     loc
 }
 
-pub(super) fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Rc<Attrs>> {
+pub(super) fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<AttrSet> {
     ev.expect_attrs(v, span)
 }
 

@@ -25,7 +25,7 @@ pub(super) fn push_down_properties(ev: &mut Evaluator, cfg: &Value, span: Span, 
                 .iter()
                 .map(|e| AttrEntry {
                     name: e.name,
-                    value: set(vec![(sym!("_type"), Value::string(wrapper)), (key, property.clone()), (sym!("content"), e.value.clone())]),
+                    value: set([(sym!("_type"), Value::string(wrapper)), (key, property.clone()), (sym!("content"), e.value.clone())]),
                     pos: e.pos,
                 })
                 .collect();
@@ -120,7 +120,7 @@ pub(super) fn filter_overrides(
 pub(super) fn filter_overrides_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = list_of(ev, &args[1], span)?;
     let (values, highest) = filter_overrides(ev, None, defs, span)?;
-    Ok(set(vec![(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
+    Ok(set([(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
 }
 
 /// Stable sort by `mkOrder` priority, unwrapping the order properties.

@@ -21,7 +21,7 @@ pub(super) fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Spa
     // The message stays a thunk: `either` only asks whether there is an
     // error, and showing the definitions is costly.
     let message = lazy(&DEFINITION_VALUES, [helpers.clone(), Value::list(invalid)], span);
-    Ok(set(vec![(sym!("message"), message)]))
+    Ok(set([(sym!("message"), message)]))
 }
 
 pub(super) static DEFINITION_VALUES: PrimOp = PrimOp { name: "«modules: definition values»", arity: 2, run: definition_values };
@@ -52,10 +52,10 @@ pub(super) fn attrs_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> 
 /// `{ headError; value; valueMeta.KIND; }` of a container's v2 merge, from
 /// a thunk of `[ value valueMeta.KIND ]`.
 fn container_merge_result(head_error: Value, merged: Value, kind: Symbol, span: Span) -> Value {
-    set(vec![
+    set([
         (sym!("headError"), head_error),
         (sym!("value"), lazy(&SELECT_FIRST, [merged.clone()], span)),
-        (sym!("valueMeta"), set(vec![(kind, lazy(&SELECT_SECOND, [merged], span))])),
+        (sym!("valueMeta"), set([(kind, lazy(&SELECT_SECOND, [merged], span))])),
     ])
 }
 
@@ -87,7 +87,7 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         let value = select(ev, &def, sym!("value"), span)?;
         let value = attrs_of(ev, &value, span)?;
         for e in value.entries() {
-            by_name.push(e.name, set(vec![(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
+            by_name.push(e.name, set([(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
         }
     }
     let loc_items = list_of(ev, loc, span)?;
@@ -125,7 +125,7 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
 static VALUE_METAS: PrimOp = PrimOp {
     name: "«modules: valueMeta.attrs»",
     arity: 1,
-    run: |ev, args, span| Ok(map_lazily(&*attrs_of(ev, &args[0], span)?, &FIELD_VALUE_META, span)),
+    run: |ev, args, span| Ok(map_lazily(&attrs_of(ev, &args[0], span)?, &FIELD_VALUE_META, span)),
 };
 
 /// `v.optionalValue.value or elemType.emptyValue.value or v.mergedValue`
@@ -163,7 +163,7 @@ pub(super) fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
         let items = select(ev, &def, sym!("value"), span)?;
         for (m, item) in list_of(ev, &items, span)?.into_iter().enumerate() {
             let elem_loc = Value::list(loc_with(&loc_items, Value::string(format!("[definition {}-entry {}]", n + 1, m + 1))));
-            let elem_defs = Value::list(vec![set(vec![(sym!("file"), file.clone()), (sym!("value"), item)])]);
+            let elem_defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), item)])]);
             let merged = merged_definitions(helpers, &elem_loc, elem_type, &elem_defs, span);
             if merged.is_defined(ev, span)? {
                 values.push(merged.merged(helpers, &elem_loc, elem_type, span));
@@ -253,7 +253,7 @@ pub(super) fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc
     let value = lazy(&MERGE_CALL, [helpers.clone(), ty.clone(), loc.clone(), defs.clone()], span);
     let check = select(ev, ty, sym!("check"), span)?;
     let head_error = lazy(&CHECK_DEFS, [helpers.clone(), check, loc.clone(), defs.clone()], span);
-    Ok(set(vec![(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), empty_set())]))
+    Ok(set([(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), empty_set())]))
 }
 
 pub(super) static MERGE_CALL: PrimOp = PrimOp { name: "«modules: merge»", arity: 4, run: merge_call };
@@ -299,9 +299,9 @@ pub(super) fn either_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) ->
         span,
     );
     let value = lazy(&APPLY_ALL, [failure_value.clone(), Value::list(vec![message.clone(), loc, defs])], span);
-    let head_error = set(vec![(sym!("message"), message)]);
-    Ok(set(vec![
-        (sym!("valueMeta"), set(vec![(sym!("headError"), head_error.clone())])),
+    let head_error = set([(sym!("message"), message)]);
+    Ok(set([
+        (sym!("valueMeta"), set([(sym!("headError"), head_error.clone())])),
         (sym!("headError"), head_error),
         (sym!("value"), value),
     ]))
@@ -317,7 +317,7 @@ pub(super) fn constant(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResul
 pub(super) fn v2_functor(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (this, loc, defs) = (&args[1], &args[2], &args[3]);
     let v2 = select(ev, this, sym!("v2"), span)?;
-    let result = ev.call_value(&v2, set(vec![(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
+    let result = ev.call_value(&v2, set([(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
     let value = select(ev, &result, sym!("value"), span)?;
     ev.force(&value)
 }
