@@ -21,7 +21,7 @@ const STACK_SEGMENT: usize = 16 * 1024 * 1024;
 impl Evaluator {
     /// Evaluate `expr` in `env` to weak head normal form.
     #[inline]
-    pub fn eval(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
+    pub fn eval(&mut self, expr: &ExprRef, env: &Env) -> EvalResult<Value> {
         // Leaves cannot recurse: answer them without the depth and stack
         // checks, which dominate otherwise.
         match &**expr {
@@ -39,14 +39,14 @@ impl Evaluator {
         self.eval_nested(expr, env)
     }
 
-    fn eval_nested(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
+    fn eval_nested(&mut self, expr: &ExprRef, env: &Env) -> EvalResult<Value> {
         self.nested(expr.span(), |ev| ev.eval_inner(expr, env))
     }
 
     /// Turn an expression into a value without evaluating it, avoiding a
     /// thunk allocation where the value is already known.
     #[inline]
-    pub fn maybe_thunk(&mut self, expr: &ExprRef, env: &Rc<Env>) -> Value {
+    pub fn maybe_thunk(&mut self, expr: &ExprRef, env: &Env) -> Value {
         match &**expr {
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
@@ -119,7 +119,7 @@ impl Evaluator {
     }
 
     #[inline]
-    fn eval_inner(&mut self, expr: &ExprRef, env: &Rc<Env>) -> EvalResult<Value> {
+    fn eval_inner(&mut self, expr: &ExprRef, env: &Env) -> EvalResult<Value> {
         // Constructs without a tail position skip the loop's large frame.
         match &**expr {
             Expr::BinOp(op, l, r, span) => return self.eval_binop(*op, l, r, env, *span),
@@ -137,16 +137,16 @@ impl Evaluator {
         r
     }
 
-    fn eval_loop(&mut self, first_expr: &ExprRef, first_env: &Rc<Env>) -> EvalResult<Value> {
+    fn eval_loop(&mut self, first_expr: &ExprRef, first_env: &Env) -> EvalResult<Value> {
         // Tail positions replace (expr, env) instead of recursing; until the
         // first one, the caller's references are used without cloning.
-        let mut owned: Option<(ExprRef, Rc<Env>)> = None;
+        let mut owned: Option<(ExprRef, Env)> = None;
         loop {
             let (expr, env) = match &owned {
                 Some((e, v)) => (e, v),
                 None => (first_expr, first_env),
             };
-            let next: (ExprRef, Rc<Env>) = match &**expr {
+            let next: (ExprRef, Env) = match &**expr {
                 Expr::Int(i) => return Ok(Value::Int(*i)),
                 Expr::Float(f) => return Ok(Value::Float(*f)),
                 Expr::Str(s) => return Ok(Value::String(Rc::new(NixString::new(s.clone(), Context::new())))),
@@ -236,7 +236,7 @@ impl Evaluator {
         }
     }
 
-    fn eval_var(&mut self, var: &Var, env: &Rc<Env>, span: Span) -> EvalResult<Value> {
+    fn eval_var(&mut self, var: &Var, env: &Env, span: Span) -> EvalResult<Value> {
         match var {
             Var::Local { depth, slot } => match env.ancestor(*depth).get(*slot) {
                 Some(v) => self.force(&v).map_err(|e| e.at(span)),
@@ -271,7 +271,7 @@ impl Evaluator {
     }
 
     /// The name of an attribute-path element, evaluating dynamic ones.
-    fn attr_key(&mut self, key: &AttrKey, env: &Rc<Env>, span: Span) -> EvalResult<Option<Symbol>> {
+    fn attr_key(&mut self, key: &AttrKey, env: &Env, span: Span) -> EvalResult<Option<Symbol>> {
         match key {
             AttrKey::Static(s) => Ok(Some(*s)),
             AttrKey::Dynamic(e) => {
@@ -287,7 +287,7 @@ impl Evaluator {
         }
     }
 
-    fn eval_select(&mut self, sel: &Select, env: &Rc<Env>) -> EvalResult<Value> {
+    fn eval_select(&mut self, sel: &Select, env: &Env) -> EvalResult<Value> {
         let mut cur = self.eval(&sel.expr, env)?;
         for key in sel.path.iter() {
             let name = match self.attr_key(key, env, sel.span)? {
@@ -331,7 +331,7 @@ impl Evaluator {
         Ok(cur)
     }
 
-    fn eval_has_attr(&mut self, target: &ExprRef, path: &[AttrKey], env: &Rc<Env>, span: Span) -> EvalResult<Value> {
+    fn eval_has_attr(&mut self, target: &ExprRef, path: &[AttrKey], env: &Env, span: Span) -> EvalResult<Value> {
         let mut cur = self.eval(target, env)?;
         for (i, key) in path.iter().enumerate() {
             let Value::Attrs(a) = &cur else { return Ok(Value::Bool(false)) };
@@ -347,7 +347,7 @@ impl Evaluator {
         Ok(Value::Bool(true))
     }
 
-    fn eval_attrs(&mut self, def: &Rc<AttrsDef>, env: &Rc<Env>) -> EvalResult<Value> {
+    fn eval_attrs(&mut self, def: &Rc<AttrsDef>, env: &Env) -> EvalResult<Value> {
         let scope = if def.rec { Env::new(Some(env.clone()), def.statics.len()) } else { env.clone() };
         if def.dynamics.is_empty() {
             // Lowering sorts static attributes by symbol: write them
@@ -383,7 +383,7 @@ impl Evaluator {
         Ok(Value::attrs(attrs))
     }
 
-    fn eval_binop(&mut self, op: BinOp, l: &ExprRef, r: &ExprRef, env: &Rc<Env>, span: Span) -> EvalResult<Value> {
+    fn eval_binop(&mut self, op: BinOp, l: &ExprRef, r: &ExprRef, env: &Env, span: Span) -> EvalResult<Value> {
         match op {
             BinOp::And => {
                 let a = self.eval(l, env)?;
@@ -549,7 +549,7 @@ impl Evaluator {
         }
     }
 
-    fn eval_interp(&mut self, parts: &[ExprRef], kind: InterpKind, env: &Rc<Env>, span: Span) -> EvalResult<Value> {
+    fn eval_interp(&mut self, parts: &[ExprRef], kind: InterpKind, env: &Env, span: Span) -> EvalResult<Value> {
         let mut out: Vec<u8> = Vec::new();
         let mut ctx = Context::new();
         let mut first = true;
@@ -723,7 +723,7 @@ impl Evaluator {
     }
 
     /// Bind a call's argument into a fresh environment for the lambda body.
-    pub(crate) fn bind_args(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> EvalResult<Rc<Env>> {
+    pub(crate) fn bind_args(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> EvalResult<Env> {
         self.bind_lambda_args(&c.def, &c.env, arg, span)
     }
 
@@ -745,7 +745,7 @@ impl Evaluator {
         self.call_value(&partial, b, Some(span))
     }
 
-    fn bind_lambda_args(&mut self, def: &LambdaDef, closure_env: &Rc<Env>, arg: Value, span: Span) -> EvalResult<Rc<Env>> {
+    fn bind_lambda_args(&mut self, def: &LambdaDef, closure_env: &Env, arg: Value, span: Span) -> EvalResult<Env> {
         let c = ClosureParts { def, env: closure_env };
         match &c.def.param {
             Param::Ident(_) => Ok(Env::with_one(Some(c.env.clone()), arg)),
@@ -833,8 +833,8 @@ impl Evaluator {
 /// thunk is unobservable, because such an expression has no effects and
 /// every failure (a non-integer, overflow, division by zero) makes us fall
 /// back to the lazy thunk, which reports it only if it is ever forced.
-fn cheap_value(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<Value> {
-    fn int(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<i64> {
+fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
+    fn int(expr: &Expr, env: &Env, budget: u8) -> Option<i64> {
         match expr {
             Expr::Int(i) => Some(*i),
             Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot)? {
@@ -866,7 +866,7 @@ fn cheap_value(expr: &Expr, env: &Rc<Env>, budget: u8) -> Option<Value> {
 /// A closure borrowed in parts (definition and environment).
 struct ClosureParts<'a> {
     def: &'a LambdaDef,
-    env: &'a Rc<Env>,
+    env: &'a Env,
 }
 
 /// The real stack pointer. (The address of a local is not good enough:

@@ -16,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod io;
 mod attr_set;
+mod env;
 mod list;
 mod ops;
 pub mod print;
@@ -92,7 +93,7 @@ pub struct Evaluator {
     /// If set, trace messages are handed to this callback as they happen
     /// instead of being collected in `traces`.
     pub trace_sink: Option<Box<dyn FnMut(&str)>>,
-    root_env: Rc<Env>,
+    root_env: Env,
 }
 
 impl Evaluator {

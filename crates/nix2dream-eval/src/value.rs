@@ -50,7 +50,7 @@ impl Value {
         Value::Attrs(AttrSet::from_attrs(a))
     }
 
-    pub fn thunk(expr: ExprRef, env: Rc<Env>) -> Value {
+    pub fn thunk(expr: ExprRef, env: Env) -> Value {
         Value::Thunk(Rc::new(Thunk::new(ThunkState::Pending(expr, env))))
     }
 
@@ -323,7 +323,7 @@ impl Attrs {
 /// A lambda together with the environment it closes over.
 pub struct Closure {
     pub def: Rc<LambdaDef>,
-    pub env: Rc<Env>,
+    pub env: Env,
 }
 
 /// A native builtin. `arity` arguments are collected before `run` is
@@ -339,62 +339,7 @@ pub struct PrimOpApp {
     pub args: Vec<Value>,
 }
 
-/// A runtime scope: one per `let`, `rec`, lambda call and `with`. Small
-/// scopes (the common case: a lambda's one argument) live inline, so a call
-/// costs one allocation.
-pub struct Env {
-    pub up: Option<Rc<Env>>,
-    // Interior mutability without a borrow flag: slots are only appended
-    // (while the scope is built) and read by cloning; no reference into the
-    // vector ever escapes `get`/`push`, and evaluation is single-threaded.
-    slots: std::cell::UnsafeCell<smallvec::SmallVec<[Value; 3]>>,
-}
-
-impl Env {
-    /// An environment whose `size` slots are filled in order with
-    /// [`Env::push`]. A slot not yet filled reads as `None`: that is how
-    /// `let x = x;` gets a real thunk (and infinite recursion) rather than
-    /// a copy of an uninitialised slot.
-    pub fn new(up: Option<Rc<Env>>, size: usize) -> Rc<Env> {
-        Rc::new(Env { up, slots: std::cell::UnsafeCell::new(smallvec::SmallVec::with_capacity(size)) })
-    }
-
-    pub fn with_values(up: Option<Rc<Env>>, values: Vec<Value>) -> Rc<Env> {
-        Rc::new(Env { up, slots: std::cell::UnsafeCell::new(smallvec::SmallVec::from_vec(values)) })
-    }
-
-    /// A scope with exactly one slot (a plain lambda argument, `with`).
-    #[inline]
-    pub fn with_one(up: Option<Rc<Env>>, value: Value) -> Rc<Env> {
-        let mut slots = smallvec::SmallVec::new();
-        slots.push(value);
-        Rc::new(Env { up, slots: std::cell::UnsafeCell::new(slots) })
-    }
-
-    #[inline]
-    pub fn get(&self, slot: u32) -> Option<Value> {
-        // SAFETY: see the field comment; the shared borrow ends before
-        // anything else can touch the slots.
-        unsafe { (&*self.slots.get()).get(slot as usize).cloned() }
-    }
-
-    /// Fill the next slot.
-    #[inline]
-    pub fn push(&self, v: Value) {
-        // SAFETY: see the field comment; no other borrow is alive.
-        unsafe { (&mut *self.slots.get()).push(v) }
-    }
-
-    /// Walk `depth` scopes up.
-    #[inline]
-    pub fn ancestor(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
-        let mut env = self;
-        for _ in 0..depth {
-            env = env.up.as_ref().expect("lowering resolved a variable deeper than the environment chain");
-        }
-        env
-    }
-}
+pub use crate::env::Env;
 
 /// See [`ThunkState::Native`]. The arguments are stored inline, so a
 /// suspended call is one allocation of exactly its size.
@@ -416,7 +361,7 @@ pub struct Thunk {
 }
 
 pub enum ThunkState {
-    Pending(ExprRef, Rc<Env>),
+    Pending(ExprRef, Env),
     /// A call suspended by a builtin (`map f xs` makes one per element).
     /// Boxed, like `Apply2`, so that every thunk stays small: most are
     /// `Pending` (two pointers), and thunks are the most numerous objects.
@@ -447,13 +392,6 @@ impl Drop for Thunk {
         if !matches!(state, ThunkState::Blackhole) {
             deferred_drop(state);
         }
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let parts = (std::mem::take(self.slots.get_mut()), self.up.take());
-        deferred_drop(parts);
     }
 }
 
