@@ -79,14 +79,14 @@ impl Evaluator {
     }
 
     #[inline]
-    fn force_thunk(&mut self, t: &Rc<Thunk>) -> EvalResult<Value> {
+    fn force_thunk(&mut self, t: &Shared<Thunk>) -> EvalResult<Value> {
         if let Some(v) = t.done() {
             return Ok(v);
         }
         self.force_pending(t)
     }
 
-    fn force_pending(&mut self, t: &Rc<Thunk>) -> EvalResult<Value> {
+    fn force_pending(&mut self, t: &Shared<Thunk>) -> EvalResult<Value> {
         let pending = t.replace(ThunkState::Blackhole);
         let result = match &pending {
             ThunkState::Pending(expr, env) => self.eval(expr, env),

@@ -18,6 +18,7 @@ pub mod io;
 mod attr_set;
 mod env;
 mod list;
+pub mod shared;
 mod ops;
 pub mod print;
 mod report;

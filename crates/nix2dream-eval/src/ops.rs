@@ -255,7 +255,7 @@ fn num(v: &Value) -> f64 {
 
 fn same_object(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Thunk(x), Value::Thunk(y)) => Rc::ptr_eq(x, y),
+        (Value::Thunk(x), Value::Thunk(y)) => Shared::ptr_eq(x, y),
         (Value::Attrs(x), Value::Attrs(y)) => AttrSet::ptr_eq(x, y),
         (Value::List(x), Value::List(y)) => List::ptr_eq(x, y),
         (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),

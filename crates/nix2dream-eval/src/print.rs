@@ -6,7 +6,6 @@ use crate::Evaluator;
 use nix2dream_syntax::{Span, Symbol};
 use std::collections::HashSet;
 use std::fmt::Write;
-use std::rc::Rc;
 
 /// Print `v` as `nix-instantiate --eval` does. With `strict`, nested values
 /// are forced; without it, unevaluated ones print as `<CODE>`.
@@ -23,7 +22,7 @@ fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, se
         // to two elements inside the value itself, so two slots holding
         // copies of a short list are two lists to it, never «repeated».
         let slot = match v {
-            Value::Thunk(t) => Some(Rc::as_ptr(t) as usize),
+            Value::Thunk(t) => Some(Shared::as_ptr(t) as usize),
             _ => None,
         };
         let v = match v {

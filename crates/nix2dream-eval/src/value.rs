@@ -24,7 +24,7 @@ pub enum Value {
     Lambda(Rc<Closure>),
     PrimOp(&'static PrimOp),
     PrimOpApp(Rc<PrimOpApp>),
-    Thunk(Rc<Thunk>),
+    Thunk(Shared<Thunk>),
 }
 
 impl Value {
@@ -51,23 +51,23 @@ impl Value {
     }
 
     pub fn thunk(expr: ExprRef, env: Env) -> Value {
-        Value::Thunk(Rc::new(Thunk::new(ThunkState::Pending(expr, env))))
+        Value::Thunk(Shared::new(Thunk::new(ThunkState::Pending(expr, env))))
     }
 
     /// A suspended call `fun arg`, as builtins like `map` produce.
     /// `span` is the builtin call that suspended it, for error positions.
     pub fn apply_thunk(fun: Value, arg: Value, span: Span) -> Value {
-        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply(Box::new((fun, arg, span))))))
+        Value::Thunk(Shared::new(Thunk::new(ThunkState::Apply(Box::new((fun, arg, span))))))
     }
 
     /// A suspended call of `op` on all its arguments (`args.len() == op.arity`).
     pub fn native_thunk<const N: usize>(op: &'static PrimOp, args: [Value; N], span: Span) -> Value {
-        Value::Thunk(Rc::new(Thunk::new(ThunkState::native(op, args, span))))
+        Value::Thunk(Shared::new(Thunk::new(ThunkState::native(op, args, span))))
     }
 
     /// A suspended call `fun a b` (one thunk, not two, for `mapAttrs`).
     pub fn apply2_thunk(fun: Value, a: Value, b: Value, span: Span) -> Value {
-        Value::Thunk(Rc::new(Thunk::new(ThunkState::Apply2(Box::new((fun, a, b, span))))))
+        Value::Thunk(Shared::new(Thunk::new(ThunkState::Apply2(Box::new((fun, a, b, span))))))
     }
 
     /// The type name Nix uses in messages ("an integer", "a set", ...).
@@ -111,7 +111,7 @@ impl Value {
         match (self, other) {
             (Value::Attrs(a), Value::Attrs(b)) => AttrSet::ptr_eq(a, b),
             (Value::List(a), Value::List(b)) => List::ptr_eq(a, b),
-            (Value::Thunk(a), Value::Thunk(b)) => Rc::ptr_eq(a, b),
+            (Value::Thunk(a), Value::Thunk(b)) => Shared::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -340,6 +340,7 @@ pub struct PrimOpApp {
 }
 
 pub use crate::env::Env;
+pub use crate::shared::Shared;
 
 /// See [`ThunkState::Native`]. The arguments are stored inline, so a
 /// suspended call is one allocation of exactly its size.
@@ -355,7 +356,7 @@ const _: () = assert!(std::mem::size_of::<ThunkState>() <= 24);
 /// A suspended computation and, once run, its value. The state is only
 /// ever read by cloning out of it or replaced whole (`done`, `take`,
 /// `set`), never borrowed across a call that could touch the thunk again,
-/// so it needs no borrow flag: a thunk is 40 bytes with its `Rc` counts.
+/// so it needs no borrow flag: a thunk is 32 bytes with its count (see `Shared`).
 pub struct Thunk {
     state: std::cell::UnsafeCell<ThunkState>,
 }

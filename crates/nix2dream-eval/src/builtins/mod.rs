@@ -20,7 +20,6 @@ mod xml;
 use crate::value::*;
 use crate::Evaluator;
 use nix2dream_syntax::Symbol;
-use std::rc::Rc;
 
 /// Names visible without the `builtins.` prefix (besides `__name` for
 /// every builtin), as in C++ Nix.
@@ -111,7 +110,7 @@ fn set_global(ev: &mut Evaluator, name: Symbol, v: Value) {
 /// Rebuild the `builtins` value after the table changed. The set contains
 /// itself (`builtins.builtins`), through an already-evaluated thunk.
 pub(crate) fn refresh_builtins_set(ev: &mut Evaluator) {
-    let self_ref = Rc::new(Thunk::new(ThunkState::Blackhole));
+    let self_ref = Shared::new(Thunk::new(ThunkState::Blackhole));
     let mut set = ev.builtins_set.clone();
     set.insert(Symbol::intern("builtins"), Value::Thunk(self_ref.clone()), None);
     let v = Value::attrs(set);

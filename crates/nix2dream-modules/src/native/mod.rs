@@ -20,7 +20,7 @@
 //! value and record), `properties` (`mkIf`, `mkMerge`, priorities,
 //! order) and `type_merges` (the common container types).
 
-use nix2dream_eval::value::{AttrEntry, List, PrimOp, PrimOpApp, Thunk, ThunkState};
+use nix2dream_eval::value::{AttrEntry, List, PrimOp, PrimOpApp, Shared, Thunk, ThunkState};
 use nix2dream_eval::{AttrSet, Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
 use nix2dream_syntax::{Span, Symbol};
 use std::rc::Rc;
@@ -86,12 +86,12 @@ pub(super) fn lazy<const N: usize>(op: &'static PrimOp, args: [Value; N], span: 
 /// A thunk whose computation is filled in later with [`fill`]: the
 /// module-system fixpoint (`config` is an argument of the modules that
 /// define it) needs thunks that refer to each other, as a `rec` set does.
-pub(super) fn hole() -> (Value, Rc<Thunk>) {
-    let t = Rc::new(Thunk::new(ThunkState::Blackhole));
+pub(super) fn hole() -> (Value, Shared<Thunk>) {
+    let t = Shared::new(Thunk::new(ThunkState::Blackhole));
     (Value::Thunk(t.clone()), t)
 }
 
-pub(super) fn fill<const N: usize>(t: &Rc<Thunk>, op: &'static PrimOp, args: [Value; N], span: Span) {
+pub(super) fn fill<const N: usize>(t: &Shared<Thunk>, op: &'static PrimOp, args: [Value; N], span: Span) {
     t.set(ThunkState::native(op, args, span));
 }
 
