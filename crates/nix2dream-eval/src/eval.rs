@@ -50,7 +50,7 @@ impl Evaluator {
         match &**expr {
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::String(Rc::new(NixString::new(s.clone(), Context::new()))),
+            Expr::Str(s) => Value::String(Shared::new(NixString::new(s.clone(), Context::new()))),
             Expr::Path(p) => Value::Path(p.clone()),
             Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot) {
                 Some(v) => v,
@@ -59,7 +59,7 @@ impl Evaluator {
             },
             Expr::Var(Var::Global(i), _) => self.globals[*i as usize].clone(),
             Expr::Lambda(def) if self.options.speculate => {
-                Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() }))
+                Value::Lambda(Shared::new(Closure { def: def.clone(), env: env.clone() }))
             }
             Expr::BinOp(..) if self.options.speculate => match cheap_value(expr, env, 2) {
                 Some(v) => v,
@@ -149,7 +149,7 @@ impl Evaluator {
             let next: (ExprRef, Env) = match &**expr {
                 Expr::Int(i) => return Ok(Value::Int(*i)),
                 Expr::Float(f) => return Ok(Value::Float(*f)),
-                Expr::Str(s) => return Ok(Value::String(Rc::new(NixString::new(s.clone(), Context::new())))),
+                Expr::Str(s) => return Ok(Value::String(Shared::new(NixString::new(s.clone(), Context::new())))),
                 Expr::Path(p) => return Ok(Value::Path(p.clone())),
                 Expr::HomePath(rest) => {
                     let home = self.io.env_var("HOME").unwrap_or_default();
@@ -164,7 +164,7 @@ impl Evaluator {
                     let v: Vec<Value> = items.iter().map(|i| self.maybe_thunk(i, env)).collect();
                     return Ok(Value::list(v));
                 }
-                Expr::Lambda(def) => return Ok(Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() }))),
+                Expr::Lambda(def) => return Ok(Value::Lambda(Shared::new(Closure { def: def.clone(), env: env.clone() }))),
                 Expr::Call(fun, args, span) => {
                     let mut f = self.eval(fun, env)?;
                     let (last, init) = args.split_last().expect("a call has at least one argument");
@@ -612,7 +612,7 @@ impl Evaluator {
                 if op.arity == 1 {
                     self.run_primop(op, &[arg], span)
                 } else {
-                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op, args: vec![arg] })))
+                    Ok(Value::PrimOpApp(Shared::new(PrimOpApp { op, args: vec![arg] })))
                 }
             }
             Value::PrimOpApp(app) => {
@@ -626,7 +626,7 @@ impl Evaluator {
                     let mut args = Vec::with_capacity(app.op.arity);
                     args.extend(app.args.iter().cloned());
                     args.push(arg);
-                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op: app.op, args })))
+                    Ok(Value::PrimOpApp(Shared::new(PrimOpApp { op: app.op, args })))
                 }
             }
             Value::Attrs(a) => {
@@ -723,7 +723,7 @@ impl Evaluator {
     }
 
     /// Bind a call's argument into a fresh environment for the lambda body.
-    pub(crate) fn bind_args(&mut self, c: &Rc<Closure>, arg: Value, span: Span) -> EvalResult<Env> {
+    pub(crate) fn bind_args(&mut self, c: &Shared<Closure>, arg: Value, span: Span) -> EvalResult<Env> {
         self.bind_lambda_args(&c.def, &c.env, arg, span)
     }
 

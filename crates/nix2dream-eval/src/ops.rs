@@ -59,7 +59,7 @@ impl Evaluator {
     }
 
     /// A string value (not coerced), with its context.
-    pub fn expect_string(&mut self, v: &Value, span: Span) -> EvalResult<Rc<NixString>> {
+    pub fn expect_string(&mut self, v: &Value, span: Span) -> EvalResult<Shared<NixString>> {
         match self.force(v)? {
             Value::String(s) => Ok(s),
             other => Err(self.expected(&other, "a string", span)),
@@ -258,9 +258,9 @@ fn same_object(a: &Value, b: &Value) -> bool {
         (Value::Thunk(x), Value::Thunk(y)) => Shared::ptr_eq(x, y),
         (Value::Attrs(x), Value::Attrs(y)) => AttrSet::ptr_eq(x, y),
         (Value::List(x), Value::List(y)) => List::ptr_eq(x, y),
-        (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
+        (Value::Lambda(x), Value::Lambda(y)) => Shared::ptr_eq(x, y),
         (Value::PrimOp(x), Value::PrimOp(y)) => std::ptr::eq(*x, *y),
-        (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Rc::ptr_eq(x, y),
+        (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Shared::ptr_eq(x, y),
         _ => false,
     }
 }

@@ -16,30 +16,30 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    String(Rc<NixString>),
+    String(Shared<NixString>),
     /// An absolute, canonical path.
     Path(Rc<String>),
     Attrs(AttrSet),
     List(List),
-    Lambda(Rc<Closure>),
+    Lambda(Shared<Closure>),
     PrimOp(&'static PrimOp),
-    PrimOpApp(Rc<PrimOpApp>),
+    PrimOpApp(Shared<PrimOpApp>),
     Thunk(Shared<Thunk>),
 }
 
 impl Value {
     pub fn string(s: impl Into<Rc<str>>) -> Value {
-        Value::String(Rc::new(NixString { text: s.into(), raw: None, context: Context::default() }))
+        Value::String(Shared::new(NixString { text: s.into(), raw: None, context: Context::default() }))
     }
 
     pub fn string_with_context(s: impl Into<Rc<str>>, context: Context) -> Value {
-        Value::String(Rc::new(NixString { text: s.into(), raw: None, context }))
+        Value::String(Shared::new(NixString { text: s.into(), raw: None, context }))
     }
 
     /// A string from arbitrary bytes: Nix strings are byte strings, and
     /// `substring` may cut a UTF-8 sequence in half.
     pub fn string_from_bytes(bytes: Vec<u8>, context: Context) -> Value {
-        Value::String(Rc::new(NixString::from_bytes(bytes, context)))
+        Value::String(Shared::new(NixString::from_bytes(bytes, context)))
     }
 
     pub fn list(items: Vec<Value>) -> Value {

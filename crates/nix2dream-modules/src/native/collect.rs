@@ -288,7 +288,7 @@ pub(super) fn mk_merge(a: Value, b: Value) -> Value {
 
 /// The same closure (not merely an equal one).
 pub(super) fn same_function(a: &Value, b: &Value) -> bool {
-    matches!((a, b), (Value::Lambda(a), Value::Lambda(b)) if Rc::ptr_eq(a, b))
+    matches!((a, b), (Value::Lambda(a), Value::Lambda(b)) if Shared::ptr_eq(a, b))
 }
 
 /// `lib.isFunction`: a function, or a set with `__functor`.

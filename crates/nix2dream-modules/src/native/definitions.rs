@@ -445,7 +445,7 @@ pub(super) fn option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
 pub(super) fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Value, value: Value, span: Span) -> EvalResult<Value> {
     let DeclaredOption { opt, declaration: d, merge: res } = DeclaredOption::from_value(ev, declared, span)?;
     let opt_attrs = attrs_of(ev, &opt, span)?;
-    let to_string = Value::PrimOpApp(Rc::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
+    let to_string = Value::PrimOpApp(Shared::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
     let declared_fields = match &d.origin {
         DeclarationOrigin::Single(decl) => vec![
             (sym!("loc"), loc.clone()),

@@ -69,7 +69,7 @@ fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
         .iter()
         .map(|op| AttrEntry {
             name: Symbol::intern(op.name),
-            value: Value::PrimOpApp(Rc::new(PrimOpApp { op, args: vec![helpers.clone()] })),
+            value: Value::PrimOpApp(Shared::new(PrimOpApp { op, args: vec![helpers.clone()] })),
             pos: None,
         })
         .collect();
