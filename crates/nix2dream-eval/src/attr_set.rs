@@ -232,6 +232,7 @@ impl Default for AttrSet {
 }
 
 impl Clone for AttrSet {
+    #[inline]
     fn clone(&self) -> AttrSet {
         let strong = &self.header().strong;
         // As `Rc` does: a count that would overflow is a bug worth stopping for.
@@ -242,6 +243,7 @@ impl Clone for AttrSet {
 }
 
 impl Drop for AttrSet {
+    #[inline]
     fn drop(&mut self) {
         let strong = &self.header().strong;
         strong.set(strong.get() - 1);

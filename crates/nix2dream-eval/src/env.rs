@@ -131,6 +131,7 @@ impl Env {
 }
 
 impl Clone for Env {
+    #[inline]
     fn clone(&self) -> Env {
         let strong = &self.header().strong;
         // As `Rc` does: a count that would overflow is a bug worth stopping for.
@@ -141,6 +142,7 @@ impl Clone for Env {
 }
 
 impl Drop for Env {
+    #[inline]
     fn drop(&mut self) {
         let strong = &self.header().strong;
         strong.set(strong.get() - 1);

@@ -83,6 +83,7 @@ impl Default for List {
 }
 
 impl Clone for List {
+    #[inline]
     fn clone(&self) -> List {
         let strong = &self.header().strong;
         // As `Rc` does: a count that would overflow is a bug worth stopping for.
@@ -93,6 +94,7 @@ impl Clone for List {
 }
 
 impl Drop for List {
+    #[inline]
     fn drop(&mut self) {
         let strong = &self.header().strong;
         strong.set(strong.get() - 1);

@@ -41,6 +41,7 @@ impl<T> Shared<T> {
 }
 
 impl<T> Clone for Shared<T> {
+    #[inline]
     fn clone(&self) -> Shared<T> {
         let strong = &self.inner().strong;
         // As `Rc` does: a count that would overflow is a bug worth stopping for.
@@ -51,13 +52,22 @@ impl<T> Clone for Shared<T> {
 }
 
 impl<T> Drop for Shared<T> {
+    #[inline]
     fn drop(&mut self) {
         let strong = &self.inner().strong;
         strong.set(strong.get() - 1);
         if strong.get() == 0 {
-            // SAFETY: this was the last pointer to a `Box` made by `new`.
-            drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+            self.drop_slow();
         }
+    }
+}
+
+impl<T> Shared<T> {
+    #[cold]
+    #[inline(never)]
+    fn drop_slow(&mut self) {
+        // SAFETY: this was the last pointer to a `Box` made by `new`.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
     }
 }
 
