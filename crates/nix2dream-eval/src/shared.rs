@@ -34,6 +34,11 @@ impl<T> Shared<T> {
         a.ptr == b.ptr
     }
 
+    /// How many pointers share the value.
+    pub fn strong_count(this: &Shared<T>) -> usize {
+        this.inner().strong.get()
+    }
+
     /// The allocation's address: the value's identity.
     pub fn as_ptr(this: &Shared<T>) -> *const T {
         &this.inner().value
