@@ -14,10 +14,11 @@
 //! one-attribute updates into a set is then linear instead of quadratic in
 //! time and memory. The flat, sorted view is built on demand and cached.
 
-use crate::value::{deferred_drop, merge_sorted, AttrEntry, Attrs, Value};
+use crate::shared::{counted_pointer, Block, Count};
+use crate::value::{merge_sorted, AttrEntry, Attrs, Value};
 use nix2dream_syntax::Symbol;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::cell::{Cell, OnceCell};
+use std::cell::OnceCell;
 use std::ptr::NonNull;
 
 /// How deep `//` layers may stack before a merge flattens them.
@@ -33,7 +34,7 @@ struct Layer {
 
 #[repr(C)]
 struct Header {
-    strong: Cell<usize>,
+    strong: Count,
     /// This layer's entries, sorted by symbol; they shadow the base's.
     own_len: usize,
     /// Only `//` results have one.
@@ -70,7 +71,7 @@ impl AttrSet {
         unsafe {
             let block = alloc(layout);
             let Some(header) = NonNull::new(block as *mut Header) else { handle_alloc_error(layout) };
-            header.as_ptr().write(Header { strong: Cell::new(1), own_len, layer });
+            header.as_ptr().write(Header { strong: Count::one(), own_len, layer });
             std::ptr::copy_nonoverlapping(own.as_ptr(), block.add(ENTRIES) as *mut AttrEntry, own_len);
             own.set_len(0);
             AttrSet { ptr: header }
@@ -92,7 +93,7 @@ impl AttrSet {
             for i in 0..len {
                 entries.add(i).write(entry(i));
             }
-            header.as_ptr().write(Header { strong: Cell::new(1), own_len: len, layer: None });
+            header.as_ptr().write(Header { strong: Count::one(), own_len: len, layer: None });
             let set = AttrSet { ptr: header };
             debug_assert!(set.own().windows(2).all(|w| w[0].name < w[1].name));
             set
@@ -231,44 +232,20 @@ impl Default for AttrSet {
     }
 }
 
-impl Clone for AttrSet {
-    #[inline]
-    fn clone(&self) -> AttrSet {
-        let strong = &self.header().strong;
-        // As `Rc` does: a count that would overflow is a bug worth stopping for.
-        let Some(next) = strong.get().checked_add(1) else { std::process::abort() };
-        strong.set(next);
-        AttrSet { ptr: self.ptr }
-    }
-}
+counted_pointer!(AttrSet);
 
-impl Drop for AttrSet {
-    #[inline]
-    fn drop(&mut self) {
-        let strong = &self.header().strong;
-        strong.set(strong.get() - 1);
-        if strong.get() == 0 {
-            // Deeply nested sets are freed iteratively (see `deferred_drop`).
-            deferred_drop(Block(self.ptr));
-        }
-    }
-}
-
-/// The block of a set nobody refers to any more: dropping it drops the
-/// entries and the layer, and frees the block.
-struct Block(NonNull<Header>);
-
-impl Drop for Block {
-    fn drop(&mut self) {
-        let own_len = unsafe { self.0.as_ref() }.own_len;
+impl Block for Header {
+    /// Drop a set's entries and layer and free its block.
+    unsafe fn free(block: NonNull<Header>) {
+        let own_len = unsafe { block.as_ref() }.own_len;
         // SAFETY: the last `AttrSet` of this block is gone, so the header's
         // layer and the entries are dropped exactly once, and the block is
         // freed with the layout it was allocated with.
         unsafe {
-            let block = self.0.as_ptr() as *mut u8;
-            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*self.0.as_ptr()).layer));
-            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(block.add(ENTRIES) as *mut AttrEntry, own_len));
-            dealloc(block, AttrSet::layout(own_len));
+            let bytes = block.as_ptr() as *mut u8;
+            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*block.as_ptr()).layer));
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(bytes.add(ENTRIES) as *mut AttrEntry, own_len));
+            dealloc(bytes, AttrSet::layout(own_len));
         }
     }
 }

@@ -8,7 +8,8 @@
 //! reference count, the enclosing scope, the number of slots and the slots
 //! themselves (40 bytes for one slot).
 
-use crate::value::{deferred_drop, Value};
+use crate::shared::{counted_pointer, Block, Count};
+use crate::value::{Value};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::Cell;
 use std::mem::MaybeUninit;
@@ -16,7 +17,7 @@ use std::ptr::NonNull;
 
 #[repr(C)]
 struct Header {
-    strong: Cell<usize>,
+    strong: Count,
     up: Option<Env>,
     capacity: u32,
     /// Slots below this are filled; the others are not yet.
@@ -55,7 +56,7 @@ impl Env {
         unsafe {
             let block = alloc(layout);
             let Some(header) = NonNull::new(block as *mut Header) else { handle_alloc_error(layout) };
-            header.as_ptr().write(Header { strong: Cell::new(1), up, capacity, filled: Cell::new(0) });
+            header.as_ptr().write(Header { strong: Count::one(), up, capacity, filled: Cell::new(0) });
             Env { ptr: header }
         }
     }
@@ -130,45 +131,21 @@ impl Env {
     }
 }
 
-impl Clone for Env {
-    #[inline]
-    fn clone(&self) -> Env {
-        let strong = &self.header().strong;
-        // As `Rc` does: a count that would overflow is a bug worth stopping for.
-        let Some(next) = strong.get().checked_add(1) else { std::process::abort() };
-        strong.set(next);
-        Env { ptr: self.ptr }
-    }
-}
+counted_pointer!(Env);
 
-impl Drop for Env {
-    #[inline]
-    fn drop(&mut self) {
-        let strong = &self.header().strong;
-        strong.set(strong.get() - 1);
-        if strong.get() == 0 {
-            // Long chains of scopes are freed iteratively (see `deferred_drop`).
-            deferred_drop(Block(self.ptr));
-        }
-    }
-}
-
-/// The block of a scope nobody refers to any more: dropping it drops the
-/// filled slots and the enclosing scope, and frees the block.
-struct Block(NonNull<Header>);
-
-impl Drop for Block {
-    fn drop(&mut self) {
-        let header = unsafe { self.0.as_ref() };
+impl Block for Header {
+    /// Drop a scope's filled slots and enclosing scope and free its block.
+    unsafe fn free(block: NonNull<Header>) {
+        let header = unsafe { block.as_ref() };
         let (capacity, filled) = (header.capacity as usize, header.filled.get() as usize);
         // SAFETY: the last `Env` of this block is gone, so the filled slots
         // and the header's `up` are dropped exactly once, and the block is
         // freed with the layout it was allocated with.
         unsafe {
-            let block = self.0.as_ptr() as *mut u8;
-            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(block.add(SLOTS) as *mut Value, filled));
-            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*self.0.as_ptr()).up));
-            dealloc(block, Env::layout(capacity));
+            let bytes = block.as_ptr() as *mut u8;
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(bytes.add(SLOTS) as *mut Value, filled));
+            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*block.as_ptr()).up));
+            dealloc(bytes, Env::layout(capacity));
         }
     }
 }

@@ -7,14 +7,14 @@
 //! count, the length and the elements, like `Rc<[Value]>` but one word
 //! wide, so that [`Value`] stays two words.
 
-use crate::value::{deferred_drop, Value};
+use crate::shared::{counted_pointer, Block, Count};
+use crate::value::{Value};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::cell::Cell;
 use std::ptr::NonNull;
 
 #[repr(C)]
 struct Header {
-    strong: Cell<usize>,
+    strong: Count,
     len: usize,
 }
 
@@ -47,7 +47,7 @@ impl List {
         unsafe {
             let block = alloc(layout);
             let Some(header) = NonNull::new(block as *mut Header) else { handle_alloc_error(layout) };
-            header.as_ptr().write(Header { strong: Cell::new(1), len });
+            header.as_ptr().write(Header { strong: Count::one(), len });
             std::ptr::copy_nonoverlapping(items.as_ptr(), block.add(offset) as *mut Value, len);
             items.set_len(0);
             List { ptr: header }
@@ -82,44 +82,20 @@ impl Default for List {
     }
 }
 
-impl Clone for List {
-    #[inline]
-    fn clone(&self) -> List {
-        let strong = &self.header().strong;
-        // As `Rc` does: a count that would overflow is a bug worth stopping for.
-        let Some(next) = strong.get().checked_add(1) else { std::process::abort() };
-        strong.set(next);
-        List { ptr: self.ptr }
-    }
-}
+counted_pointer!(List);
 
-impl Drop for List {
-    #[inline]
-    fn drop(&mut self) {
-        let strong = &self.header().strong;
-        strong.set(strong.get() - 1);
-        if strong.get() == 0 {
-            // Deeply nested lists are freed iteratively (see `deferred_drop`).
-            deferred_drop(Block(self.ptr));
-        }
-    }
-}
-
-/// The block of a list nobody refers to any more: dropping it drops the
-/// elements and frees the block.
-struct Block(NonNull<Header>);
-
-impl Drop for Block {
-    fn drop(&mut self) {
-        let len = unsafe { self.0.as_ref() }.len;
+impl Block for Header {
+    /// Drop a list's elements and free its block.
+    unsafe fn free(block: NonNull<Header>) {
+        let len = unsafe { block.as_ref() }.len;
         let (layout, offset) = List::layout(len);
         // SAFETY: the last `List` of this block is gone, so the elements
         // are dropped exactly once, and the block is freed with the layout
         // it was allocated with.
         unsafe {
-            let block = self.0.as_ptr() as *mut u8;
-            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(block.add(offset) as *mut Value, len));
-            dealloc(block, layout);
+            let bytes = block.as_ptr() as *mut u8;
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(bytes.add(offset) as *mut Value, len));
+            dealloc(bytes, layout);
         }
     }
 }

@@ -8,8 +8,84 @@
 use std::cell::Cell;
 use std::ptr::NonNull;
 
+/// A reference count: every counted pointer of the evaluator (`Shared`,
+/// `List`, `AttrSet`, `Env`) keeps one at the start of its block.
+pub(crate) struct Count(Cell<usize>);
+
+impl Count {
+    pub(crate) fn one() -> Count {
+        Count(Cell::new(1))
+    }
+
+    #[inline]
+    pub(crate) fn retain(&self) {
+        // As `Rc` does: a count that would overflow is a bug worth stopping for.
+        let Some(next) = self.0.get().checked_add(1) else { std::process::abort() };
+        self.0.set(next);
+    }
+
+    /// Drop one reference; whether it was the last.
+    #[inline]
+    pub(crate) fn release(&self) -> bool {
+        let left = self.0.get() - 1;
+        self.0.set(left);
+        left == 0
+    }
+
+    pub(crate) fn get(&self) -> usize {
+        self.0.get()
+    }
+}
+
+/// The header of a counted block, which knows how to free its block.
+pub(crate) trait Block: 'static {
+    /// Drop the block's contents and deallocate it.
+    ///
+    /// # Safety
+    /// Only for a block whose last pointer is gone.
+    unsafe fn free(block: NonNull<Self>);
+}
+
+/// The block of a counted pointer nobody refers to any more: dropping it
+/// frees the block. It goes through `deferred_drop`, so freeing deeply
+/// nested values stays iterative.
+pub(crate) struct Unreferenced<H: Block>(pub(crate) NonNull<H>);
+
+impl<H: Block> Drop for Unreferenced<H> {
+    fn drop(&mut self) {
+        // SAFETY: an `Unreferenced` is made only by `counted_pointer!`'s
+        // `Drop`, once the last pointer to the block is gone.
+        unsafe { H::free(self.0) }
+    }
+}
+
+/// `Clone` and `Drop` for a thin counted pointer `$ty { ptr }` whose
+/// header (`self.header()`, a [`Block`]) holds a `strong: Count`: the last
+/// drop frees the block by way of `deferred_drop`.
+macro_rules! counted_pointer {
+    ($ty:ident) => {
+        impl Clone for $ty {
+            #[inline]
+            fn clone(&self) -> $ty {
+                self.header().strong.retain();
+                $ty { ptr: self.ptr }
+            }
+        }
+
+        impl Drop for $ty {
+            #[inline]
+            fn drop(&mut self) {
+                if self.header().strong.release() {
+                    crate::value::deferred_drop(crate::shared::Unreferenced(self.ptr));
+                }
+            }
+        }
+    };
+}
+pub(crate) use counted_pointer;
+
 struct Inner<T> {
-    strong: Cell<usize>,
+    strong: Count,
     value: T,
 }
 
@@ -20,7 +96,7 @@ pub struct Shared<T> {
 
 impl<T> Shared<T> {
     pub fn new(value: T) -> Shared<T> {
-        let inner = Box::new(Inner { strong: Cell::new(1), value });
+        let inner = Box::new(Inner { strong: Count::one(), value });
         Shared { ptr: NonNull::from(Box::leak(inner)) }
     }
 
@@ -48,10 +124,7 @@ impl<T> Shared<T> {
 impl<T> Clone for Shared<T> {
     #[inline]
     fn clone(&self) -> Shared<T> {
-        let strong = &self.inner().strong;
-        // As `Rc` does: a count that would overflow is a bug worth stopping for.
-        let Some(next) = strong.get().checked_add(1) else { std::process::abort() };
-        strong.set(next);
+        self.inner().strong.retain();
         Shared { ptr: self.ptr }
     }
 }
@@ -59,9 +132,7 @@ impl<T> Clone for Shared<T> {
 impl<T> Drop for Shared<T> {
     #[inline]
     fn drop(&mut self) {
-        let strong = &self.inner().strong;
-        strong.set(strong.get() - 1);
-        if strong.get() == 0 {
+        if self.inner().strong.release() {
             self.drop_slow();
         }
     }
