@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn base64_round_trips() {
         for n in 0..10 {
-            let data: Vec<u8> = (0..n).map(|i| i * 37).collect();
+            let data: Vec<u8> = (0..n).map(|i: u8| i.wrapping_mul(37)).collect();
             assert_eq!(base64_decode(&base64_encode(&data)).unwrap(), data);
         }
         assert_eq!(base64_encode(b"foob"), "Zm9vYg==");
