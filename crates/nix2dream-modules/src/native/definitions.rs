@@ -59,12 +59,21 @@ impl MergedDefinitions {
 
     /// `mergedValue`, as a thunk.
     pub(super) fn merged(&self, helpers: &Value, loc: &Value, ty: &Value, span: Span) -> Value {
-        lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), self.core.clone(), self.checked.clone()], span)
+        lazy(&MD_MERGED, self.merged_args(helpers, loc, ty), span)
+    }
+
+    /// `mergedValue`, computed now.
+    fn merged_now(&self, ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, span: Span) -> EvalResult<Value> {
+        md_merged(ev, &self.merged_args(helpers, loc, ty), span)
+    }
+
+    fn merged_args(&self, helpers: &Value, loc: &Value, ty: &Value) -> [Value; 5] {
+        [helpers.clone(), loc.clone(), ty.clone(), self.core.clone(), self.checked.clone()]
     }
 }
 
 /// `defsFinal`, forced, from `defsFinal'`.
-fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) -> EvalResult<List> {
+pub(super) fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) -> EvalResult<List> {
     let values = select(ev, core, sym!("values"), span)?;
     ev.expect_list(&values, span)
 }
@@ -238,7 +247,6 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
         let v = select(ev, v2_result, sym!("value"), span)?;
         return ev.force(&v);
     }
-    let defs_final = &defs_final;
     let check = select(ev, ty, sym!("check"), span)?;
     let mut all_valid = true;
     for def in &defs {
@@ -250,7 +258,7 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
         }
     }
     if all_valid {
-        return call_merge(ev, helpers, ty, loc, defs_final, &defs, span);
+        return call_merge(ev, helpers, ty, loc, &defs_final, &defs, span);
     }
     let mut invalid = Vec::new();
     for def in &defs {
@@ -576,7 +584,7 @@ fn eov_value(
             let opt_attrs = attrs_of(ev, opt, span)?;
             match opt_attrs.get(sym!("apply")).cloned() {
                 Some(apply) => ev.call_value(&apply, merge.merged(helpers, loc, ty, span), Some(span)),
-                None => md_merged(ev, &[helpers.clone(), loc.clone(), ty.clone(), merge.core.clone(), merge.checked.clone()], span),
+                None => merge.merged_now(ev, helpers, loc, ty, span),
             }
         },
         |ev| show_option(ev, helpers, loc, span).ok().map(|o| format!("while evaluating the option `{}':", o)),

@@ -131,8 +131,7 @@ static VALUE_METAS: PrimOp = PrimOp {
 /// `v.optionalValue.value or elemType.emptyValue.value or v.mergedValue`
 pub(super) fn lazy_attr_value(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (core, merged, elem_type) = (&args[0], &args[1], &args[2]);
-    let defs_final = select(ev, core, sym!("values"), span)?;
-    if ev.expect_list(&defs_final, span)?.is_empty() {
+    if final_definitions(ev, core, span)?.is_empty() {
         if let Some(empty) = select_or(ev, elem_type, sym!("emptyValue"))? {
             if let Some(value) = select_or(ev, &empty, sym!("value"))? {
                 return ev.force(&value);
