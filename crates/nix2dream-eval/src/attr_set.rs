@@ -14,10 +14,10 @@
 //! one-attribute updates into a set is then linear instead of quadratic in
 //! time and memory. The flat, sorted view is built on demand and cached.
 
-use crate::shared::{counted_pointer, Block, Count};
+use crate::shared::{alloc_block, counted_pointer, Block, Count};
 use crate::value::{merge_sorted, AttrEntry, Attrs, Value};
 use nix2dream_syntax::Symbol;
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::alloc::{dealloc, Layout};
 use std::cell::OnceCell;
 use std::ptr::NonNull;
 
@@ -69,8 +69,8 @@ impl AttrSet {
         // moved out of `own`, whose length is then set to 0 so that they are
         // not dropped twice.
         unsafe {
-            let block = alloc(layout);
-            let Some(header) = NonNull::new(block as *mut Header) else { handle_alloc_error(layout) };
+            let header: NonNull<Header> = alloc_block(layout);
+            let block = header.as_ptr() as *mut u8;
             header.as_ptr().write(Header { strong: Count::one(), own_len, layer });
             std::ptr::copy_nonoverlapping(own.as_ptr(), block.add(ENTRIES) as *mut AttrEntry, own_len);
             own.set_len(0);
@@ -87,8 +87,8 @@ impl AttrSet {
         // escapes (if `entry` panics, the block and the entries written so
         // far leak, which is safe).
         unsafe {
-            let block = alloc(layout);
-            let Some(header) = NonNull::new(block as *mut Header) else { handle_alloc_error(layout) };
+            let header: NonNull<Header> = alloc_block(layout);
+            let block = header.as_ptr() as *mut u8;
             let entries = block.add(ENTRIES) as *mut AttrEntry;
             for i in 0..len {
                 entries.add(i).write(entry(i));

@@ -8,9 +8,9 @@
 //! reference count, the enclosing scope, the number of slots and the slots
 //! themselves (40 bytes for one slot).
 
-use crate::shared::{counted_pointer, Block, Count};
+use crate::shared::{alloc_block, counted_pointer, Block, Count};
 use crate::value::{Value};
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::alloc::{dealloc, Layout};
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
@@ -54,8 +54,7 @@ impl Env {
         // and the header is written before the pointer escapes; slots are
         // only read once written (`filled`).
         unsafe {
-            let block = alloc(layout);
-            let Some(header) = NonNull::new(block as *mut Header) else { handle_alloc_error(layout) };
+            let header: NonNull<Header> = alloc_block(layout);
             header.as_ptr().write(Header { strong: Count::one(), up, capacity, filled: Cell::new(0) });
             Env { ptr: header }
         }

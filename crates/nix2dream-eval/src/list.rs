@@ -7,9 +7,9 @@
 //! count, the length and the elements, like `Rc<[Value]>` but one word
 //! wide, so that [`Value`] stays two words.
 
-use crate::shared::{counted_pointer, Block, Count};
+use crate::shared::{alloc_block, counted_pointer, Block, Count};
 use crate::value::{Value};
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::alloc::{dealloc, Layout};
 use std::ptr::NonNull;
 
 #[repr(C)]
@@ -45,8 +45,8 @@ impl List {
         // moved out of `items`, whose length is then set to 0 so that they
         // are not dropped twice.
         unsafe {
-            let block = alloc(layout);
-            let Some(header) = NonNull::new(block as *mut Header) else { handle_alloc_error(layout) };
+            let header: NonNull<Header> = alloc_block(layout);
+            let block = header.as_ptr() as *mut u8;
             header.as_ptr().write(Header { strong: Count::one(), len });
             std::ptr::copy_nonoverlapping(items.as_ptr(), block.add(offset) as *mut Value, len);
             items.set_len(0);

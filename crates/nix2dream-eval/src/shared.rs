@@ -46,6 +46,20 @@ pub(crate) trait Block: 'static {
     unsafe fn free(block: NonNull<Self>);
 }
 
+/// A new block of `layout` for a header `H` followed by its elements; the
+/// header and elements are the caller's to write.
+///
+/// # Safety
+/// `layout` must hold an `H` at offset 0 (so it is never zero-sized).
+pub(crate) unsafe fn alloc_block<H>(layout: std::alloc::Layout) -> NonNull<H> {
+    // SAFETY: the caller's layout is not zero-sized.
+    let block = unsafe { std::alloc::alloc(layout) };
+    match NonNull::new(block as *mut H) {
+        Some(header) => header,
+        None => std::alloc::handle_alloc_error(layout),
+    }
+}
+
 /// The block of a counted pointer nobody refers to any more: dropping it
 /// frees the block. It goes through `deferred_drop`, so freeing deeply
 /// nested values stays iterative.
