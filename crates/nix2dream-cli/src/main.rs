@@ -1,6 +1,8 @@
 //! The `nix2dream` binary. It owns the terminal: stdout carries data only,
 //! stderr diagnostics. See `../../shared/CONTRACT.md` for the interface.
 
+#[cfg(not(n2d_system_alloc))]
+mod allocator;
 mod config_cmd;
 mod deployment_args;
 mod eval_cmd;
@@ -9,13 +11,14 @@ mod render_cmd;
 mod up_cmd;
 
 // The evaluator allocates a thunk or an environment per call; mimalloc is
-// measurably faster than glibc malloc for that pattern (see benches/).
+// measurably faster than glibc malloc for that pattern (see benches/ and
+// allocator.rs).
 // Heap profilers such as heaptrack see only the system allocator: build
 // with RUSTFLAGS="--cfg n2d_system_alloc" (and another CARGO_TARGET_DIR)
 // to profile allocations.
 #[cfg(not(n2d_system_alloc))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: allocator::MiMalloc = allocator::MiMalloc;
 
 use std::process::ExitCode;
 
