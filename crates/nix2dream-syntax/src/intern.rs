@@ -15,11 +15,14 @@ struct Interner {
     strings: Vec<&'static str>,
 }
 
+/// A hash map keyed by symbols, hashed with [`FxHasher`].
+pub type SymbolMap<V> = HashMap<Symbol, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// The multiply-rotate hash rustc uses for its own symbol tables. Names are
 /// short and chosen by programs, not attackers: SipHash's flood resistance
 /// bought nothing here and cost 4% of module evaluation.
 #[derive(Default)]
-struct FxHasher {
+pub struct FxHasher {
     hash: u64,
 }
 
@@ -45,6 +48,11 @@ impl std::hash::Hasher for FxHasher {
     #[inline]
     fn write_u8(&mut self, b: u8) {
         self.add(b as u64);
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(n as u64);
     }
 
     #[inline]

@@ -137,7 +137,7 @@ fn function_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
 fn zip_attrs_with(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let list = ev.expect_list(&args[1], span)?;
     let f = args[0].clone();
-    let mut groups: std::collections::HashMap<Symbol, Vec<Value>> = std::collections::HashMap::new();
+    let mut groups: nix2dream_syntax::SymbolMap<Vec<Value>> = Default::default();
     let mut order = Vec::new();
     for item in list.iter() {
         let a = ev.expect_attrs(item, span)?;

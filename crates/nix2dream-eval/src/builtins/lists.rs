@@ -265,7 +265,7 @@ fn group_by(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
     let mut groups: Vec<(Symbol, Vec<Value>)> = Vec::new();
-    let mut index: std::collections::HashMap<Symbol, usize> = std::collections::HashMap::new();
+    let mut index: nix2dream_syntax::SymbolMap<usize> = Default::default();
     for x in l.iter() {
         let r = ev.call_value(&f, x.clone(), Some(span))?;
         let key = Symbol::intern(&ev.expect_str(&r, span)?);

@@ -71,12 +71,12 @@ pub(super) static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity
 /// (n: concatLists)` gives).
 pub(super) struct ByName {
     pub(super) entries: Vec<(Symbol, Vec<Value>)>,
-    index: std::collections::HashMap<Symbol, usize>,
+    index: nix2dream_syntax::SymbolMap<usize>,
 }
 
 impl ByName {
     pub(super) fn new() -> ByName {
-        ByName { entries: Vec::new(), index: std::collections::HashMap::new() }
+        ByName { entries: Vec::new(), index: Default::default() }
     }
 
     pub(super) fn push(&mut self, name: Symbol, value: Value) {
