@@ -39,6 +39,19 @@ impl Evaluator {
         self.eval_nested(expr, env)
     }
 
+    /// A string literal's value, shared by every evaluation of the literal
+    /// (strings are immutable; see `string_literals`).
+    #[inline]
+    fn string_literal(&mut self, text: &Rc<str>) -> Value {
+        let key = text.as_ptr() as usize;
+        if let Some(v) = self.string_literals.get(&key) {
+            return v.clone();
+        }
+        let v = Value::String(Shared::new(NixString::new(text.clone(), Context::new())));
+        self.string_literals.insert(key, v.clone());
+        v
+    }
+
     fn eval_nested(&mut self, expr: &ExprRef, env: &Env) -> EvalResult<Value> {
         self.nested(expr.span(), |ev| ev.eval_inner(expr, env))
     }
@@ -50,7 +63,7 @@ impl Evaluator {
         match &**expr {
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::String(Shared::new(NixString::new(s.clone(), Context::new()))),
+            Expr::Str(s) => self.string_literal(s),
             Expr::Path(p) => Value::Path(p.clone()),
             Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot) {
                 Some(v) => v,
@@ -149,7 +162,7 @@ impl Evaluator {
             let next: (ExprRef, Env) = match &**expr {
                 Expr::Int(i) => return Ok(Value::Int(*i)),
                 Expr::Float(f) => return Ok(Value::Float(*f)),
-                Expr::Str(s) => return Ok(Value::String(Shared::new(NixString::new(s.clone(), Context::new())))),
+                Expr::Str(s) => return Ok(self.string_literal(s)),
                 Expr::Path(p) => return Ok(Value::Path(p.clone())),
                 Expr::HomePath(rest) => {
                     let home = self.io.env_var("HOME").unwrap_or_default();

@@ -32,6 +32,9 @@ pub use value::{AttrSet, Attrs, Value};
 
 use nix2dream_syntax::{lower_file, Diagnostic, FileId, Origin, SourceMap, Span, Symbol};
 use std::collections::HashMap;
+
+/// A hash map with the interner's fast hash, for keys chosen by programs.
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<nix2dream_syntax::intern::FxHasher>>;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use value::Env;
@@ -88,7 +91,12 @@ pub struct Evaluator {
     pub(crate) interrupt: Option<Box<dyn FnMut() -> bool>>,
     /// The virtual store: everything evaluation added to `/nix/store`.
     pub store: store::Store,
-    pub(crate) regex_cache: HashMap<String, Rc<builtins::regex::CompiledRegex>>,
+    pub(crate) regex_cache: FxHashMap<String, Rc<builtins::regex::CompiledRegex>>,
+    /// The value of each string literal, made once: a literal is evaluated
+    /// every time its scope runs (`_type = "option"` once per `mkOption`).
+    /// Keyed by the address of the literal's text, which the entry keeps
+    /// alive, so that the address cannot be reused by another literal.
+    pub(crate) string_literals: FxHashMap<usize, Value>,
     /// Trace messages (`builtins.trace`, `warn`) for the embedder to show.
     pub traces: Vec<String>,
     /// If set, trace messages are handed to this callback as they happen
@@ -115,7 +123,8 @@ impl Evaluator {
             fuel: None,
             interrupt: None,
             store: store::Store::new(),
-            regex_cache: HashMap::new(),
+            regex_cache: FxHashMap::default(),
+            string_literals: FxHashMap::default(),
             traces: Vec::new(),
             trace_sink: None,
             root_env: Env::new(None, 0),
