@@ -91,6 +91,17 @@ impl Env {
         self.header().up.as_ref()
     }
 
+    /// A filled slot, borrowed: a slot is never written again once filled.
+    #[inline]
+    pub fn get_ref(&self, slot: u32) -> Option<&Value> {
+        if slot >= self.header().filled.get() {
+            return None;
+        }
+        // SAFETY: slots below `filled` are initialised and never written
+        // again while the block lives, which the borrow of `self` ensures.
+        Some(unsafe { (*self.slot_ptr(slot as usize)).assume_init_ref() })
+    }
+
     #[inline]
     pub fn get(&self, slot: u32) -> Option<Value> {
         if slot >= self.header().filled.get() {

@@ -82,6 +82,21 @@ impl Evaluator {
         }
     }
 
+    /// Force a value to weak head normal form, borrowing the result from
+    /// `v` (or from its thunk, whose value is final) instead of cloning it.
+    #[inline]
+    pub fn force_ref<'a>(&mut self, v: &'a Value) -> EvalResult<&'a Value> {
+        match v {
+            Value::Thunk(t) => {
+                if t.done_ref().is_none() {
+                    self.force_pending(t)?;
+                }
+                Ok(t.done_ref().expect("a forced thunk is done"))
+            }
+            other => Ok(other),
+        }
+    }
+
     /// Force a value to weak head normal form.
     #[inline]
     pub fn force(&mut self, v: &Value) -> EvalResult<Value> {
@@ -251,8 +266,8 @@ impl Evaluator {
 
     fn eval_var(&mut self, var: &Var, env: &Env, span: Span) -> EvalResult<Value> {
         match var {
-            Var::Local { depth, slot } => match env.ancestor(*depth).get(*slot) {
-                Some(v) => self.force(&v).map_err(|e| e.at(span)),
+            Var::Local { depth, slot } => match env.ancestor(*depth).get_ref(*slot) {
+                Some(v) => Ok(self.force_ref(v).map_err(|e| e.at(span))?.clone()),
                 None => Err(EvalError::new(
                     ErrorKind::InfiniteRecursion,
                     "infinite recursion encountered",
@@ -261,7 +276,7 @@ impl Evaluator {
             },
             Var::Global(i) => {
                 let v = self.globals[*i as usize].clone();
-                self.force(&v)
+                Ok(self.force_ref(&v)?.clone())
             }
             Var::With { name, with_depths } => {
                 for d in with_depths.iter() {
@@ -274,8 +289,7 @@ impl Evaluator {
                         ));
                     };
                     if let Some(v) = attrs.get(*name) {
-                        let v = v.clone();
-                        return self.force(&v);
+                        return Ok(self.force_ref(v)?.clone());
                     }
                 }
                 Err(EvalError::new(ErrorKind::Type, format!("undefined variable '{}'", name), Some(span)))
@@ -310,7 +324,7 @@ impl Evaluator {
                 }
             };
             let found = match &cur {
-                Value::Attrs(a) => a.get(name).cloned(),
+                Value::Attrs(a) => a.get(name),
                 other => {
                     if let Some(d) = &sel.default {
                         return self.eval(d, env);
@@ -323,9 +337,11 @@ impl Evaluator {
             };
             match found {
                 Some(v) => {
-                    cur = self
-                        .force(&v)
-                        .map_err(|e| e.context(Some(sel.span), format!("while evaluating the attribute '{}'", name)))?;
+                    let next = self
+                        .force_ref(v)
+                        .map_err(|e| e.context(Some(sel.span), format!("while evaluating the attribute '{}'", name)))?
+                        .clone();
+                    cur = next;
                 }
                 None => {
                     if let Some(d) = &sel.default {
@@ -349,11 +365,14 @@ impl Evaluator {
         for (i, key) in path.iter().enumerate() {
             let Value::Attrs(a) = &cur else { return Ok(Value::Bool(false)) };
             let Some(name) = self.attr_key(key, env, span)? else { return Ok(Value::Bool(false)) };
-            match a.get(name).cloned() {
+            match a.get(name) {
                 // Only the sets along the path are forced, never the value
                 // found at its end.
                 Some(_) if i + 1 == path.len() => return Ok(Value::Bool(true)),
-                Some(v) => cur = self.force(&v)?,
+                Some(v) => {
+                    let next = self.force_ref(v)?.clone();
+                    cur = next;
+                }
                 None => return Ok(Value::Bool(false)),
             }
         }

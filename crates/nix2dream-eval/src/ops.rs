@@ -38,6 +38,28 @@ impl Evaluator {
         }
     }
 
+    /// [`Evaluator::expect_list`], borrowed (see [`Evaluator::force_ref`]).
+    pub fn expect_list_ref<'a>(&mut self, v: &'a Value, span: Span) -> EvalResult<&'a List> {
+        match self.force_ref(v)? {
+            Value::List(l) => Ok(l),
+            other => {
+                let other = other.clone();
+                Err(self.expected(&other, "a list", span))
+            }
+        }
+    }
+
+    /// [`Evaluator::expect_attrs`], borrowed (see [`Evaluator::force_ref`]).
+    pub fn expect_attrs_ref<'a>(&mut self, v: &'a Value, span: Span) -> EvalResult<&'a AttrSet> {
+        match self.force_ref(v)? {
+            Value::Attrs(a) => Ok(a),
+            other => {
+                let other = other.clone();
+                Err(self.expected(&other, "a set", span))
+            }
+        }
+    }
+
     pub fn expect_attrs(&mut self, v: &Value, span: Span) -> EvalResult<AttrSet> {
         match self.force(v)? {
             Value::Attrs(a) => Ok(a),

@@ -413,12 +413,29 @@ impl Thunk {
         }
     }
 
+    /// The value, borrowed, if the thunk has been evaluated.
+    #[inline]
+    pub fn done_ref(&self) -> Option<&Value> {
+        // SAFETY: a `Done` state is final: `replace` is only ever called on
+        // a thunk that is not done (a pending thunk being forced, a hole
+        // being filled), which it checks in debug builds, and the state is
+        // dropped only with the thunk. So the value stays where it is for
+        // as long as the thunk is borrowed.
+        match unsafe { &*self.state.get() } {
+            ThunkState::Done(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Replace the state, returning the old one (dropped by the caller,
-    /// outside the cell: dropping may run arbitrary destructors).
+    /// outside the cell: dropping may run arbitrary destructors). Never
+    /// called on a thunk that is done (see `done_ref`).
     #[inline]
     pub fn replace(&self, state: ThunkState) -> ThunkState {
         // SAFETY: as in `done`; the old state is moved out, not dropped here.
-        unsafe { std::mem::replace(&mut *self.state.get(), state) }
+        let old = unsafe { std::mem::replace(&mut *self.state.get(), state) };
+        debug_assert!(!matches!(old, ThunkState::Done(_)), "a done thunk is final");
+        old
     }
 
     /// Set the state, dropping the old one after the cell is consistent.

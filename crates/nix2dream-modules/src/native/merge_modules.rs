@@ -21,9 +21,9 @@ pub(super) fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> 
 /// as `{ file; config; }` records.
 pub(super) fn pushed_down(ev: &mut Evaluator, items: &Value, file_name: Symbol, value_name: Symbol, span: Span) -> EvalResult<Value> {
     let mut out = Vec::new();
-    for item in list_of(ev, items, span)? {
-        let file = select(ev, &item, file_name, span)?;
-        let value = select(ev, &item, value_name, span)?;
+    for item in self::items(ev, items, span)? {
+        let file = select(ev, item, file_name, span)?;
+        let value = select(ev, item, value_name, span)?;
         let mut pushed = Vec::new();
         push_down_properties(ev, &value, span, &mut pushed)?;
         for c in pushed {
@@ -94,9 +94,9 @@ impl ByName {
 pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
     let mut by_name = ByName::new();
-    for module in list_of(ev, modules, span)? {
-        let file = select(ev, &module, sym!("_file"), span)?;
-        let options = select(ev, &module, sym!("options"), span)?;
+    for module in items(ev, modules, span)? {
+        let file = select(ev, module, sym!("_file"), span)?;
+        let options = select(ev, module, sym!("options"), span)?;
         let options = match ev.force(&options)? {
             Value::Attrs(a) => a,
             _ => return call_helper(ev, helpers, sym!("optionsNotASetError"), vec![prefix.clone(), options], span),
@@ -122,10 +122,10 @@ pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 /// name => the raw definitions of that name, in module order.
 pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, configs) = (&args[0], &args[1], &args[2]);
-    let configs = list_of(ev, configs, span)?;
+    let configs = items(ev, configs, span)?;
     // Every definition root must be a set; the first that is not fails.
     let mut roots = Vec::with_capacity(configs.len());
-    for c in &configs {
+    for c in configs {
         let config = select(ev, c, sym!("config"), span)?;
         match ev.force(&config)? {
             Value::Attrs(a) => roots.push((select(ev, c, sym!("file"), span)?, a)),
@@ -160,13 +160,13 @@ pub(super) fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
 pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
     let decls = attrs_of(ev, decls, span)?;
-    let prefix_items = list_of(ev, prefix, span)?;
+    let prefix_items = items(ev, prefix, span)?;
     let entries = decls
         .entries()
         .iter()
         .map(|e| {
             let name = name_string(e.name);
-            let loc = Value::list(loc_with(&prefix_items, name.clone()));
+            let loc = Value::list(loc_with(prefix_items, name.clone()));
             let value = lazy(&PER_NAME, [helpers.clone(), loc, e.value.clone(), defs.clone(), name], span);
             AttrEntry { name: e.name, value, pos: e.pos }
         })
@@ -178,9 +178,9 @@ pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) ->
 /// mix of both (the rare case, left to the Nix code). See [`NameResult`].
 pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
-    let decl_list = list_of(ev, decls, span)?;
+    let decl_list = items(ev, decls, span)?;
     let mut option_count = 0;
-    for d in &decl_list {
+    for d in decl_list {
         let options = select(ev, d, sym!("options"), span)?;
         let tag = match ev.force(&options)? {
             Value::Attrs(a) => match a.get(sym!("_type")).cloned() {
@@ -224,7 +224,7 @@ pub(super) fn option_declared(ev: &mut Evaluator, args: &[Value], span: Span) ->
     let (helpers, loc, decls) = (&args[0], &args[1], &args[2]);
     // The option's own definitions, read from the definitions by name.
     let defs = &OptionDefinitions { defs: args[3].clone(), name: args[4].clone() };
-    let decl_list = list_of(ev, decls, span)?;
+    let decl_list = items(ev, decls, span)?;
     if decl_list.len() == 1 {
         return single_declaration(ev, helpers, loc, &decl_list[0], defs, span);
     }
@@ -365,11 +365,11 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     by_name.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     let mut out = Vec::new();
     for (name, list) in by_name {
-        for def in list_of(ev, &list, span)? {
-            let a = attrs_of(ev, &def, span)?;
+        for def in items(ev, &list, span)? {
+            let a = attrs_of(ev, def, span)?;
             let mut prefix = vec![name_string(name)];
-            if let Some(p) = a.get(sym!("prefix")).cloned() {
-                prefix.extend(list_of(ev, &p, span)?);
+            if let Some(p) = a.get(sym!("prefix")) {
+                prefix.extend_from_slice(items(ev, p, span)?);
             }
             out.push(with_fields(&a, vec![(sym!("prefix"), Value::list(prefix))]));
         }

@@ -185,7 +185,7 @@ pub(super) fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<
 
 /// `x.name` of a set (unforced), or an error like Nix's.
 pub(super) fn select(ev: &mut Evaluator, v: &Value, name: Symbol, span: Span) -> EvalResult<Value> {
-    let a = attrs_of(ev, v, span)?;
+    let a = ev.expect_attrs_ref(v, span)?;
     match a.get(name) {
         Some(v) => Ok(v.clone()),
         None => Err(EvalError::type_error(format!("attribute '{}' missing", name), span)),
@@ -194,7 +194,7 @@ pub(super) fn select(ev: &mut Evaluator, v: &Value, name: Symbol, span: Span) ->
 
 /// `x.name or null`-style lookup: `None` when `v` is not a set or lacks it.
 pub(super) fn select_or(ev: &mut Evaluator, v: &Value, name: Symbol) -> EvalResult<Option<Value>> {
-    match ev.force(v)? {
+    match ev.force_ref(v)? {
         Value::Attrs(a) => Ok(a.get(name).cloned()),
         _ => Ok(None),
     }
@@ -202,12 +202,16 @@ pub(super) fn select_or(ev: &mut Evaluator, v: &Value, name: Symbol) -> EvalResu
 
 /// `v._type or ""`, when it is a string.
 pub(super) fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<Rc<str>>> {
-    match select_or(ev, v, sym!("_type"))? {
-        Some(t) => match ev.force(&t)? {
-            Value::String(s) => Ok(Some(s.text.clone())),
-            _ => Ok(None),
+    let tag = match ev.force_ref(v)? {
+        Value::Attrs(a) => match a.get(sym!("_type")) {
+            Some(t) => t,
+            None => return Ok(None),
         },
-        None => Ok(None),
+        _ => return Ok(None),
+    };
+    match ev.force_ref(tag)? {
+        Value::String(s) => Ok(Some(s.text.clone())),
+        _ => Ok(None),
     }
 }
 
@@ -215,8 +219,14 @@ pub(super) fn is_tag(tag: &Option<Rc<str>>, want: &str) -> bool {
     tag.as_deref() == Some(want)
 }
 
+/// The items of a list, borrowed from `v` (see `Evaluator::force_ref`):
+/// for reading, where `list_of` would copy them.
+pub(super) fn items<'a>(ev: &mut Evaluator, v: &'a Value, span: Span) -> EvalResult<&'a [Value]> {
+    Ok(ev.expect_list_ref(v, span)?.as_slice())
+}
+
 pub(super) fn list_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Vec<Value>> {
-    Ok(ev.expect_list(v, span)?.iter().cloned().collect())
+    Ok(ev.expect_list_ref(v, span)?.iter().cloned().collect())
 }
 
 pub(super) fn helper(ev: &mut Evaluator, helpers: &Value, name: Symbol, span: Span) -> EvalResult<Value> {

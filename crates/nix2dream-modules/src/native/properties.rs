@@ -8,8 +8,8 @@ pub(super) fn push_down_properties(ev: &mut Evaluator, cfg: &Value, span: Span, 
     let tag = type_tag(ev, cfg)?;
     if is_tag(&tag, "merge") {
         let contents = select(ev, cfg, sym!("contents"), span)?;
-        for c in list_of(ev, &contents, span)? {
-            ev.nested(Some(span), |ev| push_down_properties(ev, &c, span, out))?;
+        for c in items(ev, &contents, span)? {
+            ev.nested(Some(span), |ev| push_down_properties(ev, c, span, out))?;
         }
     } else if is_tag(&tag, "if") || is_tag(&tag, "override") {
         let (wrapper, key) =
@@ -48,8 +48,8 @@ pub(super) fn discharge_properties(ev: &mut Evaluator, def: &Value, span: Span, 
     let tag = type_tag(ev, def)?;
     if is_tag(&tag, "merge") {
         let contents = select(ev, def, sym!("contents"), span)?;
-        for c in list_of(ev, &contents, span)? {
-            ev.nested(Some(span), |ev| discharge_properties(ev, &c, span, out))?;
+        for c in items(ev, &contents, span)? {
+            ev.nested(Some(span), |ev| discharge_properties(ev, c, span, out))?;
         }
     } else if is_tag(&tag, "if") {
         let condition = select(ev, def, sym!("condition"), span)?;

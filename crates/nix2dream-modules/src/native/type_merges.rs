@@ -8,11 +8,11 @@ use super::*;
 pub(super) fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, check, _loc, defs) = (&args[0], &args[1], &args[2], &args[3]);
     let mut invalid = Vec::new();
-    for def in list_of(ev, defs, span)? {
-        let value = select(ev, &def, sym!("value"), span)?;
+    for def in items(ev, defs, span)? {
+        let value = select(ev, def, sym!("value"), span)?;
         let ok = ev.call_value(check, value, Some(span))?;
         if !ev.expect_bool(&ok, span)? {
-            invalid.push(def);
+            invalid.push(def.clone());
         }
     }
     if invalid.is_empty() {
@@ -82,18 +82,18 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     let is_lazy = ev.expect_bool(is_lazy, span)?;
     // zipAttrsWith over the definitions, each attribute's file pushed down.
     let mut by_name = ByName::new();
-    for def in list_of(ev, defs, span)? {
-        let file = select(ev, &def, sym!("file"), span)?;
-        let value = select(ev, &def, sym!("value"), span)?;
-        let value = attrs_of(ev, &value, span)?;
+    for def in items(ev, defs, span)? {
+        let file = select(ev, def, sym!("file"), span)?;
+        let value = select(ev, def, sym!("value"), span)?;
+        let value = ev.expect_attrs_ref(&value, span)?;
         for e in value.entries() {
             by_name.push(e.name, set([(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
         }
     }
-    let loc_items = list_of(ev, loc, span)?;
+    let loc_items = items(ev, loc, span)?;
     let mut entries: Vec<(Symbol, Value, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
     for (name, defs) in by_name.entries {
-        let elem_loc = Value::list(loc_with(&loc_items, name_string(name)));
+        let elem_loc = Value::list(loc_with(loc_items, name_string(name)));
         let merged = merged_definitions(helpers, &elem_loc, elem_type, &Value::list(defs), span);
         entries.push((name, elem_loc, merged));
     }
@@ -154,15 +154,15 @@ pub(super) fn list_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 /// `[ value valueMeta.list ]` of a listOf merge.
 pub(super) fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, elem_type, loc, defs) = (&args[0], &args[1], &args[2], &args[3]);
-    let loc_items = list_of(ev, loc, span)?;
+    let loc_items = items(ev, loc, span)?;
     let mut values = Vec::new();
     let mut metas = Vec::new();
-    for (n, def) in list_of(ev, defs, span)?.into_iter().enumerate() {
-        let file = select(ev, &def, sym!("file"), span)?;
-        let items = select(ev, &def, sym!("value"), span)?;
-        for (m, item) in list_of(ev, &items, span)?.into_iter().enumerate() {
-            let elem_loc = Value::list(loc_with(&loc_items, Value::string(format!("[definition {}-entry {}]", n + 1, m + 1))));
-            let elem_defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), item)])]);
+    for (n, def) in items(ev, defs, span)?.iter().enumerate() {
+        let file = select(ev, def, sym!("file"), span)?;
+        let def_items = select(ev, def, sym!("value"), span)?;
+        for (m, item) in items(ev, &def_items, span)?.iter().enumerate() {
+            let elem_loc = Value::list(loc_with(loc_items, Value::string(format!("[definition {}-entry {}]", n + 1, m + 1))));
+            let elem_defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), item.clone())])]);
             let merged = merged_definitions(helpers, &elem_loc, elem_type, &elem_defs, span);
             if merged.is_defined(ev, span)? {
                 values.push(merged.merged(helpers, &elem_loc, elem_type, span));
