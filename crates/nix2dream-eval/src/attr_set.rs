@@ -33,6 +33,9 @@ struct Layer {
 }
 
 #[repr(C)]
+// `repr(C)`: the count comes first in every counted block, so that
+// cloning or dropping a `Value` is the same code for every kind of block.
+#[repr(C)]
 struct Header {
     strong: Count,
     /// This layer's entries, sorted by symbol; they shadow the base's.
@@ -108,6 +111,12 @@ impl AttrSet {
     fn header(&self) -> &Header {
         // SAFETY: the block lives as long as any `AttrSet` pointing to it.
         unsafe { self.ptr.as_ref() }
+    }
+
+    /// The block's count, for `Value::clone`.
+    #[inline]
+    pub(crate) fn count(&self) -> &Count {
+        &self.header().strong
     }
 
     /// This layer's own entries.

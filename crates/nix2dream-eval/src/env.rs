@@ -16,6 +16,8 @@ use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
 #[repr(C)]
+// `repr(C)`: the count first, as in every counted block (see `Count`).
+#[repr(C)]
 struct Header {
     strong: Count,
     up: Option<Env>,

@@ -13,6 +13,8 @@ use std::alloc::{dealloc, Layout};
 use std::ptr::NonNull;
 
 #[repr(C)]
+// `repr(C)`: the count first, as in every counted block (see `Count`).
+#[repr(C)]
 struct Header {
     strong: Count,
     len: usize,
@@ -57,6 +59,12 @@ impl List {
     fn header(&self) -> &Header {
         // SAFETY: the block lives as long as any `List` pointing to it.
         unsafe { self.ptr.as_ref() }
+    }
+
+    /// The block's count, for `Value::clone`.
+    #[inline]
+    pub(crate) fn count(&self) -> &Count {
+        &self.header().strong
     }
 
     pub fn as_slice(&self) -> &[Value] {

@@ -9,7 +9,10 @@ use std::cell::Cell;
 use std::ptr::NonNull;
 
 /// A reference count: every counted pointer of the evaluator (`Shared`,
-/// `List`, `AttrSet`, `Env`) keeps one at the start of its block.
+/// `List`, `AttrSet`, `Env`) keeps one at the start of its block (the
+/// headers are `repr(C)` with the count first). With the count at the same
+/// place everywhere, `Value::clone` and its drop compile to one test of the
+/// tag and one increment, not a jump through a table per kind.
 pub(crate) struct Count(Cell<usize>);
 
 impl Count {
@@ -19,9 +22,13 @@ impl Count {
 
     #[inline]
     pub(crate) fn retain(&self) {
-        // As `Rc` does: a count that would overflow is a bug worth stopping for.
-        let Some(next) = self.0.get().checked_add(1) else { std::process::abort() };
+        // As `Rc` does: a count that would overflow is a bug worth stopping
+        // for (tested after the increment: one instruction fewer).
+        let next = self.0.get().wrapping_add(1);
         self.0.set(next);
+        if next == 0 {
+            std::process::abort();
+        }
     }
 
     /// Drop one reference; whether it was the last.
@@ -98,6 +105,8 @@ macro_rules! counted_pointer {
 }
 pub(crate) use counted_pointer;
 
+// `repr(C)`: the count first, as in every counted block (see `Count`).
+#[repr(C)]
 struct Inner<T> {
     strong: Count,
     value: T,
@@ -117,6 +126,12 @@ impl<T> Shared<T> {
     fn inner(&self) -> &Inner<T> {
         // SAFETY: the allocation lives as long as any `Shared` pointing to it.
         unsafe { self.ptr.as_ref() }
+    }
+
+    /// The block's count, for `Value::clone`.
+    #[inline]
+    pub(crate) fn count(&self) -> &Count {
+        &self.inner().strong
     }
 
     /// Whether both point to the same allocation.
