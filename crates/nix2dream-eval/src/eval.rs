@@ -27,10 +27,13 @@ impl Evaluator {
         match &**expr {
             Expr::Int(i) => return Ok(Value::Int(*i)),
             Expr::Var(Var::Local { depth, slot }, span) => {
-                if let Some(v) = env.ancestor(*depth).get(*slot) {
+                if let Some(v) = env.ancestor(*depth).get_ref(*slot) {
                     return match v {
-                        Value::Thunk(t) => self.force_thunk(&t).map_err(|e| e.at(*span)),
-                        other => Ok(other),
+                        Value::Thunk(t) => match t.done_ref() {
+                            Some(done) => Ok(done.clone()),
+                            None => self.force_pending(t).map_err(|e| e.at(*span)),
+                        },
+                        other => Ok(other.clone()),
                     };
                 }
             }
@@ -134,7 +137,11 @@ impl Evaluator {
         };
         match result {
             Ok(v) => {
-                t.set(ThunkState::Done(v.clone()));
+                // Nothing else writes a thunk while it is being forced: the
+                // state replaced is the black hole, which owns nothing.
+                let blackhole = t.replace(ThunkState::Done(v.clone()));
+                debug_assert!(matches!(blackhole, ThunkState::Blackhole));
+                std::mem::forget(blackhole);
                 Ok(v)
             }
             Err(e) => {
