@@ -289,7 +289,7 @@ impl Evaluator {
                 for d in with_depths.iter() {
                     let holder = env.ancestor(*d).get(0).unwrap_or(Value::Null);
                     let attrs = self.force(&holder)?;
-                    let Value::Attrs(attrs) = attrs else {
+                    let Value::Attrs(attrs) = &attrs else {
                         return Err(EvalError::type_error(
                             format!("value is {} while a set was expected", attrs.type_desc()),
                             span,
@@ -876,10 +876,10 @@ fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
     fn int(expr: &Expr, env: &Env, budget: u8) -> Option<i64> {
         match expr {
             Expr::Int(i) => Some(*i),
-            Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot)? {
-                Value::Int(i) => Some(i),
-                Value::Thunk(t) => match t.done() {
-                    Some(Value::Int(i)) => Some(i),
+            Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get_ref(*slot)? {
+                Value::Int(i) => Some(*i),
+                Value::Thunk(t) => match t.done_ref() {
+                    Some(Value::Int(i)) => Some(*i),
                     _ => None,
                 },
                 _ => None,

@@ -102,7 +102,7 @@ impl Evaluator {
         coerce_more: bool,
         copy_to_store: bool,
     ) -> EvalResult<(Vec<u8>, Context)> {
-        if let Value::String(s) = self.force(v)? {
+        if let Value::String(s) = self.force_ref(v)? {
             return Ok((s.as_bytes().to_vec(), s.context.clone()));
         }
         let (s, ctx) = self.coerce_to_string(v, span, coerce_more, copy_to_store)?;
@@ -290,7 +290,7 @@ fn same_object(a: &Value, b: &Value) -> bool {
 /// `type = "derivation"`.
 pub(crate) fn is_derivation(ev: &mut Evaluator, a: &AttrSet) -> EvalResult<bool> {
     match a.get(Symbol::intern("type")).cloned() {
-        Some(t) => match ev.force(&t)? {
+        Some(t) => match ev.force_ref(&t)? {
             Value::String(s) => Ok(&*s.text == "derivation"),
             _ => Ok(false),
         },

@@ -94,10 +94,9 @@ fn unsafe_discard_string_context(
     args: &[Value],
     span: Span,
 ) -> EvalResult<Value> {
-    if let Value::String(s) = ev.force(&args[0])? {
-        if s.context.is_empty() {
-            return Ok(Value::String(s));
-        }
+    let v = ev.force(&args[0])?;
+    if matches!(&v, Value::String(s) if s.context.is_empty()) {
+        return Ok(v);
     }
     let (s, _) = ev.coerce_to_string(&args[0], span, false, true)?;
     Ok(Value::string(s))

@@ -715,7 +715,7 @@ fn fetch(
     let mut url = None;
     let mut name = String::new();
     let mut expected = None;
-    match ev.force(&args[0])? {
+    match &ev.force(&args[0])? {
         Value::Attrs(a) => {
             for e in a.sorted_by_name() {
                 let pos = e.pos.unwrap_or(span);
@@ -801,7 +801,7 @@ fn fetch_tree(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Valu
 }
 
 fn fetch_offline(ev: &mut Evaluator, args: &[Value], span: Span, who: &str) -> EvalResult<Value> {
-    let what = match ev.force(&args[0])? {
+    let what = match &ev.force(&args[0])? {
         Value::Attrs(a) => {
             let mut what = String::from("«attribute set»");
             for key in ["url", "path", "type"] {

@@ -46,14 +46,14 @@ fn concat_strings_sep(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
         if i > 0 {
             out.extend_from_slice(sep.as_bytes());
         }
-        match ev.force(item)? {
+        match ev.force_ref(item)? {
             // The common case: no intermediate copy.
             Value::String(s) => {
                 out.extend_from_slice(s.as_bytes());
                 ctx.extend(s.context.iter().cloned());
             }
             other => {
-                let (s, c) = ev.coerce_to_bytes(&other, span, false, true)?;
+                let (s, c) = ev.coerce_to_bytes(other, span, false, true)?;
                 out.extend_from_slice(&s);
                 ctx.extend(c);
             }

@@ -114,12 +114,12 @@ fn print_xml(
                     let mut drv_path: Option<String> = None;
                     let mut out_path = None;
                     if let Some(d) = a.get(Symbol::intern("drvPath")).cloned() {
-                        if let Value::String(s) = ev.force(&d)? {
+                        if let Value::String(s) = &ev.force(&d)? {
                             drv_path = Some(s.text.to_string());
                         }
                     }
                     if let Some(o) = a.get(Symbol::intern("outPath")).cloned() {
-                        if let Value::String(s) = ev.force(&o)? {
+                        if let Value::String(s) = &ev.force(&o)? {
                             out_path = Some(s.text.to_string());
                         }
                     }

@@ -219,7 +219,7 @@ impl Collector<'_> {
     /// disabledModules; imports; options; config; }`.
     fn unify(&mut self, ev: &mut Evaluator, file: &Value, key: &Value, m: &Value) -> EvalResult<Value> {
         let span = self.span;
-        let a = match ev.force(m)? {
+        let a = match ev.force_ref(m)? {
             Value::Attrs(a) => a,
             _ => return call_helper(ev, self.helpers, sym!("notLikeAModuleError"), vec![file.clone(), key.clone(), m.clone()], span),
         };
@@ -293,7 +293,7 @@ pub(super) fn same_function(a: &Value, b: &Value) -> bool {
 
 /// `lib.isFunction`: a function, or a set with `__functor`.
 pub(super) fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
-    Ok(match ev.force(v)? {
+    Ok(match ev.force_ref(v)? {
         Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => true,
         Value::Attrs(a) => a.contains(sym!("__functor")),
         _ => false,

@@ -164,7 +164,7 @@ pub(super) fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 /// `type.merge ? v2`
 pub(super) fn uses_v2(ev: &mut Evaluator, ty: &Value, span: Span) -> EvalResult<bool> {
     let merge = select(ev, ty, sym!("merge"), span)?;
-    Ok(matches!(ev.force(&merge)?, Value::Attrs(a) if a.contains(sym!("v2"))))
+    Ok(matches!(ev.force_ref(&merge)?, Value::Attrs(a) if a.contains(sym!("v2"))))
 }
 
 pub(super) fn md_v2_result(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {

@@ -182,7 +182,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     let mut option_count = 0;
     for d in decl_list {
         let options = select(ev, d, sym!("options"), span)?;
-        let tag = match ev.force(&options)? {
+        let tag = match ev.force_ref(&options)? {
             Value::Attrs(a) => match a.get(sym!("_type")).cloned() {
                 Some(t) => Some(t),
                 None => None,
@@ -190,7 +190,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
             _ => None,
         };
         if let Some(t) = tag {
-            let is_option = matches!(ev.force(&t)?, Value::String(s) if &*s.text == "option");
+            let is_option = matches!(ev.force_ref(&t)?, Value::String(s) if &*s.text == "option");
             if !is_option {
                 let file = select(ev, d, sym!("_file"), span)?;
                 return call_helper(ev, helpers, sym!("declarationTypeError"), vec![loc.clone(), t, file], span);
@@ -312,7 +312,7 @@ pub(super) enum NameResult {
 
 impl NameResult {
     pub(super) fn of(ev: &mut Evaluator, result: &Value, span: Span) -> EvalResult<NameResult> {
-        match ev.force(result)? {
+        match ev.force_ref(result)? {
             Value::List(items) => {
                 let item = |i: usize| items[i].clone();
                 Ok(NameResult::Option { helpers: item(0), loc: item(1), declared: item(2), value: item(3) })
