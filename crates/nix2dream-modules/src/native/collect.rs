@@ -2,6 +2,7 @@
 //! loaded, brought into canonical form and de-duplicated by key.
 
 use super::*;
+use nix2dream_syntax::ir::Param;
 
 /// `collectModulesWithGraph class modulesPath initialModules args`:
 /// `{ modules; graph; }`. Loads every module reachable through `imports`
@@ -37,16 +38,19 @@ pub(super) fn collect_with_graph(
     };
     let mut disabled_set = std::collections::HashSet::new();
     for k in &disabled_keys {
-        disabled_set.insert(ev.expect_str(k, span)?.to_string());
+        disabled_set.insert(ev.expect_str(k, span)?);
     }
-    // genericClosure: breadth first, first of every key wins.
-    let mut seen = std::collections::HashSet::new();
+    // genericClosure: breadth first, first of every key wins. An
+    // evaluation has a handful of modules (a submodule element five), so
+    // the keys seen are a vector, searched from the end.
+    let mut seen: Vec<&str> = Vec::new();
     let mut queue: std::collections::VecDeque<&Collected> = roots.iter().filter(|c| !disabled_set.contains(&c.key)).collect();
     let mut modules = Vec::new();
     while let Some(c) = queue.pop_front() {
-        if !seen.insert(c.key.as_str()) {
+        if seen.iter().rev().any(|k| *k == &*c.key) {
             continue;
         }
+        seen.push(&c.key);
         modules.push(c.module.clone());
         queue.extend(c.imports.iter().filter(|i| !disabled_set.contains(&i.key)));
     }
@@ -100,7 +104,7 @@ fn unflatten(ev: &mut Evaluator, items: &mut std::vec::IntoIter<Value>, span: Sp
 
 /// One loaded module and what it imports.
 pub(super) struct Collected {
-    key: String,
+    key: Rc<str>,
     module: Value,
     imports: Vec<Collected>,
 }
@@ -117,14 +121,17 @@ pub(super) struct Collector<'a> {
 impl Collector<'_> {
     fn collect(&mut self, ev: &mut Evaluator, parent_file: &Value, parent_key: &str, list: &Value) -> EvalResult<Vec<Collected>> {
         let span = self.span;
-        let items = list_of(ev, list, span)?;
+        let items = items(ev, list, span)?;
         let mut out = Vec::with_capacity(items.len());
-        for (n, item) in items.into_iter().enumerate() {
-            let fallback_key = format!("{}:anon-{}", parent_key, n + 1);
-            let module = self.load(ev, parent_file, &fallback_key, &item)?;
+        let mut fallback_key = String::new();
+        for (n, item) in items.iter().enumerate() {
+            use std::fmt::Write;
+            fallback_key.clear();
+            write!(fallback_key, "{}:anon-{}", parent_key, n + 1).expect("writing to a string");
+            let module = self.load(ev, parent_file, &fallback_key, item)?;
             let module = self.check_class(ev, module)?;
             let m = attrs_of(ev, &module, span)?;
-            let key = ev.expect_str(m.get(sym!("key")).expect("unified modules have a key"), span)?.to_string();
+            let key = ev.expect_str(m.get(sym!("key")).expect("unified modules have a key"), span)?;
             let file = m.get(sym!("_file")).cloned().expect("unified modules have a file");
             let disabled = m.get(sym!("disabledModules")).cloned().expect("unified modules list disabledModules");
             if !ev.expect_list(&disabled, span)?.is_empty() {
@@ -200,17 +207,26 @@ impl Collector<'_> {
     /// `config._module.args`.
     fn apply_args(&mut self, ev: &mut Evaluator, key: &Value, f: &Value) -> EvalResult<Value> {
         let span = self.span;
-        let formals = call_helper(ev, self.helpers, sym!("functionArgs"), vec![f.clone()], span)?;
-        let formals = attrs_of(ev, &formals, span)?;
-        let args = attrs_of(ev, self.module_args, span)?;
+        // `lib.functionArgs f`: of a lambda, its formals, read without
+        // building the set `builtins.functionArgs` would.
+        let formals: Vec<Symbol> = match ev.force_ref(f)? {
+            Value::Lambda(c) => match &c.def.param {
+                Param::Pattern { formals, .. } => formals.iter().map(|formal| formal.name).collect(),
+                Param::Ident(_) => Vec::new(),
+            },
+            _ => {
+                let formals = call_helper(ev, self.helpers, sym!("functionArgs"), vec![f.clone()], span)?;
+                attrs_of(ev, &formals, span)?.entries().iter().map(|e| e.name).collect()
+            }
+        };
+        let args = ev.expect_attrs_ref(self.module_args, span)?;
         let mut given = Attrs::with_capacity(args.len() + formals.len());
         for e in args.entries() {
             given.insert(e.name, e.value.clone(), e.pos);
         }
-        for e in formals.entries() {
-            let name = name_string(e.name);
-            let lookup = lazy(&MODULE_ARG, [self.module_args.clone(), key.clone(), name], span);
-            given.insert(e.name, lookup, None);
+        for name in formals {
+            let lookup = lazy(&MODULE_ARG, [self.module_args.clone(), key.clone(), name_string(name)], span);
+            given.insert(name, lookup, None);
         }
         ev.call_value(f, Value::attrs(given), Some(span))
     }
