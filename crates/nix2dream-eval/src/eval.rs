@@ -789,8 +789,8 @@ impl Evaluator {
         match &c.def.param {
             Param::Ident(_) => Ok(Env::with_one(Some(c.env.clone()), arg)),
             Param::Pattern { formals, ellipsis, bind } => {
-                let forced = self.force(&arg)?;
-                let Value::Attrs(attrs) = &forced else {
+                let forced = self.force_ref(&arg)?;
+                let Value::Attrs(attrs) = forced else {
                     return Err(EvalError::type_error(
                         format!("value is {} while a set was expected", forced.type_desc()),
                         span,

@@ -71,20 +71,38 @@ pub(super) static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity
 /// (n: concatLists)` gives).
 pub(super) struct ByName {
     pub(super) entries: Vec<(Symbol, Vec<Value>)>,
-    index: nix2dream_syntax::SymbolMap<usize>,
+    /// Where each name is in `entries`, once there are too many names to
+    /// scan: most maps (a module's options, a service's settings) have a
+    /// handful, and a hash table cost an allocation and its growth.
+    index: Option<nix2dream_syntax::SymbolMap<usize>>,
 }
 
 impl ByName {
+    const SCANNED: usize = 16;
+
     pub(super) fn new() -> ByName {
-        ByName { entries: Vec::new(), index: Default::default() }
+        ByName { entries: Vec::new(), index: None }
     }
 
     pub(super) fn push(&mut self, name: Symbol, value: Value) {
-        match self.index.get(&name) {
-            Some(&i) => self.entries[i].1.push(value),
+        let found = match &self.index {
+            Some(index) => index.get(&name).copied(),
+            None => self.entries.iter().position(|(n, _)| *n == name),
+        };
+        match found {
+            Some(i) => self.entries[i].1.push(value),
             None => {
-                self.index.insert(name, self.entries.len());
+                let i = self.entries.len();
                 self.entries.push((name, vec![value]));
+                match &mut self.index {
+                    Some(index) => {
+                        index.insert(name, i);
+                    }
+                    None if i + 1 > Self::SCANNED => {
+                        self.index = Some(self.entries.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect());
+                    }
+                    None => {}
+                }
             }
         }
     }
@@ -393,4 +411,32 @@ pub(super) fn declaration_positions(ev: &mut Evaluator, args: &[Value], span: Sp
         p => p,
     };
     Ok(Value::list(vec![position]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names keep their first-seen order and gather their values, below
+    /// and above the size where `ByName` switches from scanning to an index.
+    #[test]
+    fn by_name_groups_in_first_seen_order() {
+        for count in [3usize, ByName::SCANNED, ByName::SCANNED + 1, 100] {
+            let names: Vec<Symbol> = (0..count).map(|i| Symbol::intern(&format!("by-name-{i}"))).collect();
+            let mut by_name = ByName::new();
+            for round in 0..3 {
+                for (i, name) in names.iter().enumerate().rev() {
+                    by_name.push(*name, Value::Int((round * 1000 + i) as i64));
+                }
+            }
+            let got: Vec<Symbol> = by_name.entries.iter().map(|(n, _)| *n).collect();
+            let want: Vec<Symbol> = names.iter().rev().copied().collect();
+            assert_eq!(got, want, "{count} names");
+            for (name, values) in &by_name.entries {
+                let i = names.iter().position(|n| n == name).unwrap() as i64;
+                let ints: Vec<i64> = values.iter().map(|v| match v { Value::Int(n) => *n, _ => unreachable!() }).collect();
+                assert_eq!(ints, vec![i, 1000 + i, 2000 + i], "{count} names");
+            }
+        }
+    }
 }
