@@ -158,7 +158,7 @@ impl Collector<'_> {
     fn load(&mut self, ev: &mut Evaluator, file: &Value, key: &str, m: &Value) -> EvalResult<Value> {
         let span = self.span;
         let forced = ev.force(m)?;
-        let key_value = Value::string(key);
+        let key_value = key_string(key);
         match &forced {
             Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => {
                 let applied = self.apply_args(ev, &key_value, &forced)?;
@@ -295,6 +295,24 @@ impl Collector<'_> {
             (sym!("config"), config),
         ]))
     }
+}
+
+/// A module's fallback key (`<parent key>:anon-<n>`) as a Nix string,
+/// made once per thread and key: every element of an `attrsOf (submodule
+/// ...)` collects modules at the same places, so it asks for the same
+/// keys each time.
+fn key_string(key: &str) -> Value {
+    thread_local! {
+        static KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, Value, std::hash::BuildHasherDefault<nix2dream_syntax::intern::FxHasher>>> = Default::default();
+    }
+    KEYS.with(|keys| {
+        if let Some(v) = keys.borrow().get(key) {
+            return v.clone();
+        }
+        let v = Value::string(key);
+        keys.borrow_mut().insert(key.into(), v.clone());
+        v
+    })
 }
 
 /// `mkMerge [ a b ]`

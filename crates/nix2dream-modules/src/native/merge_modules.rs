@@ -20,13 +20,14 @@ pub(super) fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> 
 /// Every item's `value_name`, with its properties pushed down one level,
 /// as `{ file; config; }` records.
 pub(super) fn pushed_down(ev: &mut Evaluator, items: &Value, file_name: Symbol, value_name: Symbol, span: Span) -> EvalResult<Value> {
-    let mut out = Vec::new();
-    for item in self::items(ev, items, span)? {
+    let items = self::items(ev, items, span)?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut pushed = Vec::new();
+    for item in items {
         let file = select(ev, item, file_name, span)?;
         let value = select(ev, item, value_name, span)?;
-        let mut pushed = Vec::new();
         push_down_properties(ev, &value, span, &mut pushed)?;
-        for c in pushed {
+        for c in pushed.drain(..) {
             out.push(set([(sym!("file"), file.clone()), (sym!("config"), c)]));
         }
     }
