@@ -588,7 +588,7 @@ let
         inherit unknownModule disabledKeysOf moduleGraph nestedListError classError
           notAModuleError unsupportedAttributeError notLikeAModuleError;
         inherit (lib.options) mergeEqualOption;
-        inherit showDefs lib internalOptionsFor configArgumentContext extendModulesFor moduleTypeFor
+        inherit showDefs lib internalOptionsRoot internalOptionsNested configArgumentContext extendModulesFor moduleTypeFor
           withFreeformConfig unmatchedError;
         inherit (lib) functionArgs;
         importModule = m: import m;

@@ -17,7 +17,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     };
     let module_type = call(sym!("moduleTypeFor"), vec![modules.clone(), special_args.clone(), class.clone()])?;
     let extend_modules = call(sym!("extendModulesFor"), vec![eval_args.clone()])?;
-    let internal_options = call(sym!("internalOptionsFor"), vec![prefix.clone()])?;
+    let internal_options = lazy(&INTERNAL_OPTIONS, [helpers.clone(), prefix.clone()], span);
     let internal_module = set([
         (sym!("_file"), text!("lib/modules.nix")),
         (sym!("key"), text!("lib/modules.nix")),
@@ -64,6 +64,16 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
         (sym!("type"), module_type),
         (sym!("class"), class.clone()),
     ]))
+}
+
+pub(super) static INTERNAL_OPTIONS: PrimOp = PrimOp { name: "«modules: internal options»", arity: 2, run: internal_options };
+
+/// `internalOptionsFor prefix`: `if prefix == [ ] then internalOptionsRoot
+/// else internalOptionsNested`, both made once by the Nix code.
+pub(super) fn internal_options(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let root = matches!(ev.force_ref(&args[1])?, Value::List(l) if l.is_empty());
+    let options = helper(ev, &args[0], if root { sym!("internalOptionsRoot") } else { sym!("internalOptionsNested") }, span)?;
+    ev.force(&options)
 }
 
 pub(super) static MODULE_ARGS: PrimOp = PrimOp { name: "«modules: module arguments»", arity: 7, run: module_args };

@@ -53,15 +53,14 @@ pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &
 
 /// `matchedOptions`, `unmatchedDefns` and the per-name results.
 fn merge_modules_parts(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> (Value, Value, Value) {
-    let decls = lazy(&DECLS_BY_NAME, [helpers.clone(), prefix.clone(), modules.clone()], span);
     let defs = lazy(&DEFS_BY_NAME, [helpers.clone(), prefix.clone(), configs.clone()], span);
-    let results = lazy(&RESULTS_BY_NAME, [helpers.clone(), prefix.clone(), decls, defs.clone()], span);
+    // The declarations by name are read by the results only, first thing.
+    let results = lazy(&RESULTS_BY_NAME, [helpers.clone(), prefix.clone(), modules.clone(), defs.clone()], span);
     let matched = lazy(&MATCHED, [results.clone()], span);
     let unmatched = lazy(&UNMATCHED, [configs.clone(), results.clone(), defs], span);
     (matched, unmatched, results)
 }
 
-pub(super) static DECLS_BY_NAME: PrimOp = PrimOp { name: "«modules: declarations»", arity: 3, run: decls_by_name };
 pub(super) static DEFS_BY_NAME: PrimOp = PrimOp { name: "«modules: definitions»", arity: 3, run: defs_by_name };
 pub(super) static RESULTS_BY_NAME: PrimOp = PrimOp { name: "«modules: options»", arity: 4, run: results_by_name };
 pub(super) static MATCHED: PrimOp = PrimOp { name: "«modules: matched options»", arity: 1, run: matched };
@@ -176,9 +175,12 @@ pub(super) fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     pushed_down(ev, &raw, sym!("file"), sym!("value"), span)
 }
 
+/// name => the per-name result (see `per_name`), from the modules'
+/// declarations (`decls_by_name`) and the definitions by name.
 pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, prefix, decls, defs) = (&args[0], &args[1], &args[2], &args[3]);
-    let decls = attrs_of(ev, decls, span)?;
+    let (helpers, prefix, modules, defs) = (&args[0], &args[1], &args[2], &args[3]);
+    let decls = decls_by_name(ev, &[helpers.clone(), prefix.clone(), modules.clone()], span)?;
+    let decls = attrs_of(ev, &decls, span)?;
     let prefix_items = items(ev, prefix, span)?;
     let entries = decls
         .entries()
