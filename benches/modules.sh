@@ -5,9 +5,9 @@
 # Runs are interleaved; prints median wall time, the ratio ours/theirs,
 # median user CPU time and its ratio, peak RSS and the microseconds per
 # service (flat when time grows linearly with N; start-up inflates it for
-# small N). On a VM, wall time includes the kernel clearing fresh pages,
-# which varies from run to run by a factor of two or more; user time is
-# the steadier comparison of the two evaluators.
+# small N). On a VM, wall time includes the kernel faulting in fresh
+# pages, which varies from run to run; user time is the steadier
+# comparison of the two evaluators.
 #
 # Usage: benches/modules.sh [RUNS] [N...]   (defaults: 3 runs, N = 1000 5000)
 #   FILE=F.nix        another workload, a function `{ n ? ... }:` (deployment.sh)
