@@ -32,9 +32,7 @@ struct Layer {
     flat: OnceCell<Vec<AttrEntry>>,
 }
 
-#[repr(C)]
-// `repr(C)`: the count comes first in every counted block, so that
-// cloning or dropping a `Value` is the same code for every kind of block.
+// `repr(C)`: the count first, as in every counted block (see `Count`).
 #[repr(C)]
 struct Header {
     strong: Count,

@@ -15,7 +15,6 @@ use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
-#[repr(C)]
 // `repr(C)`: the count first, as in every counted block (see `Count`).
 #[repr(C)]
 struct Header {

@@ -28,13 +28,7 @@ impl Evaluator {
             Expr::Int(i) => return Ok(Value::Int(*i)),
             Expr::Var(Var::Local { depth, slot }, span) => {
                 if let Some(v) = env.ancestor(*depth).get_ref(*slot) {
-                    return match v {
-                        Value::Thunk(t) => match t.done_ref() {
-                            Some(done) => Ok(done.clone()),
-                            None => self.force_pending(t).map_err(|e| e.at(*span)),
-                        },
-                        other => Ok(other.clone()),
-                    };
+                    return Ok(self.force_ref(v).map_err(|e| e.at(*span))?.clone());
                 }
             }
             _ => {}
@@ -283,7 +277,7 @@ impl Evaluator {
             },
             Var::Global(i) => {
                 let v = self.globals[*i as usize].clone();
-                Ok(self.force_ref(&v)?.clone())
+                self.force(&v)
             }
             Var::With { name, with_depths } => {
                 for d in with_depths.iter() {

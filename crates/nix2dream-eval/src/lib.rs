@@ -31,10 +31,8 @@ pub use io::{EvalIo, MemoryFs, RealFs};
 pub use value::{AttrSet, Attrs, Value};
 
 use nix2dream_syntax::{lower_file, Diagnostic, FileId, Origin, SourceMap, Span, Symbol};
+use nix2dream_syntax::FxHashMap;
 use std::collections::HashMap;
-
-/// A hash map with the interner's fast hash, for keys chosen by programs.
-pub(crate) type FxHashMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<nix2dream_syntax::intern::FxHasher>>;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use value::Env;

@@ -12,7 +12,6 @@ use crate::value::{Value};
 use std::alloc::{dealloc, Layout};
 use std::ptr::NonNull;
 
-#[repr(C)]
 // `repr(C)`: the count first, as in every counted block (see `Count`).
 #[repr(C)]
 struct Header {

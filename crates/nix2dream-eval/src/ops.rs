@@ -32,20 +32,14 @@ impl Evaluator {
     }
 
     pub fn expect_list(&mut self, v: &Value, span: Span) -> EvalResult<List> {
-        match self.force(v)? {
-            Value::List(l) => Ok(l),
-            other => Err(self.expected(&other, "a list", span)),
-        }
+        self.expect_list_ref(v, span).cloned()
     }
 
     /// [`Evaluator::expect_list`], borrowed (see [`Evaluator::force_ref`]).
     pub fn expect_list_ref<'a>(&mut self, v: &'a Value, span: Span) -> EvalResult<&'a List> {
         match self.force_ref(v)? {
             Value::List(l) => Ok(l),
-            other => {
-                let other = other.clone();
-                Err(self.expected(&other, "a list", span))
-            }
+            other => Err(self.expected(other, "a list", span)),
         }
     }
 
@@ -53,18 +47,12 @@ impl Evaluator {
     pub fn expect_attrs_ref<'a>(&mut self, v: &'a Value, span: Span) -> EvalResult<&'a AttrSet> {
         match self.force_ref(v)? {
             Value::Attrs(a) => Ok(a),
-            other => {
-                let other = other.clone();
-                Err(self.expected(&other, "a set", span))
-            }
+            other => Err(self.expected(other, "a set", span)),
         }
     }
 
     pub fn expect_attrs(&mut self, v: &Value, span: Span) -> EvalResult<AttrSet> {
-        match self.force(v)? {
-            Value::Attrs(a) => Ok(a),
-            other => Err(self.expected(&other, "a set", span)),
-        }
+        self.expect_attrs_ref(v, span).cloned()
     }
 
     pub fn expect_function(&mut self, v: &Value, span: Span) -> EvalResult<Value> {

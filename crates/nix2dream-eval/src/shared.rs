@@ -11,8 +11,8 @@ use std::ptr::NonNull;
 /// A reference count: every counted pointer of the evaluator (`Shared`,
 /// `List`, `AttrSet`, `Env`) keeps one at the start of its block (the
 /// headers are `repr(C)` with the count first). With the count at the same
-/// place everywhere, `Value::clone` and its drop compile to one test of the
-/// tag and one increment, not a jump through a table per kind.
+/// place everywhere, `Value::clone` compiles to one test of the tag and one
+/// increment, not a jump through a table per kind.
 pub(crate) struct Count(Cell<usize>);
 
 impl Count {

@@ -15,8 +15,13 @@ struct Interner {
     strings: Vec<&'static str>,
 }
 
-/// A hash map keyed by symbols, hashed with [`FxHasher`].
-pub type SymbolMap<V> = HashMap<Symbol, V, std::hash::BuildHasherDefault<FxHasher>>;
+/// A hash map hashed with [`FxHasher`], for keys chosen by programs
+/// (names, literals, module keys), where SipHash's flood resistance buys
+/// nothing.
+pub type FxHashMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// A hash map keyed by symbols.
+pub type SymbolMap<V> = FxHashMap<Symbol, V>;
 
 /// The multiply-rotate hash rustc uses for its own symbol tables. Names are
 /// short and chosen by programs, not attackers: SipHash's flood resistance

@@ -19,6 +19,6 @@ pub mod source;
 mod strings;
 
 pub use diagnostics::Diagnostic;
-pub use intern::{Symbol, SymbolMap};
+pub use intern::{FxHashMap, Symbol, SymbolMap};
 pub use lower::{lower_file, lower_file_scoped, Globals, Lowered};
 pub use source::{FileId, LineCol, Origin, SourceFile, SourceMap, Span};

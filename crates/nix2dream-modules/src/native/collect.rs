@@ -303,7 +303,7 @@ impl Collector<'_> {
 /// keys each time.
 fn key_string(key: &str) -> Value {
     thread_local! {
-        static KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, Value, std::hash::BuildHasherDefault<nix2dream_syntax::intern::FxHasher>>> = Default::default();
+        static KEYS: std::cell::RefCell<nix2dream_syntax::FxHashMap<Box<str>, Value>> = Default::default();
     }
     KEYS.with(|keys| {
         if let Some(v) = keys.borrow().get(key) {

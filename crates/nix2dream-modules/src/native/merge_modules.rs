@@ -109,8 +109,7 @@ impl ByName {
 }
 
 /// name => [ { _file; pos; options; } ] over all modules' `options`.
-pub(super) fn decls_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, prefix, modules) = (&args[0], &args[1], &args[2]);
+fn decls_by_name(ev: &mut Evaluator, helpers: &Value, prefix: &Value, modules: &Value, span: Span) -> EvalResult<Value> {
     let mut by_name = ByName::new();
     for module in items(ev, modules, span)? {
         let file = select(ev, module, sym!("_file"), span)?;
@@ -179,7 +178,7 @@ pub(super) fn defs_part(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
 /// declarations (`decls_by_name`) and the definitions by name.
 pub(super) fn results_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, modules, defs) = (&args[0], &args[1], &args[2], &args[3]);
-    let decls = decls_by_name(ev, &[helpers.clone(), prefix.clone(), modules.clone()], span)?;
+    let decls = decls_by_name(ev, helpers, prefix, modules, span)?;
     let decls = attrs_of(ev, &decls, span)?;
     let prefix_items = items(ev, prefix, span)?;
     let entries = decls
