@@ -186,9 +186,15 @@ pub(super) static OPTIONS_CONFIG: PrimOp =
 /// with the definitions that have no option.
 pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, declared, merged) = (&args[0], &args[1], &args[2], &args[3]);
-    let module = select(ev, declared, sym!("_module"), span)?;
-    let freeform_type = select(ev, &module, sym!("freeformType"), span)?;
-    if let Value::Null = ev.force(&freeform_type)? {
+    let freeform_type = match internal_default(ev, helpers, merged, sym!("freeformType"), span)? {
+        Some(default) => default,
+        None => {
+            let module = select(ev, declared, sym!("_module"), span)?;
+            let freeform_type = select(ev, &module, sym!("freeformType"), span)?;
+            ev.force(&freeform_type)?
+        }
+    };
+    if let Value::Null = freeform_type {
         return ev.force(declared);
     }
     let unmatched = lazy(&FIELD_UNMATCHED_DEFNS, [merged.clone()], span);
@@ -199,12 +205,23 @@ pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
 /// is an error.
 pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, options, config, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
-    let module = select(ev, config, sym!("_module"), span)?;
-    let check = select(ev, &module, sym!("check"), span)?;
+    let check = match internal_default(ev, helpers, merged, sym!("check"), span)? {
+        Some(default) => default,
+        None => {
+            let module = select(ev, config, sym!("_module"), span)?;
+            select(ev, &module, sym!("check"), span)?
+        }
+    };
     if !ev.expect_bool(&check, span)? {
         return Ok(Value::Null);
     }
-    let freeform_type = select(ev, &module, sym!("freeformType"), span)?;
+    let freeform_type = match internal_default(ev, helpers, merged, sym!("freeformType"), span)? {
+        Some(default) => default,
+        None => {
+            let module = select(ev, config, sym!("_module"), span)?;
+            select(ev, &module, sym!("freeformType"), span)?
+        }
+    };
     if !matches!(ev.force(&freeform_type)?, Value::Null) {
         return Ok(Value::Null);
     }
@@ -213,6 +230,23 @@ pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) ->
         return Ok(Value::Null);
     }
     call_helper(ev, helpers, sym!("unmatchedError"), vec![prefix.clone(), options.clone(), unmatched], span)
+}
+
+/// `config._module.<name>` (`check` or `freeformType`) when only the
+/// internal module declares anything under `_module` and no definition of
+/// `_module` sets `<name>`: the option's default, `true` or `null`, which
+/// is what merging it would give. Every element of an `attrsOf (submodule
+/// ...)` reads both, and merging them was a tenth of an element's cost.
+/// `None` when the merge must decide. It forces only what the merge would
+/// force first (the `_module` definitions, pushed down), in the same order.
+fn internal_default(ev: &mut Evaluator, helpers: &Value, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
+    let results = select(ev, merged, sym!("results"), span)?;
+    let Some(module) = attrs_of(ev, &results, span)?.get(sym!("_module")).cloned() else { return Ok(None) };
+    let Some(internal) = InternalNamespace::of(ev, helpers, &module, span)? else { return Ok(None) };
+    if !internal.definitions_avoid(ev, |n| n == name, span)? {
+        return Ok(None);
+    }
+    Ok(Some(if name == sym!("check") { Value::Bool(true) } else { Value::Null }))
 }
 
 pub(super) fn checked(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {

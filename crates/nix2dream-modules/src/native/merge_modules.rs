@@ -45,10 +45,18 @@ pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Val
 
 /// `mergeModules'` for the native code: its set with the per-name
 /// results beside it (`results`), from which `config` reads each option's
-/// value without building the option's record.
+/// value without building the option's record, and its inputs (`modules`,
+/// the declaring modules, and `configs`, the pushed-down definitions), from
+/// which `internal_default` sees that an internal option is left alone.
 pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
     let (matched, unmatched, results) = merge_modules_parts(helpers, prefix, modules, configs, span);
-    set([(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched), (sym!("results"), results)])
+    set([
+        (sym!("configs"), configs.clone()),
+        (sym!("matchedOptions"), matched),
+        (sym!("modules"), modules.clone()),
+        (sym!("results"), results),
+        (sym!("unmatchedDefns"), unmatched),
+    ])
 }
 
 /// `matchedOptions`, `unmatchedDefns` and the per-name results.
@@ -57,14 +65,14 @@ fn merge_modules_parts(helpers: &Value, prefix: &Value, modules: &Value, configs
     // The declarations by name are read by the results only, first thing.
     let results = lazy(&RESULTS_BY_NAME, [helpers.clone(), prefix.clone(), modules.clone(), defs.clone()], span);
     let matched = lazy(&MATCHED, [results.clone()], span);
-    let unmatched = lazy(&UNMATCHED, [configs.clone(), results.clone(), defs], span);
+    let unmatched = lazy(&UNMATCHED, [configs.clone(), results.clone(), defs, helpers.clone()], span);
     (matched, unmatched, results)
 }
 
 pub(super) static DEFS_BY_NAME: PrimOp = PrimOp { name: "«modules: definitions»", arity: 3, run: defs_by_name };
 pub(super) static RESULTS_BY_NAME: PrimOp = PrimOp { name: "«modules: options»", arity: 4, run: results_by_name };
 pub(super) static MATCHED: PrimOp = PrimOp { name: "«modules: matched options»", arity: 1, run: matched };
-pub(super) static UNMATCHED: PrimOp = PrimOp { name: "«modules: unmatched definitions»", arity: 3, run: unmatched };
+pub(super) static UNMATCHED: PrimOp = PrimOp { name: "«modules: unmatched definitions»", arity: 4, run: unmatched };
 pub(super) static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity: 5, run: per_name };
 
 /// A map from names to values, built in module order (what `zipAttrsWith
@@ -360,6 +368,54 @@ fn matched_option(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
     }
 }
 
+/// A namespace of `mergeModules'` that only the internal module declares
+/// (`_module`, in every evaluation): its declarations are the internal
+/// options themselves, so what its merge would find out about definitions
+/// can be read from their names.
+pub(super) struct InternalNamespace {
+    /// The internal module's `_module` options.
+    pub(super) declared: AttrSet,
+    /// The namespace's definitions, pushed down: `[ { file; config; } ]`.
+    configs: Value,
+}
+
+impl InternalNamespace {
+    /// `result`, a per-name result, if it is such a namespace.
+    pub(super) fn of(ev: &mut Evaluator, helpers: &Value, result: &Value, span: Span) -> EvalResult<Option<InternalNamespace>> {
+        let NameResult::Other(namespace) = NameResult::of(ev, result, span)? else { return Ok(None) };
+        let (Some(decls), Some(configs)) = (namespace.get(sym!("modules")), namespace.get(sym!("configs"))) else {
+            return Ok(None);
+        };
+        // The internal module always declares `_module`: one declaration
+        // is its own, two or more mean another module declares there too.
+        let [decl] = items(ev, decls, span)? else { return Ok(None) };
+        let declared = select(ev, decl, sym!("options"), span)?;
+        let Value::Attrs(declared) = ev.force_ref(&declared)? else { return Ok(None) };
+        let declared = declared.clone();
+        for which in [sym!("internalOptionsNested"), sym!("internalOptionsRoot")] {
+            let options = helper(ev, helpers, which, span)?;
+            let own = select(ev, &options, sym!("_module"), span)?;
+            if AttrSet::ptr_eq(&attrs_of(ev, &own, span)?, &declared) {
+                return Ok(Some(InternalNamespace { declared, configs: configs.clone() }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether every definition is a set (as the merge requires) and none
+    /// sets a name for which `unwanted` holds.
+    pub(super) fn definitions_avoid(&self, ev: &mut Evaluator, unwanted: impl Fn(Symbol) -> bool, span: Span) -> EvalResult<bool> {
+        for def in items(ev, &self.configs, span)? {
+            let config = select(ev, def, sym!("config"), span)?;
+            match ev.force_ref(&config)? {
+                Value::Attrs(a) if !a.entries().iter().any(|e| unwanted(e.name)) => {}
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// The definitions that found no option, each with its `prefix`.
 pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (configs, results, defs) = (&args[0], &args[1], &args[2]);
@@ -373,7 +429,19 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     for e in results.entries() {
         let r = match NameResult::of(ev, &e.value, span)? {
             NameResult::Option { .. } => continue,
-            NameResult::Other(result) => select(ev, &Value::Attrs(result), sym!("unmatchedDefns"), span)?,
+            NameResult::Other(result) => {
+                // `_module`, left to the internal options: nothing is unmatched
+                // when every definition sets one of them.
+                let internal =
+                    if e.name == sym!("_module") { InternalNamespace::of(ev, &args[3], &e.value, span)? } else { None };
+                if let Some(internal) = internal {
+                    let declared = internal.declared.clone();
+                    if internal.definitions_avoid(ev, |n| !declared.contains(n), span)? {
+                        continue;
+                    }
+                }
+                select(ev, &Value::Attrs(result), sym!("unmatchedDefns"), span)?
+            }
         };
         by_name.push((e.name, r));
     }
