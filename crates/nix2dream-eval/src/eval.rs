@@ -663,7 +663,7 @@ impl Evaluator {
                 }
             }
             Value::Attrs(a) => {
-                if let Some(functor) = a.get(Symbol::intern("__functor")).cloned() {
+                if let Some(functor) = a.get(Symbol::FUNCTOR).cloned() {
                     let inner = self.call_value(&functor, f.clone(), Some(span))?;
                     return self.call_value(&inner, arg, Some(span));
                 }

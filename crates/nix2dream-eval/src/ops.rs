@@ -61,7 +61,7 @@ impl Evaluator {
             return Ok(f);
         }
         if let Value::Attrs(a) = &f {
-            if a.contains(Symbol::intern("__functor")) {
+            if a.contains(Symbol::FUNCTOR) {
                 return Ok(f);
             }
         }
@@ -121,11 +121,11 @@ impl Evaluator {
                 }
             }
             Value::Attrs(a) => {
-                if let Some(f) = a.get(Symbol::intern("__toString")).cloned() {
+                if let Some(f) = a.get(Symbol::TO_STRING).cloned() {
                     let r = self.call_value(&f, v.clone(), Some(span))?;
                     return self.coerce_to_string(&r, span, coerce_more, copy_to_store);
                 }
-                if let Some(out) = a.get(Symbol::intern("outPath")).cloned() {
+                if let Some(out) = a.get(Symbol::OUT_PATH).cloned() {
                     return self.coerce_to_string(&out, span, coerce_more, copy_to_store);
                 }
                 Err(EvalError::type_error("cannot coerce a set to a string", span))
@@ -198,7 +198,7 @@ impl Evaluator {
             (Value::Attrs(x), Value::Attrs(y)) => {
                 // Derivations compare by their output path.
                 if is_derivation(self, x)? && is_derivation(self, y)? {
-                    let out = Symbol::intern("outPath");
+                    let out = Symbol::OUT_PATH;
                     if let (Some(p), Some(q)) = (x.get(out).cloned(), y.get(out).cloned()) {
                         return self.nested(Some(span), |ev| ev.values_equal_inner(&p, &q, span, false));
                     }
@@ -277,7 +277,7 @@ fn same_object(a: &Value, b: &Value) -> bool {
 
 /// `type = "derivation"`.
 pub(crate) fn is_derivation(ev: &mut Evaluator, a: &AttrSet) -> EvalResult<bool> {
-    match a.get(Symbol::intern("type")).cloned() {
+    match a.get(Symbol::TYPE).cloned() {
         Some(t) => match ev.force_ref(&t)? {
             Value::String(s) => Ok(&*s.text == "derivation"),
             _ => Ok(false),

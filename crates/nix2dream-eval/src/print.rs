@@ -198,13 +198,13 @@ pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, c
                 out.push(']');
             }
             Value::Attrs(a) => {
-                if a.contains(Symbol::intern("__toString")) {
+                if a.contains(Symbol::TO_STRING) {
                     let (s, c) = ev.coerce_to_string(&v, span, false, true)?;
                     json_string(&s, out);
                     ctx.extend(c);
                     return Ok(());
                 }
-                if let Some(p) = a.get(Symbol::intern("outPath")).cloned() {
+                if let Some(p) = a.get(Symbol::OUT_PATH).cloned() {
                     return write_json(ev, &p, span, out, ctx);
                 }
                 out.push('{');

@@ -9,10 +9,35 @@ use std::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol(u32);
 
-#[derive(Default)]
 struct Interner {
     map: HashMap<&'static str, Symbol, std::hash::BuildHasherDefault<FxHasher>>,
     strings: Vec<&'static str>,
+}
+
+/// Names the evaluator looks up on hot paths (every call of a set, every
+/// coercion of a set to a string), interned first on every thread so that
+/// each is a constant instead of a hash lookup: [`Symbol::FUNCTOR`] and
+/// the others below are their indices here.
+const WELL_KNOWN: [&str; 4] = ["__functor", "__toString", "outPath", "type"];
+
+impl Default for Interner {
+    fn default() -> Interner {
+        let mut interner = Interner { map: HashMap::default(), strings: Vec::new() };
+        for name in WELL_KNOWN {
+            interner.insert(name);
+        }
+        interner
+    }
+}
+
+impl Interner {
+    fn insert(&mut self, s: &str) -> Symbol {
+        let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+        let sym = Symbol(self.strings.len() as u32);
+        self.strings.push(leaked);
+        self.map.insert(leaked, sym);
+        sym
+    }
 }
 
 /// A hash map hashed with [`FxHasher`], for keys chosen by programs
@@ -74,17 +99,22 @@ thread_local! {
 }
 
 impl Symbol {
+    /// `__functor`, which makes a set callable.
+    pub const FUNCTOR: Symbol = Symbol(0);
+    /// `__toString`, which makes a set coercible to a string.
+    pub const TO_STRING: Symbol = Symbol(1);
+    /// `outPath`, a derivation's (or any set's) string form.
+    pub const OUT_PATH: Symbol = Symbol(2);
+    /// `type`, which says whether a set is a derivation.
+    pub const TYPE: Symbol = Symbol(3);
+
     pub fn intern(s: &str) -> Symbol {
         INTERNER.with(|cell| {
             let mut interner = cell.borrow_mut();
             if let Some(&sym) = interner.map.get(s) {
                 return sym;
             }
-            let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
-            let sym = Symbol(interner.strings.len() as u32);
-            interner.strings.push(leaked);
-            interner.map.insert(leaked, sym);
-            sym
+            interner.insert(s)
         })
     }
 
@@ -106,5 +136,22 @@ impl fmt::Debug for Symbol {
 impl fmt::Display for Symbol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_symbols_are_their_names() {
+        let constants = [Symbol::FUNCTOR, Symbol::TO_STRING, Symbol::OUT_PATH, Symbol::TYPE];
+        for (name, constant) in WELL_KNOWN.iter().zip(constants) {
+            assert_eq!(Symbol::intern(name), constant, "{name}");
+            assert_eq!(constant.as_str(), *name);
+        }
+        // On another thread too: each thread has its own table.
+        std::thread::spawn(|| assert_eq!(Symbol::intern("__functor"), Symbol::FUNCTOR)).join().unwrap();
+        assert_ne!(Symbol::intern("not-well-known"), Symbol::FUNCTOR);
     }
 }

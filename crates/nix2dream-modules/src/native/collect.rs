@@ -250,9 +250,7 @@ impl Collector<'_> {
         };
         let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
         if explicit {
-            const ALLOWED: &[&str] =
-                &["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
-            if a.entries().iter().any(|e| !ALLOWED.contains(&e.name.as_str())) {
+            if a.entries().iter().any(|e| !is_module_attribute(e.name, true)) {
                 return call_helper(ev, self.helpers, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()], span);
             }
         }
@@ -274,9 +272,8 @@ impl Collector<'_> {
                     Value::list(all)
                 }
             };
-            const STRUCTURE: &[&str] = &["_class", "_file", "key", "disabledModules", "require", "imports", "freeformType"];
             let mut config = Attrs::with_capacity(a.len());
-            for e in a.entries().iter().filter(|e| !STRUCTURE.contains(&e.name.as_str())) {
+            for e in a.entries().iter().filter(|e| !is_module_attribute(e.name, false)) {
                 config.insert(e.name, e.value.clone(), e.pos);
             }
             (imports, empty_set(), Value::attrs(config))
@@ -295,6 +292,22 @@ impl Collector<'_> {
             (sym!("config"), config),
         ]))
     }
+}
+
+/// Whether `name` is an attribute of a module's structure: of a module
+/// with `options` or `config` (`explicit`), every attribute it may have;
+/// of a shorthand module, those that are not definitions. Compared as
+/// symbols, interned once per thread: every element of an `attrsOf
+/// (submodule ...)` asks for each attribute of each of its modules.
+fn is_module_attribute(name: Symbol, explicit: bool) -> bool {
+    const EXPLICIT: [&str; 9] = ["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
+    const SHORTHAND: [&str; 7] = ["_class", "_file", "key", "disabledModules", "require", "imports", "freeformType"];
+    thread_local! {
+        static NAMES: ([Symbol; 9], [Symbol; 7]) = (EXPLICIT.map(Symbol::intern), SHORTHAND.map(Symbol::intern));
+    }
+    NAMES.with(|(explicit_names, shorthand_names)| {
+        if explicit { explicit_names.contains(&name) } else { shorthand_names.contains(&name) }
+    })
 }
 
 /// A module's fallback key (`<parent key>:anon-<n>`) as a Nix string,
