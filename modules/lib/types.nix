@@ -824,7 +824,11 @@ let
           then { _file = file; config = value; }
           else { _file = file; imports = [ value ]; }) defs;
 
-        base = lib.modules.evalModules {
+        # `base.extendModules { modules; prefix; }` is `evalModules` of
+        # these arguments with `modules` appended and `prefix` set (see
+        # `extendModulesFor`); each element of an attrsOf submodule is that
+        # call, made here directly.
+        baseArgs = {
           inherit class specialArgs;
           modules = [
             {
@@ -834,6 +838,7 @@ let
             }
           ] ++ modules;
         };
+        base = lib.modules.evalModules baseArgs;
 
         freeformType = base._module.freeformType;
 
@@ -856,10 +861,10 @@ let
         inherit check;
         merge = v2Merge ({ loc, defs }:
           let
-            configuration = base.extendModules {
-              modules = [ { _module.args.name = lib.lists.last loc; } ] ++ allModules defs;
+            configuration = lib.modules.evalModules (baseArgs // {
+              modules = baseArgs.modules ++ [ { _module.args.name = lib.lists.last loc; } ] ++ allModules defs;
               prefix = loc;
-            };
+            });
           in
           {
             headError = checkDefsForError check loc defs;
