@@ -10,7 +10,7 @@ use nix2dream_syntax::ir::Param;
 /// brings each into canonical form, drops disabled modules and keeps the
 /// first module of every key, breadth first, as `genericClosure` does.
 pub(super) fn collect_modules_with_graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    collect_with_graph(ev, &args[0], &args[1], &args[2], &args[3], &args[4], span)
+    collect_with_graph(ev, &args[0], &args[1], &args[2], &args[3], &args[4], &Value::Null, span)
 }
 
 pub(super) fn collect_with_graph(
@@ -20,13 +20,14 @@ pub(super) fn collect_with_graph(
     modules_path: &Value,
     initial: &Value,
     module_args: &Value,
+    merged: &Value,
     span: Span,
 ) -> EvalResult<Value> {
     let class = match ev.force(class)? {
         Value::Null => None,
         c => Some(c),
     };
-    let mut collector = Collector { helpers, class, module_args, span, disabled: Vec::new() };
+    let mut collector = Collector { helpers, class, module_args, merged, span, disabled: Vec::new() };
     let unknown = helper(ev, helpers, sym!("unknownModule"), span)?;
     let roots = collector.collect(ev, &unknown, "", initial)?;
     let disabled_keys: Vec<Value> = if collector.disabled.is_empty() {
@@ -113,6 +114,9 @@ pub(super) struct Collector<'a> {
     helpers: &'a Value,
     class: Option<Value>,
     module_args: &'a Value,
+    /// The evaluation's `mergeModules'` (see `module_arg`), or null when
+    /// collecting for the Nix code.
+    merged: &'a Value,
     span: Span,
     /// `{ file; disabled; }` of every module with `disabledModules`.
     disabled: Vec<Value>,
@@ -225,7 +229,11 @@ impl Collector<'_> {
             given.insert(e.name, e.value.clone(), e.pos);
         }
         for name in formals {
-            let lookup = lazy(&MODULE_ARG, [self.module_args.clone(), key.clone(), name_string(name)], span);
+            let lookup = lazy(
+                &MODULE_ARG,
+                [self.module_args.clone(), key.clone(), name_string(name), self.helpers.clone(), self.merged.clone()],
+                span,
+            );
             given.insert(name, lookup, None);
         }
         ev.call_value(f, Value::attrs(given), Some(span))
@@ -338,6 +346,60 @@ pub(super) fn same_function(a: &Value, b: &Value) -> bool {
     matches!((a, b), (Value::Lambda(a), Value::Lambda(b)) if Shared::ptr_eq(a, b))
 }
 
+/// `config._module.args.<name>` read from the definitions, when the merge
+/// of `_module.args` (a `lazyAttrsOf raw`) would give one of them
+/// unchanged: only the internal module declares `_module`, the
+/// configuration has no freeform type, every definition of
+/// `_module.args` is a plain set, and of the definitions of `<name>` (each
+/// plain or under `mkOverride`) exactly one has the highest priority.
+/// Then that value (an override's content) is the argument, as
+/// `mergeOneOption` would return it. `None` leaves it to the merge, which
+/// also makes every error. Submodules read `name` this way: the merge was
+/// a third of an element's cost.
+fn plain_module_arg(ev: &mut Evaluator, helpers: &Value, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
+    if !matches!(super::eval_modules::internal_default(ev, helpers, merged, sym!("freeformType"), span)?, Some(Value::Null)) {
+        return Ok(None);
+    }
+    let results = select(ev, merged, sym!("results"), span)?;
+    let Some(module) = attrs_of(ev, &results, span)?.get(sym!("_module")).cloned() else { return Ok(None) };
+    let Some(internal) = InternalNamespace::of(ev, helpers, &module, span)? else { return Ok(None) };
+    // The highest priority seen (the lowest number), how many definitions
+    // have it, and the first of them.
+    let mut best: Option<(i64, usize, Value)> = None;
+    for def in items(ev, internal.configs(), span)? {
+        let config = select(ev, def, sym!("config"), span)?;
+        let Value::Attrs(config) = ev.force_ref(&config)? else { return Ok(None) };
+        let Some(module_args) = config.get(sym!("args")) else { continue };
+        let module_args = match ev.force_ref(module_args)? {
+            Value::Attrs(a) if !a.contains(sym!("_type")) => a,
+            _ => return Ok(None),
+        };
+        let Some(value) = module_args.get(name).cloned() else { continue };
+        let (priority, value) = match type_tag(ev, &value)? {
+            None => (DEFAULT_OVERRIDE_PRIORITY, value),
+            Some(tag) if &*tag == "override" => {
+                let priority = select(ev, &value, sym!("priority"), span)?;
+                let priority = ev.expect_int(&priority, span)?;
+                let content = select(ev, &value, sym!("content"), span)?;
+                if type_tag(ev, &content)?.is_some() {
+                    return Ok(None);
+                }
+                (priority, content)
+            }
+            Some(_) => return Ok(None),
+        };
+        best = match best {
+            Some((p, n, first)) if p == priority => Some((p, n + 1, first)),
+            Some((p, n, first)) if p < priority => Some((p, n, first)),
+            _ => Some((priority, 1, value)),
+        };
+    }
+    Ok(match best {
+        Some((_, 1, value)) => Some(value),
+        _ => None,
+    })
+}
+
 /// `lib.isFunction`: a function, or a set with `__functor`.
 pub(super) fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
     Ok(match ev.force_ref(v)? {
@@ -347,12 +409,13 @@ pub(super) fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
     })
 }
 
-pub(super) static MODULE_ARG: PrimOp = PrimOp { name: "«modules: module argument»", arity: 3, run: module_arg };
+pub(super) static MODULE_ARG: PrimOp = PrimOp { name: "«modules: module argument»", arity: 5, run: module_arg };
 
 /// `args.${name} or config._module.args.${name}`, in the context Nix
-/// gives it.
+/// gives it. `args[4]` is the evaluation's merge (or null), from which an
+/// argument defined plainly is read without merging `_module.args`.
 pub(super) fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (module_args, key, name) = (&args[0], &args[1], &args[2]);
+    let (module_args, key, name, helpers, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
     let name = ev.expect_str(name, span)?;
     with_context(
         ev,
@@ -363,6 +426,15 @@ pub(super) fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
                 return ev.force(&v);
             }
             let config = select(ev, module_args, sym!("config"), span)?;
+            // `config` is forced first, as the Nix code forces it: an
+            // argument read where `config` cannot be computed yet (in
+            // `imports`) is infinite recursion either way.
+            ev.force_ref(&config)?;
+            if !matches!(merged, Value::Null) {
+                if let Some(v) = plain_module_arg(ev, helpers, merged, sym(&name), span)? {
+                    return ev.force(&v);
+                }
+            }
             let module = select(ev, &config, sym!("_module"), span)?;
             let module_args = select(ev, &module, sym!("args"), span)?;
             let v = select(ev, &module_args, sym(&name), span)?;

@@ -38,6 +38,9 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     ]);
     let (options, options_cell) = hole();
     let (config, config_cell) = hole();
+    // Module arguments read from `_module.args` look at the merge's inputs
+    // (see `collect::module_arg`), so the collection gets the merge too.
+    let (merged, merged_cell) = hole();
     let lib = helper(ev, helpers, sym!("lib"), span)?;
     let module_args = lazy(
         &MODULE_ARGS,
@@ -46,10 +49,10 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     );
     let collected = lazy(
         &COLLECT_FOR_EVAL,
-        [helpers.clone(), class.clone(), special_args.clone(), modules.clone(), internal_module, module_args],
+        [helpers.clone(), class.clone(), special_args.clone(), modules.clone(), internal_module, module_args, merged.clone()],
         span,
     );
-    let merged = lazy(&MERGE_FOR_EVAL, [helpers.clone(), prefix.clone(), collected.clone()], span);
+    fill(&merged_cell, &MERGE_FOR_EVAL, [helpers.clone(), prefix.clone(), collected.clone()], span);
     fill(&options_cell, &FIELD_MATCHED_OPTIONS, [merged.clone()], span);
     let declared = lazy(&DECLARED_CONFIG, [merged.clone()], span);
     fill(&config_cell, &EVAL_CONFIG, [helpers.clone(), prefix.clone(), declared, merged.clone()], span);
@@ -77,7 +80,7 @@ pub(super) fn internal_options(ev: &mut Evaluator, args: &[Value], span: Span) -
 }
 
 pub(super) static MODULE_ARGS: PrimOp = PrimOp { name: "«modules: module arguments»", arity: 7, run: module_args };
-pub(super) static COLLECT_FOR_EVAL: PrimOp = PrimOp { name: "«modules: collected»", arity: 6, run: collect_for_eval };
+pub(super) static COLLECT_FOR_EVAL: PrimOp = PrimOp { name: "«modules: collected»", arity: 7, run: collect_for_eval };
 pub(super) static MERGE_FOR_EVAL: PrimOp = PrimOp { name: "«modules: merged»", arity: 3, run: merge_for_eval };
 pub(super) static DECLARED_CONFIG: PrimOp = PrimOp { name: "«modules: declared config»", arity: 1, run: declared_config };
 pub(super) static CONFIG_ENTRY: PrimOp = PrimOp { name: "«modules: config value»", arity: 1, run: config_entry };
@@ -122,15 +125,15 @@ pub(super) fn config_argument(ev: &mut Evaluator, args: &[Value], span: Span) ->
 
 /// `collectModulesWithGraph class (specialArgs.modulesPath or "") (modules ++ [ internalModule ]) moduleArgs`
 pub(super) fn collect_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, class, special_args, modules, internal_module, module_args) =
-        (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5]);
+    let (helpers, class, special_args, modules, internal_module, module_args, merged) =
+        (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
     let modules_path = match select_or(ev, special_args, sym!("modulesPath"))? {
         Some(p) => p,
         None => text!(""),
     };
     let mut all = list_of(ev, modules, span)?;
     all.push(internal_module.clone());
-    collect_with_graph(ev, helpers, class, &modules_path, &Value::list(all), module_args, span)
+    collect_with_graph(ev, helpers, class, &modules_path, &Value::list(all), module_args, merged, span)
 }
 
 /// `mergeModules prefix (reverseList collected.modules)`
@@ -239,7 +242,7 @@ pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) ->
 /// ...)` reads both, and merging them was a tenth of an element's cost.
 /// `None` when the merge must decide. It forces only what the merge would
 /// force first (the `_module` definitions, pushed down), in the same order.
-fn internal_default(ev: &mut Evaluator, helpers: &Value, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
+pub(super) fn internal_default(ev: &mut Evaluator, helpers: &Value, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
     let results = select(ev, merged, sym!("results"), span)?;
     let Some(module) = attrs_of(ev, &results, span)?.get(sym!("_module")).cloned() else { return Ok(None) };
     let Some(internal) = InternalNamespace::of(ev, helpers, &module, span)? else { return Ok(None) };

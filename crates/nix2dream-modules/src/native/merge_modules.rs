@@ -402,6 +402,11 @@ impl InternalNamespace {
         Ok(None)
     }
 
+    /// The namespace's definitions, pushed down: `[ { file; config; } ]`.
+    pub(super) fn configs(&self) -> &Value {
+        &self.configs
+    }
+
     /// Whether every definition is a set (as the merge requires) and none
     /// sets a name for which `unwanted` holds.
     pub(super) fn definitions_avoid(&self, ev: &mut Evaluator, unwanted: impl Fn(Symbol) -> bool, span: Span) -> EvalResult<bool> {
