@@ -231,7 +231,7 @@ impl Collector<'_> {
         for name in formals {
             let lookup = lazy(
                 &MODULE_ARG,
-                [self.module_args.clone(), key.clone(), name_string(name), self.helpers.clone(), self.merged.clone()],
+                [self.module_args.clone(), key.clone(), name_string(name), self.merged.clone()],
                 span,
             );
             given.insert(name, lookup, None);
@@ -356,13 +356,11 @@ pub(super) fn same_function(a: &Value, b: &Value) -> bool {
 /// `mergeOneOption` would return it. `None` leaves it to the merge, which
 /// also makes every error. Submodules read `name` this way: the merge was
 /// a third of an element's cost.
-fn plain_module_arg(ev: &mut Evaluator, helpers: &Value, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
-    if !matches!(super::eval_modules::internal_default(ev, helpers, merged, sym!("freeformType"), span)?, Some(Value::Null)) {
+fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
+    if !matches!(super::eval_modules::internal_default(ev, merged, sym!("freeformType"), span)?, Some(Value::Null)) {
         return Ok(None);
     }
-    let results = select(ev, merged, sym!("results"), span)?;
-    let Some(module) = attrs_of(ev, &results, span)?.get(sym!("_module")).cloned() else { return Ok(None) };
-    let Some(internal) = InternalNamespace::of(ev, helpers, &module, span)? else { return Ok(None) };
+    let Some(internal) = super::eval_modules::internal_namespace_of(ev, merged, span)? else { return Ok(None) };
     // The highest priority seen (the lowest number), how many definitions
     // have it, and the first of them.
     let mut best: Option<(i64, usize, Value)> = None;
@@ -409,13 +407,13 @@ pub(super) fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
     })
 }
 
-pub(super) static MODULE_ARG: PrimOp = PrimOp { name: "«modules: module argument»", arity: 5, run: module_arg };
+pub(super) static MODULE_ARG: PrimOp = PrimOp { name: "«modules: module argument»", arity: 4, run: module_arg };
 
 /// `args.${name} or config._module.args.${name}`, in the context Nix
-/// gives it. `args[4]` is the evaluation's merge (or null), from which an
+/// gives it. `args[3]` is the evaluation's merge (or null), from which an
 /// argument defined plainly is read without merging `_module.args`.
 pub(super) fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (module_args, key, name, helpers, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let (module_args, key, name, merged) = (&args[0], &args[1], &args[2], &args[3]);
     let name = ev.expect_str(name, span)?;
     with_context(
         ev,
@@ -431,7 +429,7 @@ pub(super) fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
             // `imports`) is infinite recursion either way.
             ev.force_ref(&config)?;
             if !matches!(merged, Value::Null) {
-                if let Some(v) = plain_module_arg(ev, helpers, merged, sym(&name), span)? {
+                if let Some(v) = plain_module_arg(ev, merged, sym(&name), span)? {
                     return ev.force(&v);
                 }
             }

@@ -189,7 +189,7 @@ pub(super) static OPTIONS_CONFIG: PrimOp =
 /// with the definitions that have no option.
 pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, declared, merged) = (&args[0], &args[1], &args[2], &args[3]);
-    let freeform_type = match internal_default(ev, helpers, merged, sym!("freeformType"), span)? {
+    let freeform_type = match internal_default(ev, merged, sym!("freeformType"), span)? {
         Some(default) => default,
         None => {
             let module = select(ev, declared, sym!("_module"), span)?;
@@ -208,7 +208,7 @@ pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
 /// is an error.
 pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, options, config, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
-    let check = match internal_default(ev, helpers, merged, sym!("check"), span)? {
+    let check = match internal_default(ev, merged, sym!("check"), span)? {
         Some(default) => default,
         None => {
             let module = select(ev, config, sym!("_module"), span)?;
@@ -218,7 +218,7 @@ pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) ->
     if !ev.expect_bool(&check, span)? {
         return Ok(Value::Null);
     }
-    let freeform_type = match internal_default(ev, helpers, merged, sym!("freeformType"), span)? {
+    let freeform_type = match internal_default(ev, merged, sym!("freeformType"), span)? {
         Some(default) => default,
         None => {
             let module = select(ev, config, sym!("_module"), span)?;
@@ -242,14 +242,19 @@ pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) ->
 /// ...)` reads both, and merging them was a tenth of an element's cost.
 /// `None` when the merge must decide. It forces only what the merge would
 /// force first (the `_module` definitions, pushed down), in the same order.
-pub(super) fn internal_default(ev: &mut Evaluator, helpers: &Value, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
-    let results = select(ev, merged, sym!("results"), span)?;
-    let Some(module) = attrs_of(ev, &results, span)?.get(sym!("_module")).cloned() else { return Ok(None) };
-    let Some(internal) = InternalNamespace::of(ev, helpers, &module, span)? else { return Ok(None) };
+pub(super) fn internal_default(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
+    let Some(internal) = internal_namespace_of(ev, merged, span)? else { return Ok(None) };
     if !internal.definitions_avoid(ev, |n| n == name, span)? {
         return Ok(None);
     }
     Ok(Some(if name == sym!("check") { Value::Bool(true) } else { Value::Null }))
+}
+
+/// The `_module` of an evaluation's merge, if only the internal module
+/// declares it (see [`InternalNamespace`]).
+pub(super) fn internal_namespace_of(ev: &mut Evaluator, merged: &Value, span: Span) -> EvalResult<Option<InternalNamespace>> {
+    let internal = select(ev, merged, sym!("internalNamespace"), span)?;
+    InternalNamespace::made(ev, &internal, span)
 }
 
 pub(super) fn checked(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {

@@ -39,7 +39,7 @@ pub(super) fn merge_modules_prime(_: &mut Evaluator, args: &[Value], span: Span)
 }
 
 pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
-    let (matched, unmatched, _) = merge_modules_parts(helpers, prefix, modules, configs, span);
+    let (matched, unmatched, _, _) = merge_modules_parts(helpers, prefix, modules, configs, span);
     set([(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
 }
 
@@ -49,9 +49,10 @@ pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Val
 /// the declaring modules, and `configs`, the pushed-down definitions), from
 /// which `internal_default` sees that an internal option is left alone.
 pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
-    let (matched, unmatched, results) = merge_modules_parts(helpers, prefix, modules, configs, span);
+    let (matched, unmatched, results, internal) = merge_modules_parts(helpers, prefix, modules, configs, span);
     set([
         (sym!("configs"), configs.clone()),
+        (sym!("internalNamespace"), internal),
         (sym!("matchedOptions"), matched),
         (sym!("modules"), modules.clone()),
         (sym!("results"), results),
@@ -59,14 +60,29 @@ pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &
     ])
 }
 
-/// `matchedOptions`, `unmatchedDefns` and the per-name results.
-fn merge_modules_parts(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> (Value, Value, Value) {
+/// `matchedOptions`, `unmatchedDefns`, the per-name results and their
+/// `_module` as an [`InternalNamespace`] (made once, when first read).
+fn merge_modules_parts(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> (Value, Value, Value, Value) {
     let defs = lazy(&DEFS_BY_NAME, [helpers.clone(), prefix.clone(), configs.clone()], span);
     // The declarations by name are read by the results only, first thing.
     let results = lazy(&RESULTS_BY_NAME, [helpers.clone(), prefix.clone(), modules.clone(), defs.clone()], span);
     let matched = lazy(&MATCHED, [results.clone()], span);
-    let unmatched = lazy(&UNMATCHED, [configs.clone(), results.clone(), defs, helpers.clone()], span);
-    (matched, unmatched, results)
+    let internal = lazy(&INTERNAL_NAMESPACE, [helpers.clone(), results.clone()], span);
+    let unmatched = lazy(&UNMATCHED, [configs.clone(), results.clone(), defs, internal.clone()], span);
+    (matched, unmatched, results, internal)
+}
+
+static INTERNAL_NAMESPACE: PrimOp = PrimOp { name: "«modules: internal namespace»", arity: 2, run: internal_namespace };
+
+/// The per-name results' `_module`, if only the internal module declares
+/// it: `[ declared configs ]`, else null.
+fn internal_namespace(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (helpers, results) = (&args[0], &args[1]);
+    let Some(module) = attrs_of(ev, results, span)?.get(sym!("_module")).cloned() else { return Ok(Value::Null) };
+    Ok(match InternalNamespace::of(ev, helpers, &module, span)? {
+        Some(internal) => Value::list(vec![Value::Attrs(internal.declared), internal.configs]),
+        None => Value::Null,
+    })
 }
 
 pub(super) static DEFS_BY_NAME: PrimOp = PrimOp { name: "«modules: definitions»", arity: 3, run: defs_by_name };
@@ -380,8 +396,20 @@ pub(super) struct InternalNamespace {
 }
 
 impl InternalNamespace {
+    /// The `_module` of a merge, as its `internalNamespace` field (or the
+    /// thunk behind it) made it.
+    pub(super) fn made(ev: &mut Evaluator, internal: &Value, span: Span) -> EvalResult<Option<InternalNamespace>> {
+        match ev.force_ref(internal)? {
+            Value::List(parts) if parts.len() == 2 => {
+                let declared = attrs_of(ev, &parts.as_slice()[0], span)?;
+                Ok(Some(InternalNamespace { declared, configs: parts.as_slice()[1].clone() }))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// `result`, a per-name result, if it is such a namespace.
-    pub(super) fn of(ev: &mut Evaluator, helpers: &Value, result: &Value, span: Span) -> EvalResult<Option<InternalNamespace>> {
+    fn of(ev: &mut Evaluator, helpers: &Value, result: &Value, span: Span) -> EvalResult<Option<InternalNamespace>> {
         let NameResult::Other(namespace) = NameResult::of(ev, result, span)? else { return Ok(None) };
         let (Some(decls), Some(configs)) = (namespace.get(sym!("modules")), namespace.get(sym!("configs"))) else {
             return Ok(None);
@@ -437,8 +465,7 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
             NameResult::Other(result) => {
                 // `_module`, left to the internal options: nothing is unmatched
                 // when every definition sets one of them.
-                let internal =
-                    if e.name == sym!("_module") { InternalNamespace::of(ev, &args[3], &e.value, span)? } else { None };
+                let internal = if e.name == sym!("_module") { InternalNamespace::made(ev, &args[3], span)? } else { None };
                 if let Some(internal) = internal {
                     let declared = internal.declared.clone();
                     if internal.definitions_avoid(ev, |n| !declared.contains(n), span)? {
