@@ -100,47 +100,47 @@ fn md_option_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
 
 /// `default` is an option's default as `{ file; value; }`, the definition
 /// that `mkOptionDefault opt.default` becomes once its priority is read.
-fn final_of(ev: &mut Evaluator, default: Option<Value>, defs: Vec<Value>, span: Span) -> EvalResult<Value> {
+fn final_of(ev: &mut Evaluator, default: Option<OptionDefault>, defs: Vec<Value>, span: Span) -> EvalResult<Value> {
     let mut discharged = Vec::with_capacity(defs.len());
-    let (file_sym, value_sym) = (sym!("file"), sym!("value"));
-    // Reused for every definition's discharged values.
+    // Reused for every definition's discharged values; a plain value (the
+    // common case) discharges to itself and never needs it.
     let mut values = Vec::new();
     for m in defs {
         let value = select(ev, &m, sym!("value"), span)?;
         let file = select(ev, &m, sym!("file"), span)?;
         values.clear();
-        let unchanged = with_context(
+        // `Some(is a definition record)` for a plain value, `None` once
+        // `mkMerge`/`mkIf` are discharged into `values`.
+        let plain = with_context(
             ev,
             span,
             |ev| {
-                // A plain value (the common case) discharges to itself.
                 let tag = type_tag(ev, &value)?;
                 if is_tag(&tag, "merge") || is_tag(&tag, "if") {
                     discharge_properties(ev, &value, span, &mut values)?;
-                    return Ok(false);
+                    return Ok(None);
                 }
-                values.push(value.clone());
-                Ok(!is_tag(&tag, "definition"))
+                Ok(Some(is_tag(&tag, "definition")))
             },
             |ev| {
                 let f = ev.coerce_to_string(&file, span, false, false).ok()?.0;
                 Some(format!("while evaluating definitions from `{}':", f))
             },
         )?;
-        // `{ inherit (m) file; inherit value; }` is `m` itself when that is
-        // all `m` has.
-        if unchanged && attrs_of(ev, &m, span)?.len() == 2 {
-            discharged.push(m);
-            continue;
-        }
-        for v in values.drain(..) {
-            if is_tag(&type_tag(ev, &v)?, "definition") {
-                discharged.push(v);
-            } else {
-                discharged.push(Value::attrs(Attrs::from_entries(vec![
-                    AttrEntry { name: file_sym, value: file.clone(), pos: None },
-                    AttrEntry { name: value_sym, value: v, pos: None },
-                ])));
+        match plain {
+            Some(true) => discharged.push(value),
+            // `{ inherit (m) file; inherit value; }` is `m` itself when
+            // that is all `m` has.
+            Some(false) if attrs_of(ev, &m, span)?.len() == 2 => discharged.push(m),
+            Some(false) => discharged.push(set([(sym!("file"), file), (sym!("value"), value)])),
+            None => {
+                for v in values.drain(..) {
+                    if is_tag(&type_tag(ev, &v)?, "definition") {
+                        discharged.push(v);
+                    } else {
+                        discharged.push(set([(sym!("file"), file.clone()), (sym!("value"), v)]));
+                    }
+                }
             }
         }
     }
@@ -231,7 +231,7 @@ pub(super) fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty:
 pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, loc, ty, core, v2_result) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
     let defs_final = select(ev, core, sym!("values"), span)?;
-    let defs = list_of(ev, &defs_final, span)?;
+    let defs = items(ev, &defs_final, span)?;
     if defs.is_empty() {
         return call_helper(ev, helpers, sym!("noValueError"), vec![loc.clone()], span);
     }
@@ -249,7 +249,7 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     }
     let check = select(ev, ty, sym!("check"), span)?;
     let mut all_valid = true;
-    for def in &defs {
+    for def in defs {
         let value = select(ev, def, sym!("value"), span)?;
         let ok = ev.call_value(&check, value, Some(span))?;
         if !ev.expect_bool(&ok, span)? {
@@ -258,10 +258,10 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
         }
     }
     if all_valid {
-        return call_merge(ev, helpers, ty, loc, &defs_final, &defs, span);
+        return call_merge(ev, helpers, ty, loc, &defs_final, defs, span);
     }
     let mut invalid = Vec::new();
-    for def in &defs {
+    for def in defs {
         let value = select(ev, def, sym!("value"), span)?;
         let ok = ev.call_value(&check, value, Some(span))?;
         if !ev.expect_bool(&ok, span)? {
@@ -508,7 +508,7 @@ pub(super) fn eov_to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 
 /// The default, as a plain `{ file; value; }` with the option-default
 /// priority implied, and the definitions (or the read-only error).
-fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<(Option<Value>, Vec<Value>)> {
+fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<(Option<OptionDefault>, Vec<Value>)> {
     let (helpers, loc, opt, ty, file) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
     let opt_attrs = attrs_of(ev, opt, span)?;
     let default = opt_attrs.get(sym!("default")).cloned();
@@ -532,8 +532,7 @@ fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<(Optio
         let error = call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span)?;
         return Ok((None, list_of(ev, &error, span)?));
     }
-    let default = default.map(|value| set([(sym!("file"), file.clone()), (sym!("value"), value)]));
-    Ok((default, defs))
+    Ok((default.map(|value| OptionDefault { file: file.clone(), value }), defs))
 }
 
 /// `head opt.declarations`, lazily.

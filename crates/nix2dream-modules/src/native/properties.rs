@@ -80,7 +80,7 @@ pub(super) fn discharge_properties_op(ev: &mut Evaluator, args: &[Value], span: 
 /// `mkOptionDefault`'s priority implied: it is already unwrapped.
 pub(super) fn filter_overrides(
     ev: &mut Evaluator,
-    option_default: Option<Value>,
+    option_default: Option<OptionDefault>,
     defs: Vec<Value>,
     span: Span,
 ) -> EvalResult<(Vec<Value>, i64)> {
@@ -99,7 +99,7 @@ pub(super) fn filter_overrides(
     }
     let mut kept = Vec::with_capacity(defs.len() + 1);
     if highest == OPTION_DEFAULT_PRIORITY {
-        kept.extend(option_default);
+        kept.extend(option_default.map(OptionDefault::definition));
     }
     for (def, prio) in defs.into_iter().zip(prios) {
         if prio != highest {
@@ -115,6 +115,20 @@ pub(super) fn filter_overrides(
         }
     }
     Ok((kept, highest))
+}
+
+/// An option's default and the file that declares it: the definition
+/// `{ file; value; }` it becomes, made only if it is kept (most options
+/// with a default are defined, and the definition wins).
+pub(super) struct OptionDefault {
+    pub(super) file: Value,
+    pub(super) value: Value,
+}
+
+impl OptionDefault {
+    pub(super) fn definition(self) -> Value {
+        set([(sym!("file"), self.file), (sym!("value"), self.value)])
+    }
 }
 
 pub(super) fn filter_overrides_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
