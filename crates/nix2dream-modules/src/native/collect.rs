@@ -362,7 +362,9 @@ fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span
     }
     let Some(internal) = super::eval_modules::internal_namespace_of(ev, merged, span)? else { return Ok(None) };
     // The highest priority seen (the lowest number), how many definitions
-    // have it, and the first of them.
+    // have it, and the first of them (an override's content). Like the
+    // merge, this reads every definition's tag but only the winner's
+    // content: a losing `mkDefault` is never evaluated.
     let mut best: Option<(i64, usize, Value)> = None;
     for def in items(ev, internal.configs(), span)? {
         let config = select(ev, def, sym!("config"), span)?;
@@ -378,11 +380,7 @@ fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span
             Some(tag) if &*tag == "override" => {
                 let priority = select(ev, &value, sym!("priority"), span)?;
                 let priority = ev.expect_int(&priority, span)?;
-                let content = select(ev, &value, sym!("content"), span)?;
-                if type_tag(ev, &content)?.is_some() {
-                    return Ok(None);
-                }
-                (priority, content)
+                (priority, select(ev, &value, sym!("content"), span)?)
             }
             Some(_) => return Ok(None),
         };
@@ -392,10 +390,13 @@ fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span
             _ => Some((priority, 1, value)),
         };
     }
-    Ok(match best {
-        Some((_, 1, value)) => Some(value),
-        _ => None,
-    })
+    let Some((_, 1, value)) = best else { return Ok(None) };
+    // The merge reads the winner's tag too (for `mkOrder`); a tagged
+    // content (`mkOverride` over `mkIf`, say) is the merge's to handle.
+    if type_tag(ev, &value)?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(value))
 }
 
 /// `lib.isFunction`: a function, or a set with `__functor`.
