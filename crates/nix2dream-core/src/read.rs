@@ -114,7 +114,7 @@ impl Reader<'_> {
     /// A derivation-like set's `outPath`, as string interpolation reads it.
     fn out_path(&mut self, node: &Node) -> Result<Option<String>, LoadError> {
         let Value::Attrs(attrs) = self.force(node)? else { return Ok(None) };
-        match attrs.get(Symbol::intern("outPath")) {
+        match attrs.get(Symbol::OUT_PATH) {
             Some(v) => {
                 let out = node.child("outPath", v.clone());
                 self.string(&out).map(Some)

@@ -118,7 +118,7 @@ fn print_xml(
                             drv_path = Some(s.text.to_string());
                         }
                     }
-                    if let Some(o) = a.get(Symbol::intern("outPath")).cloned() {
+                    if let Some(o) = a.get(Symbol::OUT_PATH).cloned() {
                         if let Value::String(s) = &ev.force(&o)? {
                             out_path = Some(s.text.to_string());
                         }

@@ -168,7 +168,7 @@ impl Collector<'_> {
                 let applied = self.apply_args(ev, &key_value, &forced)?;
                 self.unify(ev, file, &key_value, &applied)
             }
-            Value::Attrs(a) if a.contains(sym!("__functor")) => {
+            Value::Attrs(a) if a.contains(Symbol::FUNCTOR) => {
                 let applied = self.apply_args(ev, &key_value, &forced)?;
                 self.unify(ev, file, &key_value, &applied)
             }
@@ -403,7 +403,7 @@ fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span
 pub(super) fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
     Ok(match ev.force_ref(v)? {
         Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => true,
-        Value::Attrs(a) => a.contains(sym!("__functor")),
+        Value::Attrs(a) => a.contains(Symbol::FUNCTOR),
         _ => false,
     })
 }

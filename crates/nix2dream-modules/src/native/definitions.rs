@@ -475,7 +475,7 @@ pub(super) fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, de
         (sym!("isDefined"), lazy(&MD_IS_DEFINED, [defs_final.clone()], span)),
         (sym!("definitionsWithLocations"), defs_final),
         (sym!("valueMeta"), lazy(&FIELD_VALUE_META, [res.checked], span)),
-        (sym!("__toString"), to_string),
+        (Symbol::TO_STRING, to_string),
     ]
     .into_iter()
     .chain(declared_fields)
