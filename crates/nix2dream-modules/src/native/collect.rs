@@ -361,11 +361,10 @@ fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span
         return Ok(None);
     }
     let Some(internal) = super::eval_modules::internal_namespace_of(ev, merged, span)? else { return Ok(None) };
-    // The highest priority seen (the lowest number), how many definitions
-    // have it, and the first of them (an override's content). Like the
-    // merge, this reads every definition's tag but only the winner's
-    // content: a losing `mkDefault` is never evaluated.
-    let mut best: Option<(i64, usize, Value)> = None;
+    // The argument's definitions as the merge sees them once discharged:
+    // each is plain or an override (anything else, `mkIf` say, is left to
+    // the merge, whose discharge reads it).
+    let mut defs = Vec::new();
     for def in items(ev, internal.configs(), span)? {
         let config = select(ev, def, sym!("config"), span)?;
         let Value::Attrs(config) = ev.force_ref(&config)? else { return Ok(None) };
@@ -375,22 +374,19 @@ fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span
             _ => return Ok(None),
         };
         let Some(value) = module_args.get(name).cloned() else { continue };
-        let (priority, value) = match type_tag(ev, &value)? {
-            None => (DEFAULT_OVERRIDE_PRIORITY, value),
-            Some(tag) if &*tag == "override" => {
-                let priority = select(ev, &value, sym!("priority"), span)?;
-                let priority = ev.expect_int(&priority, span)?;
-                (priority, select(ev, &value, sym!("content"), span)?)
-            }
+        match type_tag(ev, &value)? {
+            None => {}
+            Some(tag) if &*tag == "override" => {}
             Some(_) => return Ok(None),
-        };
-        best = match best {
-            Some((p, n, first)) if p == priority => Some((p, n + 1, first)),
-            Some((p, n, first)) if p < priority => Some((p, n, first)),
-            _ => Some((priority, 1, value)),
-        };
+        }
+        let file = select(ev, def, sym!("file"), span)?;
+        defs.push(set([(sym!("file"), file), (sym!("value"), value)]));
     }
-    let Some((_, 1, value)) = best else { return Ok(None) };
+    // The merge's own priority filter: it reads every override's priority
+    // but only the winners' contents, so a losing `mkDefault` stays unread.
+    let (kept, _) = filter_overrides(ev, None, defs, span)?;
+    let [winner] = kept.as_slice() else { return Ok(None) };
+    let value = select(ev, winner, sym!("value"), span)?;
     // The merge reads the winner's tag too (for `mkOrder`); a tagged
     // content (`mkOverride` over `mkIf`, say) is the merge's to handle.
     if type_tag(ev, &value)?.is_some() {
