@@ -189,15 +189,7 @@ pub(super) static OPTIONS_CONFIG: PrimOp =
 /// with the definitions that have no option.
 pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, declared, merged) = (&args[0], &args[1], &args[2], &args[3]);
-    let freeform_type = match internal_default(ev, merged, sym!("freeformType"), span)? {
-        Some(default) => default,
-        None => {
-            let module = select(ev, declared, sym!("_module"), span)?;
-            let freeform_type = select(ev, &module, sym!("freeformType"), span)?;
-            ev.force(&freeform_type)?
-        }
-    };
-    if let Value::Null = freeform_type {
+    if let Value::Null = module_option(ev, declared, merged, sym!("freeformType"), span)? {
         return ev.force(declared);
     }
     let unmatched = lazy(&FIELD_UNMATCHED_DEFNS, [merged.clone()], span);
@@ -208,24 +200,11 @@ pub(super) fn eval_config(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
 /// is an error.
 pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, prefix, options, config, merged) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
-    let check = match internal_default(ev, merged, sym!("check"), span)? {
-        Some(default) => default,
-        None => {
-            let module = select(ev, config, sym!("_module"), span)?;
-            select(ev, &module, sym!("check"), span)?
-        }
-    };
+    let check = module_option(ev, config, merged, sym!("check"), span)?;
     if !ev.expect_bool(&check, span)? {
         return Ok(Value::Null);
     }
-    let freeform_type = match internal_default(ev, merged, sym!("freeformType"), span)? {
-        Some(default) => default,
-        None => {
-            let module = select(ev, config, sym!("_module"), span)?;
-            select(ev, &module, sym!("freeformType"), span)?
-        }
-    };
-    if !matches!(ev.force(&freeform_type)?, Value::Null) {
+    if !matches!(module_option(ev, config, merged, sym!("freeformType"), span)?, Value::Null) {
         return Ok(Value::Null);
     }
     let unmatched = select(ev, merged, sym!("unmatchedDefns"), span)?;
@@ -242,6 +221,18 @@ pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) ->
 /// ...)` reads both, and merging them was a tenth of an element's cost.
 /// `None` when the merge must decide. It forces only what the merge would
 /// force first (the `_module` definitions, pushed down), in the same order.
+/// `config._module.<name>`, forced: the default when `internal_default`
+/// knows it, else read from `config` (a configuration's declared config
+/// or its whole config), which merges the `_module` namespace.
+fn module_option(ev: &mut Evaluator, config: &Value, merged: &Value, name: Symbol, span: Span) -> EvalResult<Value> {
+    if let Some(default) = internal_default(ev, merged, name, span)? {
+        return Ok(default);
+    }
+    let module = select(ev, config, sym!("_module"), span)?;
+    let value = select(ev, &module, name, span)?;
+    ev.force(&value)
+}
+
 pub(super) fn internal_default(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
     let Some(internal) = internal_namespace_of(ev, merged, span)? else { return Ok(None) };
     if !internal.definitions_avoid(ev, |n| n == name, span)? {
