@@ -129,9 +129,7 @@ impl Collector<'_> {
         let mut out = Vec::with_capacity(items.len());
         let mut fallback_key = String::new();
         for (n, item) in items.iter().enumerate() {
-            use std::fmt::Write;
-            fallback_key.clear();
-            write!(fallback_key, "{}:anon-{}", parent_key, n + 1).expect("writing to a string");
+            anon_key(&mut fallback_key, parent_key, n + 1);
             let module = self.load(ev, parent_file, &fallback_key, item)?;
             let module = self.check_class(ev, module)?;
             let m = attrs_of(ev, &module, span)?;
@@ -224,19 +222,19 @@ impl Collector<'_> {
             }
         };
         let args = ev.expect_attrs_ref(self.module_args, span)?;
-        let mut given = Attrs::with_capacity(args.len() + formals.len());
-        for e in args.entries() {
-            given.insert(e.name, e.value.clone(), e.pos);
-        }
+        // The formals' lookups come first: of two entries with one name,
+        // `from_entries` keeps the first, and a formal's lookup wins.
+        let mut given = Vec::with_capacity(args.len() + formals.len());
         for name in formals {
             let lookup = lazy(
                 &MODULE_ARG,
                 [self.module_args.clone(), key.clone(), name_string(name), self.merged.clone()],
                 span,
             );
-            given.insert(name, lookup, None);
+            given.push(AttrEntry { name, value: lookup, pos: None });
         }
-        ev.call_value(f, Value::attrs(given), Some(span))
+        given.extend(args.entries().iter().cloned());
+        ev.call_value(f, Value::attrs(Attrs::from_entries(given)), Some(span))
     }
 
     /// `unifyModuleSyntax file key m`: `{ _file; _class; key;
@@ -300,6 +298,27 @@ impl Collector<'_> {
             (sym!("config"), config),
         ]))
     }
+}
+
+/// `<parent>:anon-<n>`, the key of the `n`th module of a list, written
+/// into `out` without the formatting machinery (every element of an
+/// `attrsOf (submodule ...)` makes one per module).
+fn anon_key(out: &mut String, parent: &str, n: usize) {
+    out.clear();
+    out.push_str(parent);
+    out.push_str(":anon-");
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
 }
 
 /// Whether `name` is an attribute of a module's structure: of a module
@@ -440,4 +459,18 @@ pub(super) fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
             Some(format!("while evaluating the module argument `{}' in \"{}\":", name, key))
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anon_key;
+
+    #[test]
+    fn anon_keys_match_their_format() {
+        let mut out = String::from("left over");
+        for (parent, n) in [("", 1), ("", 9), ("", 10), ("/a/b.nix", 123), (":anon-2", usize::MAX)] {
+            anon_key(&mut out, parent, n);
+            assert_eq!(out, format!("{parent}:anon-{n}"));
+        }
+    }
 }
