@@ -727,18 +727,22 @@ impl Evaluator {
             self.depth -= 1;
             return Err(EvalError::stack_overflow(span));
         }
-        let r = if approximate_sp() < self.stack_guard {
-            let saved = self.stack_guard;
-            let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
-                self.stack_guard = stack_guard_here();
-                f(self)
-            });
-            self.stack_guard = saved;
-            r
-        } else {
-            f(self)
-        };
+        let r = if approximate_sp() < self.stack_guard { self.on_new_stack_segment(f) } else { f(self) };
         self.depth -= 1;
+        r
+    }
+
+    /// `f` on a fresh stack segment, out of line: inlined, the segment
+    /// switch made every `eval` frame larger and slower to enter.
+    #[cold]
+    #[inline(never)]
+    fn on_new_stack_segment<T>(&mut self, f: impl FnOnce(&mut Evaluator) -> EvalResult<T>) -> EvalResult<T> {
+        let saved = self.stack_guard;
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            self.stack_guard = stack_guard_here();
+            f(self)
+        });
+        self.stack_guard = saved;
         r
     }
 
@@ -867,7 +871,9 @@ impl Evaluator {
 /// every failure (a non-integer, overflow, division by zero) makes us fall
 /// back to the lazy thunk, which reports it only if it is ever forced.
 fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
-    fn int(expr: &Expr, env: &Env, budget: u8) -> Option<i64> {
+    /// A leaf's integer: a literal, or a variable already evaluated to one.
+    #[inline(always)]
+    fn leaf(expr: &Expr, env: &Env) -> Option<i64> {
         match expr {
             Expr::Int(i) => Some(*i),
             Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get_ref(*slot)? {
@@ -878,20 +884,35 @@ fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
                 },
                 _ => None,
             },
-            Expr::BinOp(op, l, r, _) if budget > 0 => {
-                let (a, b) = (int(l, env, budget - 1)?, int(r, env, budget - 1)?);
-                match op {
-                    BinOp::Add => a.checked_add(b),
-                    BinOp::Sub => a.checked_sub(b),
-                    BinOp::Mul => a.checked_mul(b),
-                    _ => None,
-                }
-            }
             _ => None,
         }
     }
+    #[inline(always)]
+    fn apply(op: BinOp, a: i64, b: i64) -> Option<i64> {
+        match op {
+            BinOp::Add => a.checked_add(b),
+            BinOp::Sub => a.checked_sub(b),
+            BinOp::Mul => a.checked_mul(b),
+            _ => None,
+        }
+    }
+    fn int(expr: &Expr, env: &Env, budget: u8) -> Option<i64> {
+        match expr {
+            Expr::BinOp(op, l, r, _) if budget > 0 => {
+                let (a, b) = (int(l, env, budget - 1)?, int(r, env, budget - 1)?);
+                apply(*op, a, b)
+            }
+            _ => leaf(expr, env),
+        }
+    }
     match expr {
-        Expr::BinOp(BinOp::Add | BinOp::Sub | BinOp::Mul, ..) => int(expr, env, budget).map(Value::Int),
+        Expr::BinOp(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), l, r, _) => {
+            // Most are a variable and a literal (`n - 1`): no recursion.
+            if let (Some(a), Some(b)) = (leaf(l, env), leaf(r, env)) {
+                return apply(*op, a, b).map(Value::Int);
+            }
+            int(expr, env, budget).map(Value::Int)
+        }
         _ => None,
     }
 }
