@@ -75,7 +75,34 @@ impl Evaluator {
                 Some(v) => v,
                 None => Value::thunk(expr.clone(), env.clone()),
             },
+            Expr::Select(sel) if self.options.speculate => match self.cheap_select(sel, env) {
+                Some(v) => v,
+                None => Value::thunk(expr.clone(), env.clone()),
+            },
             _ => Value::thunk(expr.clone(), env.clone()),
+        }
+    }
+
+    /// `a.b.c` when every set on the path is already evaluated and the
+    /// value found is too (`types.str` in a module, once `types` is): a
+    /// lookup without effects or errors, so answering it now instead of
+    /// allocating a thunk is unobservable. Except for functions: C++ Nix
+    /// compares two thunks of one function as unequal (they are different
+    /// values), but one function with itself as equal, so those stay thunks.
+    fn cheap_select(&self, sel: &Select, env: &Env) -> Option<Value> {
+        let mut cur = match &*sel.expr {
+            Expr::Var(Var::Local { depth, slot }, _) => env.ancestor(*depth).get_ref(*slot)?,
+            Expr::Var(Var::Global(i), _) => &self.globals[*i as usize],
+            _ => return None,
+        };
+        for key in sel.path.iter() {
+            let AttrKey::Static(name) = key else { return None };
+            let Value::Attrs(attrs) = evaluated(cur)? else { return None };
+            cur = attrs.get(*name)?;
+        }
+        match evaluated(cur)? {
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => None,
+            v => Some(v.clone()),
         }
     }
 
@@ -862,6 +889,15 @@ impl Evaluator {
         a.insert(Symbol::intern("line"), Value::Int(lc.line as i64), None);
         a.insert(Symbol::intern("column"), Value::Int(lc.column as i64), None);
         Value::attrs(a)
+    }
+}
+
+/// `v` if it is evaluated: not a thunk, or a thunk already forced.
+#[inline]
+fn evaluated(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Thunk(t) => t.done_ref(),
+        other => Some(other),
     }
 }
 
