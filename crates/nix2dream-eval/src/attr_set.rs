@@ -45,7 +45,7 @@ struct Header {
 /// Where the entries start in a block: right after the header, which is
 /// already aligned for them.
 const ENTRIES: usize = std::mem::size_of::<Header>();
-const _: () = assert!(ENTRIES % std::mem::align_of::<AttrEntry>() == 0);
+const _: () = assert!(ENTRIES.is_multiple_of(std::mem::align_of::<AttrEntry>()));
 
 /// A shared, immutable attribute set: entries sorted by symbol id, so a
 /// lookup is a binary search and `//` a linear merge. Names are *not* in

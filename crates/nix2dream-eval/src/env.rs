@@ -28,7 +28,7 @@ struct Header {
 /// Where the slots start in a block: right after the header, which is
 /// already aligned for them.
 const SLOTS: usize = std::mem::size_of::<Header>();
-const _: () = assert!(SLOTS % std::mem::align_of::<Value>() == 0);
+const _: () = assert!(SLOTS.is_multiple_of(std::mem::align_of::<Value>()));
 
 /// A shared scope. Its `size` slots are filled in order with
 /// [`Env::push`] while the scope is built, and never change afterwards. A

@@ -72,6 +72,9 @@ impl Default for EvalOptions {
     }
 }
 
+/// Where trace messages go as they happen (see `Evaluator::trace_sink`).
+pub type TraceSink = Box<dyn FnMut(&str)>;
+
 pub struct Evaluator {
     pub sources: SourceMap,
     pub options: EvalOptions,
@@ -99,7 +102,7 @@ pub struct Evaluator {
     pub traces: Vec<String>,
     /// If set, trace messages are handed to this callback as they happen
     /// instead of being collected in `traces`.
-    pub trace_sink: Option<Box<dyn FnMut(&str)>>,
+    pub trace_sink: Option<TraceSink>,
     root_env: Env,
 }
 

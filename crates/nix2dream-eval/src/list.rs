@@ -27,7 +27,7 @@ pub struct List {
 /// Where the elements start in a block: right after the header, which is
 /// already aligned for them.
 const ELEMENTS: usize = std::mem::size_of::<Header>();
-const _: () = assert!(ELEMENTS % std::mem::align_of::<Value>() == 0);
+const _: () = assert!(ELEMENTS.is_multiple_of(std::mem::align_of::<Value>()));
 
 impl List {
     /// The block of a list of `len` elements, and where its elements start.

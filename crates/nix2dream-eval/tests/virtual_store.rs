@@ -161,8 +161,7 @@ fn pure_mode_restricts_reads() {
     let denied = format!(r#"builtins.readFile {}"#, data.join("hello.txt").display());
     let err = ev
         .eval_string(&denied, "«test»")
-        .err()
-        .expect("read outside the allowed roots must fail");
+        .expect_err("read outside the allowed roots must fail");
     assert!(
         err.message().contains("forbidden in pure eval mode"),
         "{}",

@@ -735,7 +735,7 @@ fn fetch(
                 }
             }
         }
-        v => url = Some(force_string_no_ctx(ev, &v, span)?),
+        v => url = Some(force_string_no_ctx(ev, v, span)?),
     }
     let Some(url) = url else {
         return Err(other("'url' argument required", span));
@@ -814,7 +814,7 @@ fn fetch_offline(ev: &mut Evaluator, args: &[Value], span: Span, who: &str) -> E
             }
             what
         }
-        v => ev.coerce_to_string(&v, span, false, false)?.0,
+        v => ev.coerce_to_string(v, span, false, false)?.0,
     };
     Err(network_off(who, &what, span))
 }

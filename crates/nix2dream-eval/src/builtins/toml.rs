@@ -69,6 +69,8 @@ fn node_to_value(n: &Node) -> Result<Value, String> {
 
 type Key = Vec<u8>;
 type Table = HashMap<Key, Node>;
+/// A dotted key's parts and the source region it came from.
+type KeyPath = (Vec<Key>, Rc<[u8]>);
 
 /// A value and the source region it came from (toml11 decides some
 /// redefinition rules by looking at that text).
@@ -920,7 +922,7 @@ impl<'a> P<'a> {
         soft("toml::parse_simple_key: ")
     }
 
-    fn parse_key(&mut self) -> Result<(Vec<Key>, Rc<[u8]>), PErr> {
+    fn parse_key(&mut self) -> Result<KeyPath, PErr> {
         let start = self.i;
         if let Some(end) = lex_dotted_key(self.s, self.i) {
             let mut keys = Vec::new();
@@ -989,7 +991,7 @@ impl<'a> P<'a> {
         hard("toml::parse_array: array did not closed by `]`")
     }
 
-    fn parse_key_value_pair(&mut self) -> Result<(Vec<Key>, Rc<[u8]>, Node), PErr> {
+    fn parse_key_value_pair(&mut self) -> Result<(KeyPath, Node), PErr> {
         let first = self.i;
         let (keys, key_reg) = match self.parse_key() {
             Ok(k) => k,
@@ -1014,7 +1016,7 @@ impl<'a> P<'a> {
         self.i = j;
         let after_sep = self.i;
         match self.parse_value() {
-            Ok(v) => Ok((keys, key_reg, v)),
+            Ok(v) => Ok(((keys, key_reg), v)),
             Err(PErr::Hard(m)) => Err(PErr::Hard(m)),
             Err(PErr::Soft(m)) => {
                 let j = maybe(self.s, after_sep, lex_ws);
@@ -1040,7 +1042,7 @@ impl<'a> P<'a> {
             return Ok(self.node(TVal::Table(table), start));
         }
         while !self.at_end() {
-            let (keys, key_reg, val) = self.parse_key_value_pair()?;
+            let ((keys, key_reg), val) = self.parse_key_value_pair()?;
             insert_nested_key(&mut table, val, &keys, &key_reg, false)?;
             let sep = ch(self.s, maybe(self.s, self.i, lex_ws), b',');
             match sep {
@@ -1075,7 +1077,7 @@ impl<'a> P<'a> {
     }
 
     /// `[a.b]` followed by a newline; `Ok(None)` if there is none here.
-    fn parse_table_key(&mut self, array: bool) -> Result<Option<(Vec<Key>, Rc<[u8]>)>, PErr> {
+    fn parse_table_key(&mut self, array: bool) -> Result<Option<KeyPath>, PErr> {
         let start = self.i;
         let Some(end) = (if array {
             lex_array_table(self.s, start)
@@ -1122,7 +1124,7 @@ impl<'a> P<'a> {
                 self.i = before;
                 return Ok(tab);
             }
-            let (keys, key_reg, val) = self.parse_key_value_pair()?;
+            let ((keys, key_reg), val) = self.parse_key_value_pair()?;
             insert_nested_key(&mut tab, val, &keys, &key_reg, false)?;
             self.skip(lex_ws);
             self.skip(lex_comment);

@@ -10,24 +10,19 @@ use nix2dream_syntax::ir::Param;
 /// brings each into canonical form, drops disabled modules and keeps the
 /// first module of every key, breadth first, as `genericClosure` does.
 pub(super) fn collect_modules_with_graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    collect_with_graph(ev, &args[0], &args[1], &args[2], &args[3], &args[4], &Value::Null, span)
+    let collector = Collector::new(ev, &args[0], &args[1], &args[4], &Value::Null, span)?;
+    collect_with_graph(ev, collector, &args[2], &args[3])
 }
 
+/// See [`collect_modules_with_graph`]; `collector` says how modules are
+/// loaded.
 pub(super) fn collect_with_graph(
     ev: &mut Evaluator,
-    helpers: &Value,
-    class: &Value,
+    mut collector: Collector,
     modules_path: &Value,
     initial: &Value,
-    module_args: &Value,
-    merged: &Value,
-    span: Span,
 ) -> EvalResult<Value> {
-    let class = match ev.force(class)? {
-        Value::Null => None,
-        c => Some(c),
-    };
-    let mut collector = Collector { helpers, class, module_args, merged, span, disabled: Vec::new() };
+    let (helpers, span) = (collector.helpers, collector.span);
     let unknown = helper(ev, helpers, sym!("unknownModule"), span)?;
     let roots = collector.collect(ev, &unknown, "", initial)?;
     let disabled_keys: Vec<Value> = if collector.disabled.is_empty() {
@@ -122,7 +117,24 @@ pub(super) struct Collector<'a> {
     disabled: Vec<Value>,
 }
 
-impl Collector<'_> {
+impl<'a> Collector<'a> {
+    /// A collector for an evaluation of `class` (forced here; null for
+    /// none) whose module functions get `module_args`.
+    pub(super) fn new(
+        ev: &mut Evaluator,
+        helpers: &'a Value,
+        class: &Value,
+        module_args: &'a Value,
+        merged: &'a Value,
+        span: Span,
+    ) -> EvalResult<Collector<'a>> {
+        let class = match ev.force(class)? {
+            Value::Null => None,
+            c => Some(c),
+        };
+        Ok(Collector { helpers, class, module_args, merged, span, disabled: Vec::new() })
+    }
+
     fn collect(&mut self, ev: &mut Evaluator, parent_file: &Value, parent_key: &str, list: &Value) -> EvalResult<Vec<Collected>> {
         let span = self.span;
         let items = items(ev, list, span)?;
@@ -255,26 +267,24 @@ impl Collector<'_> {
             Ok(Value::string_with_context(s, context))
         };
         let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
-        if explicit {
-            if a.entries().iter().any(|e| !is_module_attribute(e.name, true)) {
-                return call_helper(ev, self.helpers, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()], span);
-            }
+        if explicit && a.entries().iter().any(|e| !is_module_attribute(e.name, true)) {
+            return call_helper(ev, self.helpers, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()], span);
         }
         let file = to_string(ev, get(sym!("_file")), file)?;
         let key = to_string(ev, get(sym!("key")), key)?;
         let (imports, options, config) = if explicit {
-            let mut config = get(sym!("config")).unwrap_or_else(|| empty_set());
+            let mut config = get(sym!("config")).unwrap_or_else(empty_set);
             if let Some(meta) = get(sym!("meta")) {
                 config = mk_merge(config, set([(sym!("meta"), meta)]));
             }
-            (get(sym!("imports")).unwrap_or_else(|| empty_list()), get(sym!("options")).unwrap_or_else(|| empty_set()), config)
+            (get(sym!("imports")).unwrap_or_else(empty_list), get(sym!("options")).unwrap_or_else(empty_set), config)
         } else {
             let imports = match (get(sym!("require")), get(sym!("imports"))) {
                 (None, None) => empty_list(),
                 (None, Some(i)) => i,
                 (r, i) => {
-                    let mut all = list_of(ev, &r.unwrap_or_else(|| empty_list()), span)?;
-                    all.extend(list_of(ev, &i.unwrap_or_else(|| empty_list()), span)?);
+                    let mut all = list_of(ev, &r.unwrap_or_else(empty_list), span)?;
+                    all.extend(list_of(ev, &i.unwrap_or_else(empty_list), span)?);
                     Value::list(all)
                 }
             };
@@ -292,7 +302,7 @@ impl Collector<'_> {
             (sym!("_file"), file),
             (sym!("_class"), get(sym!("_class")).unwrap_or(Value::Null)),
             (sym!("key"), key),
-            (sym!("disabledModules"), get(sym!("disabledModules")).unwrap_or_else(|| empty_list())),
+            (sym!("disabledModules"), get(sym!("disabledModules")).unwrap_or_else(empty_list)),
             (sym!("imports"), imports),
             (sym!("options"), options),
             (sym!("config"), config),

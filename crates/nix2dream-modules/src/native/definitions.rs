@@ -349,7 +349,7 @@ struct DeclaredOption {
 }
 
 impl DeclaredOption {
-    fn to_value(self) -> Value {
+    fn into_value(self) -> Value {
         let (d, m) = (self.declaration, self.merge);
         let (declarations, single) = match d.origin {
             DeclarationOrigin::Single(decl) => (Value::Null, decl),
@@ -435,7 +435,7 @@ pub(super) fn declare_option(
         span,
     );
     let merge = MergedDefinitions::from_core(helpers, loc, ty, core, span);
-    Ok(DeclaredOption { opt: opt.clone(), declaration, merge }.to_value())
+    Ok(DeclaredOption { opt: opt.clone(), declaration, merge }.into_value())
 }
 
 pub(super) static OPTION_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 3, run: option_value };

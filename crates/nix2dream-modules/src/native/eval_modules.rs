@@ -133,7 +133,8 @@ pub(super) fn collect_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -
     };
     let mut all = list_of(ev, modules, span)?;
     all.push(internal_module.clone());
-    collect_with_graph(ev, helpers, class, &modules_path, &Value::list(all), module_args, merged, span)
+    let collector = Collector::new(ev, helpers, class, module_args, merged, span)?;
+    collect_with_graph(ev, collector, &modules_path, &Value::list(all))
 }
 
 /// `mergeModules prefix (reverseList collected.modules)`

@@ -227,10 +227,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     for d in decl_list {
         let options = select(ev, d, sym!("options"), span)?;
         let tag = match ev.force_ref(&options)? {
-            Value::Attrs(a) => match a.get(sym!("_type")).cloned() {
-                Some(t) => Some(t),
-                None => None,
-            },
+            Value::Attrs(a) => a.get(sym!("_type")).cloned(),
             _ => None,
         };
         if let Some(t) = tag {
@@ -361,7 +358,7 @@ impl NameResult {
                 let item = |i: usize| items[i].clone();
                 Ok(NameResult::Option { helpers: item(0), loc: item(1), declared: item(2), value: item(3) })
             }
-            other => Ok(NameResult::Other(attrs_of(ev, &other, span)?)),
+            other => Ok(NameResult::Other(attrs_of(ev, other, span)?)),
         }
     }
 }
