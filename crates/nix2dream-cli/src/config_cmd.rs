@@ -14,7 +14,9 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     for a in rest {
         match a.as_str() {
             "--json" => json = true,
-            flag if flag.starts_with('-') => bail!("unrecognised flag '{}' (nix2dream config DEPLOYMENT.nix [--json])", flag),
+            flag if flag.starts_with('-') => {
+                bail!("unrecognised flag '{}' (nix2dream config DEPLOYMENT.nix [--json])", flag)
+            }
             _ => positional.push(a),
         }
     }
@@ -38,7 +40,12 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
 /// A readable overview: one block per service.
 fn summary(d: &Deployment) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "deployment {}{}", d.name, if d.description.is_empty() { String::new() } else { format!(": {}", d.description) });
+    let _ = writeln!(
+        out,
+        "deployment {}{}",
+        d.name,
+        if d.description.is_empty() { String::new() } else { format!(": {}", d.description) }
+    );
     let _ = writeln!(out, "state directory: {}", d.state_directory);
     for s in d.services.values() {
         out.push('\n');
@@ -48,10 +55,19 @@ fn summary(d: &Deployment) -> String {
 }
 
 fn service_summary(out: &mut String, s: &Service) {
-    let _ = writeln!(out, "service {}{}", s.name, if s.description.is_empty() { String::new() } else { format!(": {}", s.description) });
+    let _ = writeln!(
+        out,
+        "service {}{}",
+        s.name,
+        if s.description.is_empty() { String::new() } else { format!(": {}", s.description) }
+    );
     let command = match &s.command {
-        Command::Shell { program, args } => format!("{} {}", nix2dream_render::shell::quote(program), args.join(" ")).trim_end().to_string(),
-        Command::Argv { argv } => format!("[{}]", argv.iter().map(|a| format!("{:?}", a)).collect::<Vec<_>>().join(", ")),
+        Command::Shell { program, args } => {
+            format!("{} {}", nix2dream_render::shell::quote(program), args.join(" ")).trim_end().to_string()
+        }
+        Command::Argv { argv } => {
+            format!("[{}]", argv.iter().map(|a| format!("{:?}", a)).collect::<Vec<_>>().join(", "))
+        }
         Command::Entrypoint { program } => format!("entrypoint {}", program),
     };
     let _ = writeln!(out, "  command: {}", command);
@@ -67,7 +83,8 @@ fn service_summary(out: &mut String, s: &Service) {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
         };
-        let _ = writeln!(out, "  port {}: {}/{} (host {})", name, describe(port.port), protocol, describe(port.host_port));
+        let _ =
+            writeln!(out, "  port {}: {}/{} (host {})", name, describe(port.port), protocol, describe(port.host_port));
     }
     for (dependency, condition) in &s.depends_on {
         let _ = writeln!(out, "  depends on {} ({})", dependency, condition.as_str());

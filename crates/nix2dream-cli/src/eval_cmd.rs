@@ -98,7 +98,8 @@ pub fn search_path(includes: &[String]) -> Vec<(String, String)> {
             Some((p, path)) => (p.to_string(), path.to_string()),
             None => (String::new(), entry.to_string()),
         };
-        let abs = if path.starts_with('/') || path.contains("://") { path } else { cwd.join(path).display().to_string() };
+        let abs =
+            if path.starts_with('/') || path.contains("://") { path } else { cwd.join(path).display().to_string() };
         entries.push((prefix, abs));
     };
     for inc in includes {
@@ -145,7 +146,11 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         let root = match (&opts.expr, &opts.file) {
             (None, Some(f)) => {
                 let abs = cwd.join(f);
-                if abs.is_dir() { abs } else { abs.parent().map(Path::to_path_buf).unwrap_or(cwd) }
+                if abs.is_dir() {
+                    abs
+                } else {
+                    abs.parent().map(Path::to_path_buf).unwrap_or(cwd)
+                }
             }
             _ => cwd,
         };
@@ -229,7 +234,11 @@ fn select_attr_path_part(ev: &mut Evaluator, v: &Value, part: &str) -> Result<Va
         },
         other => Err(EvalError::new(
             nix2dream_eval::ErrorKind::Type,
-            format!("the expression selected by the selection path '{}' should be a set but is {}", part, other.type_desc()),
+            format!(
+                "the expression selected by the selection path '{}' should be a set but is {}",
+                part,
+                other.type_desc()
+            ),
             None,
         )),
     }
@@ -241,9 +250,7 @@ fn reject_thunks(v: &Value, depth: usize) -> Result<(), EvalError> {
     let v = match v {
         Value::Thunk(t) => match t.done() {
             Some(v) => v,
-            _ => {
-                return Err(EvalError::new(nix2dream_eval::ErrorKind::Type, "cannot convert a thunk to JSON", None))
-            }
+            _ => return Err(EvalError::new(nix2dream_eval::ErrorKind::Type, "cannot convert a thunk to JSON", None)),
         },
         other => other.clone(),
     };

@@ -73,8 +73,11 @@ fn main() -> ExitCode {
                 .or_else(|| info.payload().downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-            eprintln!("error: internal error in nix2dream{}: {}
-(this is a bug; please report it with the input that caused it)", place, msg);
+            eprintln!(
+                "error: internal error in nix2dream{}: {}
+(this is a bug; please report it with the input that caused it)",
+                place, msg
+            );
             std::process::exit(1);
         }));
     }

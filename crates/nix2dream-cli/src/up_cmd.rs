@@ -7,7 +7,8 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub const USAGE: &str = "nix2dream up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color]";
+pub const USAGE: &str =
+    "nix2dream up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color]";
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let (includes, rest) = take_includes(args)?;

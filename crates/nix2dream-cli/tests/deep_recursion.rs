@@ -5,10 +5,8 @@
 use std::process::Command;
 
 fn eval(expr: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nix2dream"))
-        .args(["eval", "--strict", "-E", expr])
-        .output()
-        .expect("runs");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_nix2dream")).args(["eval", "--strict", "-E", expr]).output().expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

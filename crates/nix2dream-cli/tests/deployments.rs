@@ -28,8 +28,10 @@ fn a_value_of_the_wrong_type_names_the_option_and_where_it_was_set() {
 
 #[test]
 fn an_unknown_option_is_reported_with_a_hint() {
-    let (code, err, file) =
-        config_error("unknown-option", "{\n  services.site.process.argv = [ \"true\" ];\n  services.site.restrat.policy = \"always\";\n}\n");
+    let (code, err, file) = config_error(
+        "unknown-option",
+        "{\n  services.site.process.argv = [ \"true\" ];\n  services.site.restrat.policy = \"always\";\n}\n",
+    );
     assert_eq!(code, Some(1));
     assert!(err.starts_with("error: The option `services.site.restrat' does not exist."), "{}", err);
     assert!(err.contains("Did you mean `services.site.restart'?"), "{}", err);
@@ -60,7 +62,11 @@ fn a_dependency_cycle_is_reported_once_with_the_whole_cycle() {
 "#,
     );
     assert_eq!(code, Some(1));
-    assert!(err.starts_with("error: The option `services.a.dependsOn' makes a dependency cycle: a -> b -> c -> a"), "{}", err);
+    assert!(
+        err.starts_with("error: The option `services.a.dependsOn' makes a dependency cycle: a -> b -> c -> a"),
+        "{}",
+        err
+    );
     assert!(err.contains(&format!("at {}:2:", file)), "{}", err);
     assert_eq!(err.matches("makes a dependency cycle").count(), 1, "{}", err);
 }
@@ -187,7 +193,8 @@ fn render_writes_the_procfile_its_scripts_and_the_config_files() {
     let dir = scratch("render-modular");
     let example = support::repo().join("examples/modular");
     let out_dir = dir.join("out");
-    let out = run(&["render", "--target", "procfile", example.to_str().unwrap(), "--out", out_dir.to_str().unwrap()], &dir);
+    let out =
+        run(&["render", "--target", "procfile", example.to_str().unwrap(), "--out", out_dir.to_str().unwrap()], &dir);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let procfile = std::fs::read_to_string(out_dir.join("Procfile")).unwrap();
     let names: Vec<&str> = procfile.lines().map(|l| l.split(':').next().unwrap()).collect();
@@ -248,7 +255,10 @@ fn options_documents_every_option() {
 fn the_readme_tour_shows_the_web_example_as_it_is() {
     let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
     let example = std::fs::read_to_string(support::repo().join("examples/web/default.nix")).unwrap();
-    assert!(readme.contains(&format!("```nix\n{}```\n", example)), "README.md's tour differs from examples/web/default.nix");
+    assert!(
+        readme.contains(&format!("```nix\n{}```\n", example)),
+        "README.md's tour differs from examples/web/default.nix"
+    );
     assert!(readme.contains("cargo run --release -p nix2dream-cli -- up examples/web\n"));
 }
 
@@ -259,9 +269,7 @@ fn the_rust_defaults_of_a_service_are_the_option_defaults() {
     let out = run(&["config", file.to_str().unwrap(), "--json"], &dir);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let expected = nix2dream_core::Service::with_defaults(
-        "x",
-        nix2dream_core::Command::Argv { argv: vec!["/bin/true".into()] },
-    );
+    let expected =
+        nix2dream_core::Service::with_defaults("x", nix2dream_core::Command::Argv { argv: vec!["/bin/true".into()] });
     assert_eq!(json["services"]["x"], serde_json::to_value(expected).unwrap());
 }

@@ -26,35 +26,12 @@ fn derivation_fixture_data_is_as_recorded() {
     // symlink in `_data/`; a checkout that lost them cannot pass.
     let data = common::fixtures_dir("derivations").join("_data");
     use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &str| {
-        std::fs::metadata(data.join(p))
-            .unwrap()
-            .permissions()
-            .mode()
-    };
-    assert!(
-        mode("script.sh") & 0o100 != 0,
-        "_data/script.sh must be executable"
-    );
-    assert!(
-        mode("builder.sh") & 0o100 != 0,
-        "_data/builder.sh must be executable"
-    );
-    assert!(
-        mode("tree/b/run.sh") & 0o100 != 0,
-        "_data/tree/b/run.sh must be executable"
-    );
-    assert!(
-        mode("script-noexec.sh") & 0o100 == 0,
-        "_data/script-noexec.sh must not be executable"
-    );
-    assert!(
-        mode("hello.txt") & 0o100 == 0,
-        "_data/hello.txt must not be executable"
-    );
+    let mode = |p: &str| std::fs::metadata(data.join(p)).unwrap().permissions().mode();
+    assert!(mode("script.sh") & 0o100 != 0, "_data/script.sh must be executable");
+    assert!(mode("builder.sh") & 0o100 != 0, "_data/builder.sh must be executable");
+    assert!(mode("tree/b/run.sh") & 0o100 != 0, "_data/tree/b/run.sh must be executable");
+    assert!(mode("script-noexec.sh") & 0o100 == 0, "_data/script-noexec.sh must not be executable");
+    assert!(mode("hello.txt") & 0o100 == 0, "_data/hello.txt must not be executable");
     let link = std::fs::symlink_metadata(data.join("tree/link")).unwrap();
-    assert!(
-        link.file_type().is_symlink(),
-        "_data/tree/link must be a symlink"
-    );
+    assert!(link.file_type().is_symlink(), "_data/tree/link must be a symlink");
 }

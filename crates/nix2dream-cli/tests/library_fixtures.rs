@@ -17,7 +17,9 @@ fn modules_dir() -> String {
 fn compare(case: &Case, code: Option<i32>, stdout: &str, stderr: &str) -> Result<(), String> {
     match (&case.expected_stdout, &case.expected_error) {
         (Some(exp), _) if code == Some(0) && stdout == exp => Ok(()),
-        (None, Some(err)) if code == Some(1) && common::error_matches(err, stderr.lines().next().unwrap_or("")) => Ok(()),
+        (None, Some(err)) if code == Some(1) && common::error_matches(err, stderr.lines().next().unwrap_or("")) => {
+            Ok(())
+        }
         _ => Err(format!(
             "expected {:?} / {:?}\n got exit {:?}, stdout {:?}\n stderr {}",
             case.expected_stdout, case.expected_error, code, stdout, stderr
@@ -52,7 +54,13 @@ fn check_area_under_cxx_nix(area: &str) {
     let include = format!("nix2dream={}", modules_dir());
     let cases = fixture_cases(&dir);
     let failures = run_parallel(&cases, |c| run("nix-instantiate", &["--eval", "--strict", "-I", &include], &dir, c));
-    assert!(failures.is_empty(), "{} {} fixtures disagree under nix-instantiate: {:#?}", failures.len(), area, failures);
+    assert!(
+        failures.is_empty(),
+        "{} {} fixtures disagree under nix-instantiate: {:#?}",
+        failures.len(),
+        area,
+        failures
+    );
 }
 
 #[test]

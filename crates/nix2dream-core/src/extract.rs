@@ -157,7 +157,10 @@ fn config_data(r: &mut Reader, node: &Node) -> Result<BTreeMap<String, ConfigFil
             (Some(text), _) => ConfigContents::Text(text),
             (None, Some(source)) => ConfigContents::Source(source),
             (None, None) => {
-                return Err(invalid(&f, "has neither `text` nor `source`; set one of them (or `enable = false`)".into()))
+                return Err(invalid(
+                    &f,
+                    "has neither `text` nor `source`; set one of them (or `enable = false`)".into(),
+                ))
             }
         };
         let file = ConfigFile {
@@ -229,12 +232,11 @@ fn health_check(r: &mut Reader, node: &Node) -> Result<Option<HealthCheck>, Load
         probes.push((log_line, Probe::LogLine { pattern }));
     }
     let probe = match probes.len() {
-        0 => {
-            return Err(invalid(
-                &hc,
-                "sets no probe; set one of `command`, `httpGet`, `tcpConnect` or `logLine` (or leave `healthCheck` null)".into(),
-            ))
-        }
+        0 => return Err(invalid(
+            &hc,
+            "sets no probe; set one of `command`, `httpGet`, `tcpConnect` or `logLine` (or leave `healthCheck` null)"
+                .into(),
+        )),
         1 => probes.pop().map(|(_, p)| p).expect("one probe"),
         _ => {
             let names: Vec<String> = probes.iter().map(|(n, _)| format!("`{}'", n.option_path())).collect();
@@ -318,8 +320,9 @@ fn duration(r: &mut Reader, node: &Node) -> Result<Duration, LoadError> {
     match r.force(node)? {
         Value::Int(i) if i >= 0 => Ok(Duration::from_secs(i as u64)),
         Value::Float(f) if f >= 0.0 && f.is_finite() => Ok(Duration::from_secs_f64(f)),
-        Value::String(s) => parse_duration(s.as_str())
-            .ok_or_else(|| invalid(node, format!("`{}' is not a duration", s.as_str()))),
+        Value::String(s) => {
+            parse_duration(s.as_str()).ok_or_else(|| invalid(node, format!("`{}' is not a duration", s.as_str())))
+        }
         other => Err(invalid(node, format!("is {}, not a duration", other.type_desc()))),
     }
 }

@@ -92,8 +92,9 @@ fn explain(ev: &mut Evaluator, context: &LocateContext, deployment_file: &Path, 
     }
     let location = locate_in_files(ev, context, &files, &path);
     // The one value every service needs, and several options can give.
-    let hint = (path.len() == 4 && path[0] == "services" && path[2..] == ["service", "mainProgram"])
-        .then(|| "A service needs a program: set `process.argv`, `service.package` or `service.mainProgram`.".to_string());
+    let hint = (path.len() == 4 && path[0] == "services" && path[2..] == ["service", "mainProgram"]).then(|| {
+        "A service needs a program: set `process.argv`, `service.package` or `service.mainProgram`.".to_string()
+    });
     LoadError::Module(Box::new(ModuleError { message: err.message().to_string(), option, location, hint }))
 }
 

@@ -43,7 +43,12 @@ pub fn locate(ev: &mut Evaluator, context: &LocateContext, path: &[String]) -> O
 }
 
 /// Like [`locate`], searching the given files.
-pub fn locate_in_files(ev: &mut Evaluator, context: &LocateContext, files: &[String], path: &[String]) -> Option<Location> {
+pub fn locate_in_files(
+    ev: &mut Evaluator,
+    context: &LocateContext,
+    files: &[String],
+    path: &[String],
+) -> Option<Location> {
     let call_module = ev.eval_string(CALL_MODULE, "«nix2dream locate»").ok()?;
     let call_module = ev.call_value(&call_module, context.lib.clone(), None).ok()?;
     let service_name = if path.len() >= 2 && path[0] == "services" { path[1].as_str() } else { "" };

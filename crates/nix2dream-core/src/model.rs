@@ -128,13 +128,26 @@ pub struct HealthCheck {
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Probe {
     /// A shell command line.
-    Shell { command: String },
+    Shell {
+        command: String,
+    },
     /// An argument vector.
-    Exec { argv: Vec<String> },
-    HttpGet { host: String, port: PortRef, path: String },
-    TcpConnect { host: String, port: PortRef },
+    Exec {
+        argv: Vec<String>,
+    },
+    HttpGet {
+        host: String,
+        port: PortRef,
+        path: String,
+    },
+    TcpConnect {
+        host: String,
+        port: PortRef,
+    },
     /// A regular expression matched against each output line.
-    LogLine { pattern: String },
+    LogLine {
+        pattern: String,
+    },
 }
 
 /// A port named in the service's `ports`, or a number.
@@ -276,7 +289,9 @@ impl Service {
     /// Rust.
     pub fn with_defaults(name: &str, command: Command) -> Service {
         let main_program_name = match &command {
-            Command::Shell { program, .. } | Command::Entrypoint { program } => program.rsplit('/').next().unwrap_or(name),
+            Command::Shell { program, .. } | Command::Entrypoint { program } => {
+                program.rsplit('/').next().unwrap_or(name)
+            }
             Command::Argv { argv } => argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or(name),
         }
         .to_string();

@@ -30,8 +30,11 @@ impl Location {
         let mut out = format!("at {}", self);
         if let (Some((line, column)), Some(text)) = (self.line_col, &self.line_text) {
             let width = (line + 1).to_string().len() + 4;
-            let pad: String =
-                text.chars().take(column.saturating_sub(1) as usize).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let pad: String = text
+                .chars()
+                .take(column.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             out.push_str(&format!(":\n\n       {:>w$}| {}\n       {:>w$}| {}^", line, text, "", pad, w = width));
         }
         out

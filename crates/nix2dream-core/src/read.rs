@@ -36,9 +36,9 @@ pub struct Reader<'ev> {
 impl Reader<'_> {
     /// Force a node; an evaluation error says which option was being read.
     pub fn force(&mut self, node: &Node) -> Result<Value, LoadError> {
-        self.ev.force(&node.value).map_err(|e| {
-            LoadError::Eval(e.context(None, format!("while reading the option `{}'", node.option_path())))
-        })
+        self.ev
+            .force(&node.value)
+            .map_err(|e| LoadError::Eval(e.context(None, format!("while reading the option `{}'", node.option_path()))))
     }
 
     fn shape_error(&self, node: &Node, wanted: &str, got: &Value) -> LoadError {
@@ -84,11 +84,9 @@ impl Reader<'_> {
 
     pub fn items(&mut self, node: &Node) -> Result<Vec<Node>, LoadError> {
         match self.force(node)? {
-            Value::List(items) => Ok(items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| node.child(&i.to_string(), v.clone()))
-                .collect()),
+            Value::List(items) => {
+                Ok(items.iter().enumerate().map(|(i, v)| node.child(&i.to_string(), v.clone())).collect())
+            }
             other => Err(self.shape_error(node, "a list", &other)),
         }
     }
@@ -152,9 +150,8 @@ impl Reader<'_> {
     /// already bound them, so a failure means a foreign module set.
     pub fn int_in<T: TryFrom<i64>>(&mut self, node: &Node) -> Result<T, LoadError> {
         let i = self.int(node)?;
-        T::try_from(i).map_err(|_| {
-            LoadError::Invalid(vec![Problem::new(node.option_path(), format!("{} is out of range", i))])
-        })
+        T::try_from(i)
+            .map_err(|_| LoadError::Invalid(vec![Problem::new(node.option_path(), format!("{} is out of range", i))]))
     }
 
     pub fn optional_int_in<T: TryFrom<i64>>(&mut self, node: &Node) -> Result<Option<T>, LoadError> {

@@ -62,8 +62,8 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
             }
         }
         if let Some(hc) = &service.health_check {
-            if let Probe::HttpGet { port: PortRef::Name(port), .. } | Probe::TcpConnect { port: PortRef::Name(port), .. } =
-                &hc.probe
+            if let Probe::HttpGet { port: PortRef::Name(port), .. }
+            | Probe::TcpConnect { port: PortRef::Name(port), .. } = &hc.probe
             {
                 if !service.ports.contains_key(port) {
                     let which = if matches!(hc.probe, Probe::HttpGet { .. }) { "httpGet" } else { "tcpConnect" };
@@ -94,10 +94,21 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
             let at = ["services", name, "configData", key];
             let option = format!("services.{}.configData.{}.name", name, key);
             if file.name.is_empty() || file.name.starts_with('/') || file.name.split('/').any(|part| part == "..") {
-                findings.push(finding(&at, option.clone(), format!("is `{}'; it must be a relative path that stays inside the configuration directory", file.name)));
+                findings.push(finding(
+                    &at,
+                    option.clone(),
+                    format!(
+                        "is `{}'; it must be a relative path that stays inside the configuration directory",
+                        file.name
+                    ),
+                ));
             }
             if let Some(other) = config_names.insert(file.name.as_str(), key) {
-                findings.push(finding(&at, option, format!("is `{}', the same file as `configData.{}'", file.name, other)));
+                findings.push(finding(
+                    &at,
+                    option,
+                    format!("is `{}', the same file as `configData.{}'", file.name, other),
+                ));
             }
         }
         for (port_name, port) in &service.ports {
@@ -105,7 +116,10 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
                 findings.push(finding(
                     &["services", name, "ports", port_name, "hostPort"],
                     format!("services.{}.ports.{}.hostPort", name, port_name),
-                    format!("is fixed, but the service has {} replicas, which cannot all publish one host port", service.replicas),
+                    format!(
+                        "is fixed, but the service has {} replicas, which cannot all publish one host port",
+                        service.replicas
+                    ),
                 ));
             }
         }
@@ -123,7 +137,8 @@ fn is_valid_service_name(name: &str) -> bool {
 
 fn is_valid_env_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn host_port_conflicts(deployment: &Deployment) -> Vec<Finding> {

@@ -38,7 +38,8 @@ fn a_valid_deployment_has_no_problems() {
 
 #[test]
 fn cycles_are_reported_once_from_their_smallest_name() {
-    let d = deployment(vec![depends(argv("c"), &["a"]), depends(argv("a"), &["b"]), depends(argv("b"), &["c"]), argv("d")]);
+    let d =
+        deployment(vec![depends(argv("c"), &["a"]), depends(argv("a"), &["b"]), depends(argv("b"), &["c"]), argv("d")]);
     assert_eq!(messages(&d), ["services.a.dependsOn: makes a dependency cycle: a -> b -> c -> a"]);
 }
 

@@ -9,7 +9,7 @@
 //! themselves (40 bytes for one slot).
 
 use crate::shared::{alloc_block, counted_pointer, Block, Count};
-use crate::value::{Value};
+use crate::value::Value;
 use std::alloc::{dealloc, Layout};
 use std::cell::Cell;
 use std::mem::MaybeUninit;

@@ -220,7 +220,9 @@ impl Evaluator {
                     let v: Vec<Value> = items.iter().map(|i| self.maybe_thunk(i, env)).collect();
                     return Ok(Value::list(v));
                 }
-                Expr::Lambda(def) => return Ok(Value::Lambda(Shared::new(Closure { def: def.clone(), env: env.clone() }))),
+                Expr::Lambda(def) => {
+                    return Ok(Value::Lambda(Shared::new(Closure { def: def.clone(), env: env.clone() })))
+                }
                 Expr::Call(fun, args, span) => {
                     let mut f = self.eval(fun, env)?;
                     let (last, init) = args.split_last().expect("a call has at least one argument");
@@ -296,11 +298,7 @@ impl Evaluator {
         match var {
             Var::Local { depth, slot } => match env.ancestor(*depth).get_ref(*slot) {
                 Some(v) => Ok(self.force_ref(v).map_err(|e| e.at(span))?.clone()),
-                None => Err(EvalError::new(
-                    ErrorKind::InfiniteRecursion,
-                    "infinite recursion encountered",
-                    Some(span),
-                )),
+                None => Err(EvalError::new(ErrorKind::InfiniteRecursion, "infinite recursion encountered", Some(span))),
             },
             Var::Global(i) => {
                 let v = self.globals[*i as usize].clone();
@@ -538,8 +536,12 @@ impl Evaluator {
         };
         match (op, &a, &b) {
             (BinOp::Add, Int(x), Int(y)) => x.checked_add(*y).map(Int).ok_or_else(|| overflow("adding", *x, '+', *y)),
-            (BinOp::Sub, Int(x), Int(y)) => x.checked_sub(*y).map(Int).ok_or_else(|| overflow("subtracting", *x, '-', *y)),
-            (BinOp::Mul, Int(x), Int(y)) => x.checked_mul(*y).map(Int).ok_or_else(|| overflow("multiplying", *x, '*', *y)),
+            (BinOp::Sub, Int(x), Int(y)) => {
+                x.checked_sub(*y).map(Int).ok_or_else(|| overflow("subtracting", *x, '-', *y))
+            }
+            (BinOp::Mul, Int(x), Int(y)) => {
+                x.checked_mul(*y).map(Int).ok_or_else(|| overflow("multiplying", *x, '*', *y))
+            }
             (BinOp::Div, Int(x), Int(y)) => {
                 if *y == 0 {
                     return Err(EvalError::new(ErrorKind::Other, "division by zero", Some(span)));
@@ -565,10 +567,9 @@ impl Evaluator {
             }
             // `+` is string concatenation unless the left side is a number
             // or a path, and the right side is coerced like interpolation.
-            (BinOp::Add, Int(_), _) | (BinOp::Add, Float(_), _) => Err(EvalError::type_error(
-                format!("cannot add {} to {}", b.type_desc(), a.type_desc()),
-                span,
-            )),
+            (BinOp::Add, Int(_), _) | (BinOp::Add, Float(_), _) => {
+                Err(EvalError::type_error(format!("cannot add {} to {}", b.type_desc(), a.type_desc()), span))
+            }
             (BinOp::Add, Path(p), _) => {
                 let (s, ctx) = self.coerce_to_string(&b, span, false, false)?;
                 if !ctx.is_empty() {

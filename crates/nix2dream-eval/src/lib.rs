@@ -11,17 +11,17 @@
 //! Higher layers (the module system) add native builtins through
 //! [`Evaluator::register_primop`]; this crate knows nothing of them.
 
+mod attr_set;
 pub mod builtins;
+mod env;
 pub mod error;
 pub mod eval;
 pub mod io;
-mod attr_set;
-mod env;
 mod list;
-pub mod shared;
 mod ops;
 pub mod print;
 mod report;
+pub mod shared;
 mod show;
 pub mod store;
 pub mod value;
@@ -30,8 +30,8 @@ pub use error::{ErrorKind, EvalError, EvalResult, TraceFrame};
 pub use io::{EvalIo, MemoryFs, RealFs};
 pub use value::{AttrSet, Attrs, Value};
 
-use nix2dream_syntax::{lower_file, Diagnostic, FileId, Origin, SourceMap, Span, Symbol};
 use nix2dream_syntax::FxHashMap;
+use nix2dream_syntax::{lower_file, Diagnostic, FileId, Origin, SourceMap, Span, Symbol};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -167,7 +167,11 @@ impl Evaluator {
     }
 
     /// Parse and lower a source text; on errors, return them all.
-    pub fn parse(&mut self, origin: Origin, text: &str) -> Result<(FileId, nix2dream_syntax::ir::ExprRef), (FileId, Vec<Diagnostic>)> {
+    pub fn parse(
+        &mut self,
+        origin: Origin,
+        text: &str,
+    ) -> Result<(FileId, nix2dream_syntax::ir::ExprRef), (FileId, Vec<Diagnostic>)> {
         let base_dir = match &origin {
             Origin::Path(p) => p.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/")),
             Origin::Named(_) => self.cwd(),
@@ -228,11 +232,7 @@ impl Evaluator {
             return self.force(&v);
         }
         let bytes = self.io.read_file(&path).map_err(|e| {
-            EvalError::new(
-                ErrorKind::Io,
-                format!("getting status of '{}': {}", path.display(), io_message(&e)),
-                span,
-            )
+            EvalError::new(ErrorKind::Io, format!("getting status of '{}': {}", path.display(), io_message(&e)), span)
         })?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let (_, expr) = match self.parse(Origin::Path(path.clone()), &text) {

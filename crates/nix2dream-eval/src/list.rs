@@ -8,7 +8,7 @@
 //! wide, so that [`Value`] stays two words.
 
 use crate::shared::{alloc_block, counted_pointer, Block, Count};
-use crate::value::{Value};
+use crate::value::Value;
 use std::alloc::{dealloc, Layout};
 use std::ptr::NonNull;
 

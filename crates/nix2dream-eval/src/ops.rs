@@ -247,10 +247,7 @@ impl Evaluator {
                 }
                 Ok(x.len().cmp(&y.len()))
             }
-            _ => Err(EvalError::type_error(
-                format!("cannot compare {} with {}", a.type_desc(), b.type_desc()),
-                span,
-            )),
+            _ => Err(EvalError::type_error(format!("cannot compare {} with {}", a.type_desc(), b.type_desc()), span)),
         }
     }
 }

@@ -16,7 +16,13 @@ pub fn print_value(ev: &mut Evaluator, v: &Value, strict: bool) -> EvalResult<St
     Ok(out)
 }
 
-fn print_inner(ev: &mut Evaluator, v: &Value, strict: bool, out: &mut String, seen: &mut HashSet<usize>) -> EvalResult<()> {
+fn print_inner(
+    ev: &mut Evaluator,
+    v: &Value,
+    strict: bool,
+    out: &mut String,
+    seen: &mut HashSet<usize>,
+) -> EvalResult<()> {
     ev.nested(None, |ev| {
         // The slot the value is printed from: C++ Nix 2.8 keeps lists of up
         // to two elements inside the value itself, so two slots holding
@@ -220,12 +226,7 @@ pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, c
                 }
                 out.push('}');
             }
-            other => {
-                return Err(EvalError::type_error(
-                    format!("cannot convert {} to JSON", other.type_desc()),
-                    span,
-                ))
-            }
+            other => return Err(EvalError::type_error(format!("cannot convert {} to JSON", other.type_desc()), span)),
         }
         Ok(())
     })

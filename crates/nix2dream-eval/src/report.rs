@@ -13,12 +13,7 @@ impl Evaluator {
         let mut out = String::new();
         // Continuation lines of a message line up under its first line;
         // trailing blanks are trimmed from every line, as C++ Nix does.
-        let message = err
-            .message()
-            .split('\n')
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n       ");
+        let message = err.message().split('\n').map(str::trim_end).collect::<Vec<_>>().join("\n       ");
         let message = message.trim_end();
         if message.starts_with('\n') {
             let _ = writeln!(out, "error:{}", message);

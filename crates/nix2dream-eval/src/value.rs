@@ -506,7 +506,11 @@ mod size_tests {
         assert_eq!(Shared::strong_count(t), 1);
 
         let list = Value::list(vec![text.clone(), Value::Int(2)]);
-        let set = Value::attrs(Attrs::from_entries(vec![AttrEntry { name: Symbol::intern("a"), value: list.clone(), pos: None }]));
+        let set = Value::attrs(Attrs::from_entries(vec![AttrEntry {
+            name: Symbol::intern("a"),
+            value: list.clone(),
+            pos: None,
+        }]));
         for v in [list, set] {
             let copy = v.clone();
             assert!(copy.ptr_eq(&v));

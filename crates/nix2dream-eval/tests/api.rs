@@ -76,10 +76,8 @@ fn errors_are_data_with_positions() {
 #[test]
 fn a_file_with_errors_reports_all_of_them() {
     let mut ev = evaluator(MemoryFs::new());
-    let diags = ev
-        .parse(nix2dream_syntax::Origin::Named("«test»".into()), "{ a = x; b = y; c = 1; c = 2; }")
-        .unwrap_err()
-        .1;
+    let diags =
+        ev.parse(nix2dream_syntax::Origin::Named("«test»".into()), "{ a = x; b = y; c = 1; c = 2; }").unwrap_err().1;
     let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(messages, ["undefined variable 'x'", "undefined variable 'y'", "attribute 'c' already defined"]);
 }

@@ -7,7 +7,7 @@
 
 use crate::shell::{quote, quote_all};
 use nix2dream_core::local::{port_environment, Instance, LocalPorts};
-use nix2dream_core::{Command, Condition, Deployment, Probe, PortRef, RestartPolicy, Service};
+use nix2dream_core::{Command, Condition, Deployment, PortRef, Probe, RestartPolicy, Service};
 use std::fmt::Write as _;
 
 /// Who coordinates the instance with the rest of the deployment.
@@ -93,7 +93,8 @@ fn config_data(s: &mut String, input: &EntrypointInput) {
     if input.service.config_data.is_empty() {
         return;
     }
-    let _ = writeln!(s, "\n# configData: installed where `configData.<name>.path` says, replacing the old file at once.");
+    let _ =
+        writeln!(s, "\n# configData: installed where `configData.<name>.path` says, replacing the old file at once.");
     let _ = writeln!(s, "install_config() {{");
     let _ = writeln!(s, "  mkdir -p \"${{2%/*}}\"");
     let _ = writeln!(s, "  cp -f \"$1\" \"$2.nix2dream-tmp.$$\"");
@@ -273,7 +274,12 @@ fn run_under_procfile(s: &mut String, input: &EntrypointInput, main: &str) {
     let service = input.service;
     let name = &input.instance.name;
     let _ = writeln!(s, "\n# Run: the main program in the background, so this script can forward the");
-    let _ = writeln!(s, "# stop signal ({}), restart it ({}) and stay alive once it completes.", service.stop_signal.name(), service.restart.policy.as_str());
+    let _ = writeln!(
+        s,
+        "# stop signal ({}), restart it ({}) and stay alive once it completes.",
+        service.stop_signal.name(),
+        service.restart.policy.as_str()
+    );
     let _ = writeln!(s, "marker started");
     if let Some(hc) = &service.health_check {
         match &hc.probe {
@@ -283,7 +289,10 @@ fn run_under_procfile(s: &mut String, input: &EntrypointInput, main: &str) {
                 let _ = writeln!(s, "  seen=");
                 let _ = writeln!(s, "  while IFS= read -r line; do");
                 let _ = writeln!(s, "    printf '%s\\n' \"$line\"");
-                let _ = writeln!(s, "    if [ -z \"$seen\" ] && [[ $line =~ $log_pattern ]]; then marker healthy; seen=1; fi");
+                let _ = writeln!(
+                    s,
+                    "    if [ -z \"$seen\" ] && [[ $line =~ $log_pattern ]]; then marker healthy; seen=1; fi"
+                );
                 let _ = writeln!(s, "  done");
                 let _ = writeln!(s, ") 2>&1");
             }
@@ -350,16 +359,16 @@ fn run_under_procfile(s: &mut String, input: &EntrypointInput, main: &str) {
     let _ = writeln!(s, "  attempt=$((attempt + 1))");
     if let Some(max) = restart.max_retries {
         let _ = writeln!(s, "  if (( attempt > {} )); then", max);
-        let _ = writeln!(
-            s,
-            "    echo \"{} exited with status $status; giving up after {} restarts\" >&2",
-            name, max
-        );
+        let _ = writeln!(s, "    echo \"{} exited with status $status; giving up after {} restarts\" >&2", name, max);
         let _ = writeln!(s, "    exit \"$status\"");
         let _ = writeln!(s, "  fi");
     }
     let _ = writeln!(s, "  delay_ms={}", delay_ms);
-    let _ = writeln!(s, "  for (( i = 1; i < attempt && delay_ms < {max}; i++ )); do delay_ms=$((delay_ms * 2)); done", max = max_ms);
+    let _ = writeln!(
+        s,
+        "  for (( i = 1; i < attempt && delay_ms < {max}; i++ )); do delay_ms=$((delay_ms * 2)); done",
+        max = max_ms
+    );
     let _ = writeln!(s, "  (( delay_ms > {max} )) && delay_ms={max}", max = max_ms);
     let _ = writeln!(s, "  delay=$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))");
     let _ = writeln!(s, "  echo \"{} exited with status $status; restarting in ${{delay}}s\" >&2", name);

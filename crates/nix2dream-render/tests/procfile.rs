@@ -115,7 +115,13 @@ fn everything() -> Deployment {
     api.stop_signal = Signal::Int;
     api.stop_grace_period = Duration::from_secs(20);
     api.resources = Resources { cpus: Some(0.5), memory: Some(512 << 20), open_files: Some(4096) };
-    let mut web = service("web", Command::Shell { program: "/usr/bin/python3".into(), args: vec!["-m".into(), "http.server".into(), "$PORT_HTTP".into()] });
+    let mut web = service(
+        "web",
+        Command::Shell {
+            program: "/usr/bin/python3".into(),
+            args: vec!["-m".into(), "http.server".into(), "$PORT_HTTP".into()],
+        },
+    );
     web.ports.insert("http".into(), Port { port: None, host_port: None, protocol: Protocol::Tcp });
     web.depends_on.insert("api".into(), Condition::Healthy);
     web.depends_on.insert("migrate".into(), Condition::CompletedSuccessfully);

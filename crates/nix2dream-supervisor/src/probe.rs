@@ -30,7 +30,9 @@ pub struct ProbeContext {
 /// Run one check; `Err` says why it failed.
 pub fn run(probe: &ResolvedProbe, context: &ProbeContext, timeout: Duration) -> Result<(), String> {
     match probe {
-        ResolvedProbe::Shell { command } => run_command(&["bash".into(), "-c".into(), command.clone()], context, timeout),
+        ResolvedProbe::Shell { command } => {
+            run_command(&["bash".into(), "-c".into(), command.clone()], context, timeout)
+        }
         ResolvedProbe::Exec { argv } => run_command(argv, context, timeout),
         ResolvedProbe::TcpConnect { host, port } => connect(host, *port, timeout).map(drop),
         ResolvedProbe::HttpGet { host, port, path } => http_get(host, *port, path, timeout),

@@ -6,7 +6,9 @@ use crate::printer::{Printer, Stream};
 use crate::probe::{self, ProbeContext, ResolvedProbe};
 use crate::process::{self, kill_group, reset_signals_in_child};
 use nix2dream_core::local::{environment, instances_of, Instance, LocalPorts};
-use nix2dream_core::{Command as ServiceCommand, Condition, Deployment, PortRef, Probe, Protocol, RestartPolicy, Service};
+use nix2dream_core::{
+    Command as ServiceCommand, Condition, Deployment, PortRef, Probe, Protocol, RestartPolicy, Service,
+};
 use nix2dream_render::entrypoint::{entrypoint_script, EntrypointInput, Mode};
 use nix2dream_render::{procfile, write_all, Contents, Rendered, RenderedFile, WriteError};
 use std::collections::{BTreeMap, BTreeSet};
@@ -212,9 +214,20 @@ fn resolve_probe(probe: &Probe, ports: &LocalPorts, instance: &Instance) -> Opti
 
 enum Event {
     /// A line of output matched the instance's log-line health check.
-    LogMatched { instance: usize, generation: u64 },
-    Exited { instance: usize, generation: u64, status: std::io::Result<ExitStatus> },
-    ProbeDone { instance: usize, generation: u64, result: Result<(), String> },
+    LogMatched {
+        instance: usize,
+        generation: u64,
+    },
+    Exited {
+        instance: usize,
+        generation: u64,
+        status: std::io::Result<ExitStatus>,
+    },
+    ProbeDone {
+        instance: usize,
+        generation: u64,
+        result: Result<(), String>,
+    },
     Signal(i32),
 }
 
@@ -563,8 +576,7 @@ impl Run {
     fn stop(&mut self, index: usize, pgid: i32, now: Instant) {
         let instance = &mut self.instances[index];
         let signal = instance.service.stop_signal;
-        instance.phase =
-            Phase::Stopping { pgid, kill_at: now + instance.service.stop_grace_period, killed: false };
+        instance.phase = Phase::Stopping { pgid, kill_at: now + instance.service.stop_grace_period, killed: false };
         let name = instance.name.clone();
         self.printer.system(&format!("stopping {} ({})", name, signal.name()));
         let _ = kill_group(pgid, signal.number());
@@ -683,11 +695,8 @@ impl Run {
                         })
                         .map(|i| i.name.clone())
                         .collect();
-                    let holding = if held.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; holding back {}", held.join(", "))
-                    };
+                    let holding =
+                        if held.is_empty() { String::new() } else { format!("; holding back {}", held.join(", ")) };
                     self.printer.system(&format!(
                         "{} is unhealthy: the health check failed {} times in a row (last: {}){}",
                         name, hc.retries, why, holding
@@ -719,7 +728,8 @@ impl Run {
                 };
                 if !restart || self.shutting_down {
                     let end = if success { End::Completed } else { End::Failed(how.clone()) };
-                    let summary = if success { "completed successfully".to_string() } else { format!("failed ({})", how) };
+                    let summary =
+                        if success { "completed successfully".to_string() } else { format!("failed ({})", how) };
                     instance.phase = Phase::Done(end);
                     self.printer.system(&format!("{} {}", name, summary));
                     return;

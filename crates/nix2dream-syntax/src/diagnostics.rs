@@ -33,7 +33,9 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             (span_of(*r), error_token_message(got))
         }
-        ParseError::UnexpectedWanted(got, r, _) => (span_of(*r), format!("syntax error, unexpected {}", describe_kind(*got))),
+        ParseError::UnexpectedWanted(got, r, _) => {
+            (span_of(*r), format!("syntax error, unexpected {}", describe_kind(*got)))
+        }
         ParseError::UnexpectedDoubleBind(r) => (span_of(*r), "syntax error, unexpected '@'".to_string()),
         ParseError::UnexpectedEOF | ParseError::UnexpectedEOFWanted(_) => {
             (Span::new(file, end, end), "syntax error, unexpected end of file".to_string())
@@ -49,9 +51,9 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
 
 /// Name the first token of `got` as Nix's bison parser does.
 fn describe_text(got: &str) -> String {
-    let first = rnix::tokenize(got.trim()).into_iter().find(|t| {
-        !matches!(t.0, SyntaxKind::TOKEN_WHITESPACE | SyntaxKind::TOKEN_COMMENT)
-    });
+    let first = rnix::tokenize(got.trim())
+        .into_iter()
+        .find(|t| !matches!(t.0, SyntaxKind::TOKEN_WHITESPACE | SyntaxKind::TOKEN_COMMENT));
     match first {
         Some(t) => describe_kind(t.0),
         None => "end of file".to_string(),
@@ -64,7 +66,9 @@ fn error_token_message(text: &str) -> String {
     let t = text.trim();
     if t.starts_with('"') || t.starts_with("''") {
         "syntax error, unexpected end of file".to_string()
-    } else if (t.starts_with("./") || t.starts_with('/') || t.starts_with("~/") || t.starts_with("../")) && t.ends_with('/') {
+    } else if (t.starts_with("./") || t.starts_with('/') || t.starts_with("~/") || t.starts_with("../"))
+        && t.ends_with('/')
+    {
         "path has a trailing slash".to_string()
     } else {
         format!("syntax error, unexpected {}", describe_text(t))

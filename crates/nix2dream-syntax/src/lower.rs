@@ -48,7 +48,13 @@ pub fn lower_file(text: &str, file: FileId, base_dir: &Path, globals: &dyn Globa
 /// Like [`lower_file`], for `scopedImport`: the file is lowered inside one
 /// extra static scope whose names (slot `i` holds `scope[i]`) shadow the
 /// globals, so its top-level environment must hold those values.
-pub fn lower_file_scoped(text: &str, file: FileId, base_dir: &Path, globals: &dyn Globals, scope: &[Symbol]) -> Lowered {
+pub fn lower_file_scoped(
+    text: &str,
+    file: FileId,
+    base_dir: &Path,
+    globals: &dyn Globals,
+    scope: &[Symbol],
+) -> Lowered {
     let names = scope.iter().enumerate().map(|(i, &n)| (n, i as u32)).collect();
     lower_file_inner(text, file, base_dir, globals, Some(Scope::Static(names)))
 }
@@ -673,7 +679,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn insert_static(&mut self, into: &mut PendingAttrs, name: Symbol, value: PendingValue, span: Span, shown: &[Symbol]) {
+    fn insert_static(
+        &mut self,
+        into: &mut PendingAttrs,
+        name: Symbol,
+        value: PendingValue,
+        span: Span,
+        shown: &[Symbol],
+    ) {
         if let Some(&idx) = into.index.get(&name) {
             // Two literal sets under one name merge: `a = { x = 1; }; a = { y = 2; };`.
             let existing = &mut into.statics[idx];
@@ -771,9 +784,7 @@ impl<'a> Lowerer<'a> {
                 self.lambda(&l, span, Some(name))
             }
             PendingValue::Expr(e) => self.expr(e),
-            PendingValue::Nested(p) => {
-                self.attrs_from_pending(p)
-            }
+            PendingValue::Nested(p) => self.attrs_from_pending(p),
             PendingValue::Inherit(None, n, span) => self.var(n, span, in_new_scope as usize),
             PendingValue::Inherit(Some(from), n, span) => {
                 let target = self.expr(from);
@@ -836,4 +847,3 @@ pub fn canonicalize(p: &Path) -> String {
     }
     format!("/{}", parts.join("/"))
 }
-

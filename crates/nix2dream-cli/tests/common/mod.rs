@@ -14,11 +14,7 @@ pub struct Case {
 }
 
 pub fn fixtures_dir(area: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(area)
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(area).canonicalize().unwrap()
 }
 
 /// Every top-level `<case>.nix` with its recorded expectation.
@@ -33,8 +29,7 @@ pub fn fixture_cases(dir: &Path) -> Vec<Case> {
     names
         .into_iter()
         .map(|name| {
-            let read =
-                |ext: &str| std::fs::read_to_string(dir.join(format!("{}.{}", name, ext))).ok();
+            let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{}.{}", name, ext))).ok();
             Case {
                 expected_stdout: read("exp"),
                 expected_error: read("err").map(|s| s.trim_end_matches('\n').to_string()),
@@ -55,22 +50,12 @@ pub fn error_matches(expected: &str, got: &str) -> bool {
 }
 
 pub fn oracle_available(what: &str) -> bool {
-    let found = Command::new("nix-instantiate")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let found = Command::new("nix-instantiate").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
     if !found {
         if std::env::var("NIX2DREAM_REQUIRE_ORACLES").as_deref() == Ok("1") {
-            panic!(
-                "{}: nix-instantiate is required (NIX2DREAM_REQUIRE_ORACLES=1) but not installed",
-                what
-            );
+            panic!("{}: nix-instantiate is required (NIX2DREAM_REQUIRE_ORACLES=1) but not installed", what);
         }
-        eprintln!(
-            "skipped {}: nix-instantiate not installed (apt-get install -y nix-bin)",
-            what
-        );
+        eprintln!("skipped {}: nix-instantiate not installed (apt-get install -y nix-bin)", what);
     }
     found
 }
@@ -90,21 +75,9 @@ pub fn check_against_oracle(dir: &Path, case: &Case) -> Result<(), String> {
         .output()
         .map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let first_err = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let got = if out.status.success() {
-        stdout
-    } else {
-        first_err + "\n"
-    };
-    let want = match (
-        &case.oracle_override,
-        &case.expected_stdout,
-        &case.expected_error,
-    ) {
+    let first_err = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("").to_string();
+    let got = if out.status.success() { stdout } else { first_err + "\n" };
+    let want = match (&case.oracle_override, &case.expected_stdout, &case.expected_error) {
         (Some(o), _, _) => o.clone(),
         (None, Some(e), _) => e.clone(),
         (None, None, Some(e)) => format!("{}\n", e),
@@ -124,10 +97,7 @@ where
 {
     let failures = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(2, 8);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {

@@ -18,16 +18,8 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
     primop!("hasContext", 1, has_context),
     primop!("getContext", 1, get_context),
     primop!("appendContext", 2, append_context),
-    primop!(
-        "unsafeDiscardStringContext",
-        1,
-        unsafe_discard_string_context
-    ),
-    primop!(
-        "unsafeDiscardOutputDependency",
-        1,
-        unsafe_discard_output_dependency
-    ),
+    primop!("unsafeDiscardStringContext", 1, unsafe_discard_string_context),
+    primop!("unsafeDiscardOutputDependency", 1, unsafe_discard_output_dependency),
     primop!("addDrvOutputDependencies", 1, add_drv_output_dependencies),
 ];
 
@@ -40,10 +32,7 @@ pub fn expect_str_no_ctx(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResul
     if let Some(first) = s.context.iter().next() {
         return Err(EvalError::new(
             ErrorKind::Other,
-            format!(
-                "the string '{}' is not allowed to refer to a store path (such as '{}')",
-                s.text, first
-            ),
+            format!("the string '{}' is not allowed to refer to a store path (such as '{}')", s.text, first),
             Some(span),
         ));
     }
@@ -59,8 +48,7 @@ pub fn is_valid_store_base_name(base: &str) -> bool {
         return false;
     }
     for &c in &b[..HASH_LEN] {
-        if matches!(c, b'e' | b'o' | b'u' | b't') || !(c.is_ascii_digit() || c.is_ascii_lowercase())
-        {
+        if matches!(c, b'e' | b'o' | b'u' | b't') || !(c.is_ascii_digit() || c.is_ascii_lowercase()) {
             return false;
         }
     }
@@ -68,8 +56,7 @@ pub fn is_valid_store_base_name(base: &str) -> bool {
     if name.is_empty() || name.len() > 211 {
         return false;
     }
-    name.iter()
-        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.' | b'_' | b'?' | b'='))
+    name.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.' | b'_' | b'?' | b'='))
 }
 
 /// `Store::isStorePath`: directly inside the store, with a valid name.
@@ -89,11 +76,7 @@ fn has_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
     Ok(Value::Bool(!s.context.is_empty()))
 }
 
-fn unsafe_discard_string_context(
-    ev: &mut Evaluator,
-    args: &[Value],
-    span: Span,
-) -> EvalResult<Value> {
+fn unsafe_discard_string_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let v = ev.force(&args[0])?;
     if matches!(&v, Value::String(s) if s.context.is_empty()) {
         return Ok(v);
@@ -102,11 +85,7 @@ fn unsafe_discard_string_context(
     Ok(Value::string(s))
 }
 
-fn unsafe_discard_output_dependency(
-    ev: &mut Evaluator,
-    args: &[Value],
-    span: Span,
-) -> EvalResult<Value> {
+fn unsafe_discard_output_dependency(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (s, ctx) = ev.coerce_to_string(&args[0], span, false, true)?;
     let ctx = ctx
         .into_iter()
@@ -118,20 +97,12 @@ fn unsafe_discard_output_dependency(
     Ok(Value::string_with_context(s, ctx))
 }
 
-fn add_drv_output_dependencies(
-    ev: &mut Evaluator,
-    args: &[Value],
-    span: Span,
-) -> EvalResult<Value> {
+fn add_drv_output_dependencies(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (s, ctx) = ev.coerce_to_string(&args[0], span, false, true)?;
     if ctx.len() != 1 {
         return Err(EvalError::new(
             ErrorKind::Other,
-            format!(
-                "context of string '{}' must have exactly one element, but has {}",
-                s,
-                ctx.len()
-            ),
+            format!("context of string '{}' must have exactly one element, but has {}", s, ctx.len()),
             Some(span),
         ));
     }
@@ -150,11 +121,7 @@ fn add_drv_output_dependencies(
         ));
     } else {
         if !elem.ends_with(".drv") {
-            return Err(EvalError::new(
-                ErrorKind::Other,
-                format!("path '{}' is not a derivation", elem),
-                Some(span),
-            ));
+            return Err(EvalError::new(ErrorKind::Other, format!("path '{}' is not a derivation", elem), Some(span)));
         }
         Rc::from(format!("={}", elem))
     };
@@ -178,20 +145,13 @@ fn get_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
             infos.entry(drv.to_string()).or_default().all_outputs = true;
         } else if let Some(rest) = elem.strip_prefix('!') {
             let (output, drv) = rest.split_once('!').unwrap_or((rest, ""));
-            infos
-                .entry(drv.to_string())
-                .or_default()
-                .outputs
-                .push(output.to_string());
+            infos.entry(drv.to_string()).or_default().outputs.push(output.to_string());
         } else {
             infos.entry(elem.to_string()).or_default().path = true;
         }
     }
-    let (path_sym, all_sym, outputs_sym) = (
-        Symbol::intern("path"),
-        Symbol::intern("allOutputs"),
-        Symbol::intern("outputs"),
-    );
+    let (path_sym, all_sym, outputs_sym) =
+        (Symbol::intern("path"), Symbol::intern("allOutputs"), Symbol::intern("outputs"));
     let mut out = Attrs::with_capacity(infos.len());
     for (key, info) in infos {
         let mut a = Attrs::with_capacity(3);
@@ -214,11 +174,8 @@ fn append_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
     let s = ev.expect_string(&args[0], span)?;
     let mut ctx = s.context.clone();
     let attrs = ev.expect_attrs(&args[1], span)?;
-    let (path_sym, all_sym, outputs_sym) = (
-        Symbol::intern("path"),
-        Symbol::intern("allOutputs"),
-        Symbol::intern("outputs"),
-    );
+    let (path_sym, all_sym, outputs_sym) =
+        (Symbol::intern("path"), Symbol::intern("allOutputs"), Symbol::intern("outputs"));
     for e in attrs.entries() {
         let name = e.name.as_str();
         let pos = e.pos.unwrap_or(span);

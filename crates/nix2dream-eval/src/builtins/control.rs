@@ -179,7 +179,11 @@ fn path_exists(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
 fn read_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let path = value_to_path(ev, &args[0], span)?;
     let bytes = ev.io.read_file(&path).map_err(|e| {
-        EvalError::new(ErrorKind::Io, format!("opening file '{}': {}", path.display(), crate::io_message(&e)), Some(span))
+        EvalError::new(
+            ErrorKind::Io,
+            format!("opening file '{}': {}", path.display(), crate::io_message(&e)),
+            Some(span),
+        )
     })?;
     Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
 }
@@ -187,7 +191,11 @@ fn read_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 fn read_dir(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let path = value_to_path(ev, &args[0], span)?;
     let entries = ev.io.read_dir(&path).map_err(|e| {
-        EvalError::new(ErrorKind::Io, format!("opening directory '{}': {}", path.display(), crate::io_message(&e)), Some(span))
+        EvalError::new(
+            ErrorKind::Io,
+            format!("opening directory '{}': {}", path.display(), crate::io_message(&e)),
+            Some(span),
+        )
     })?;
     let mut a = Attrs::with_capacity(entries.len());
     for (name, t) in entries {
@@ -253,10 +261,7 @@ fn find_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
     }
     Err(EvalError::new(
         ErrorKind::Io,
-        format!(
-            "file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)",
-            wanted
-        ),
+        format!("file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)", wanted),
         Some(span),
     ))
 }

@@ -72,9 +72,8 @@ pub(crate) fn install(ev: &mut Evaluator) {
     }
     // The source refers to `builtins`, which must exist to be lowered.
     super::refresh_builtins_set(ev);
-    let drv = ev
-        .eval_string(DERIVATION_NIX, "//builtin/derivation.nix")
-        .expect("the embedded derivation.nix evaluates");
+    let drv =
+        ev.eval_string(DERIVATION_NIX, "//builtin/derivation.nix").expect("the embedded derivation.nix evaluates");
     super::register(ev, "derivation", drv, true);
 }
 
@@ -91,11 +90,7 @@ pub(crate) fn force_string_no_ctx(ev: &mut Evaluator, v: &Value, span: Span) -> 
     let s = ev.expect_string(v, span)?;
     if let Some(c) = s.context.iter().next() {
         return Err(other(
-            format!(
-                "the string '{}' is not allowed to refer to a store path (such as '{}')",
-                s.as_str(),
-                c
-            ),
+            format!("the string '{}' is not allowed to refer to a store path (such as '{}')", s.as_str(), c),
             span,
         ));
     }
@@ -104,19 +99,11 @@ pub(crate) fn force_string_no_ctx(ev: &mut Evaluator, v: &Value, span: Span) -> 
 
 /// `coerceToPath`: a string (or path) that is an absolute path; keeps the
 /// context.
-fn coerce_to_path(
-    ev: &mut Evaluator,
-    v: &Value,
-    span: Span,
-    ctx: &mut Context,
-) -> EvalResult<String> {
+fn coerce_to_path(ev: &mut Evaluator, v: &Value, span: Span, ctx: &mut Context) -> EvalResult<String> {
     let (s, c) = ev.coerce_to_string(v, span, false, false)?;
     ctx.extend(c);
     if !s.starts_with('/') {
-        return Err(EvalError::type_error(
-            format!("string '{}' doesn't represent an absolute path", s),
-            span,
-        ));
+        return Err(EvalError::type_error(format!("string '{}' doesn't represent an absolute path", s), span));
     }
     Ok(s)
 }
@@ -135,21 +122,13 @@ fn base_name_of(path: &str) -> &str {
 }
 
 /// `newHashAllowEmpty`: an empty hash means "all zeros" with a warning.
-fn new_hash_allow_empty(
-    ev: &mut Evaluator,
-    s: &str,
-    algo: Option<HashAlgo>,
-    span: Span,
-) -> EvalResult<Hash> {
+fn new_hash_allow_empty(ev: &mut Evaluator, s: &str, algo: Option<HashAlgo>, span: Span) -> EvalResult<Hash> {
     if s.is_empty() {
         let Some(algo) = algo else {
             return Err(other("empty hash requires explicit hash type", span));
         };
         let h = Hash::zero(algo);
-        ev.trace(format!(
-            "warning: found empty hash, assuming '{}'",
-            h.to_sri()
-        ));
+        ev.trace(format!("warning: found empty hash, assuming '{}'", h.to_sri()));
         return Ok(h);
     }
     Hash::parse_any(s, algo).map_err(|m| other(m, span))
@@ -181,12 +160,7 @@ impl DrvBuilder {
         self.ingestion = Some(match s {
             "recursive" => FileIngestionMethod::Recursive,
             "flat" => FileIngestionMethod::Flat,
-            _ => {
-                return Err(other(
-                    format!("invalid value '{}' for 'outputHashMode' attribute", s),
-                    self.pos_drv_name,
-                ))
-            }
+            _ => return Err(other(format!("invalid value '{}' for 'outputHashMode' attribute", s), self.pos_drv_name)),
         });
         Ok(())
     }
@@ -195,37 +169,21 @@ impl DrvBuilder {
         self.outputs.clear();
         for j in list {
             if self.outputs.contains(&j) {
-                return Err(other(
-                    format!("duplicate derivation output '{}'", j),
-                    self.pos_drv_name,
-                ));
+                return Err(other(format!("duplicate derivation output '{}'", j), self.pos_drv_name));
             }
             // An output named `drv` would clash with `drvPath`.
             if j == "drv" {
-                return Err(other(
-                    "invalid derivation output name 'drv'",
-                    self.pos_drv_name,
-                ));
+                return Err(other("invalid derivation output name 'drv'", self.pos_drv_name));
             }
             self.outputs.insert(j);
         }
         if self.outputs.is_empty() {
-            return Err(other(
-                "derivation cannot have an empty set of outputs",
-                self.pos_drv_name,
-            ));
+            return Err(other("derivation cannot have an empty set of outputs", self.pos_drv_name));
         }
         Ok(())
     }
 
-    fn process(
-        &mut self,
-        ev: &mut Evaluator,
-        key: &str,
-        v: &Value,
-        pos: Span,
-        ignore_nulls: bool,
-    ) -> EvalResult<()> {
+    fn process(&mut self, ev: &mut Evaluator, key: &str, v: &Value, pos: Span, ignore_nulls: bool) -> EvalResult<()> {
         if ignore_nulls && matches!(ev.force(v)?, Value::Null) {
             return Ok(());
         }
@@ -304,11 +262,8 @@ impl DrvBuilder {
                     "outputHashAlgo" => self.output_hash_algo = s.clone(),
                     "outputHashMode" => self.hash_mode(&s)?,
                     "outputs" => {
-                        let names = s
-                            .split([' ', '\t', '\n', '\r'])
-                            .filter(|t| !t.is_empty())
-                            .map(str::to_string)
-                            .collect();
+                        let names =
+                            s.split([' ', '\t', '\n', '\r']).filter(|t| !t.is_empty()).map(str::to_string).collect();
                         self.set_outputs(names)?;
                     }
                     _ => {}
@@ -325,18 +280,11 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
 
     // The name first (for error messages).
     let Some(name_entry) = attrs.get_entry(sym("name")).cloned() else {
-        return Err(EvalError::type_error(
-            "attribute 'name' missing for call to 'derivationStrict'",
-            span,
-        ));
+        return Err(EvalError::type_error("attribute 'name' missing for call to 'derivationStrict'", span));
     };
     let pos_drv_name = name_entry.pos.unwrap_or(span);
-    let drv_name = force_string_no_ctx(ev, &name_entry.value, span).map_err(|e| {
-        e.context(
-            Some(pos_drv_name),
-            "while evaluating the derivation attribute 'name'",
-        )
-    })?;
+    let drv_name = force_string_no_ctx(ev, &name_entry.value, span)
+        .map_err(|e| e.context(Some(pos_drv_name), "while evaluating the derivation attribute 'name'"))?;
 
     let structured = match attrs.get(sym("__structuredAttrs")).cloned() {
         Some(v) => ev.expect_bool(&v, span)?,
@@ -348,18 +296,11 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
     };
 
     let mut b = DrvBuilder {
-        drv: Derivation {
-            name: drv_name.clone(),
-            ..Derivation::default()
-        },
+        drv: Derivation { name: drv_name.clone(), ..Derivation::default() },
         drv_name: drv_name.clone(),
         pos_drv_name,
         context: Context::new(),
-        json: if structured {
-            Some("{".to_string())
-        } else {
-            None
-        },
+        json: if structured { Some("{".to_string()) } else { None },
         output_hash: None,
         output_hash_algo: String::new(),
         ingestion: None,
@@ -371,28 +312,15 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
         if key == "__ignoreNulls" {
             continue;
         }
-        b.process(ev, key, &e.value, e.pos.unwrap_or(span), ignore_nulls)
-            .map_err(|err| {
-                err.context(
-                    Some(pos_drv_name),
-                    format!(
-                        "while evaluating the attribute '{}' of the derivation '{}'",
-                        key, b.drv_name
-                    ),
-                )
-            })?;
+        b.process(ev, key, &e.value, e.pos.unwrap_or(span), ignore_nulls).map_err(|err| {
+            err.context(
+                Some(pos_drv_name),
+                format!("while evaluating the attribute '{}' of the derivation '{}'", key, b.drv_name),
+            )
+        })?;
     }
 
-    let DrvBuilder {
-        mut drv,
-        context,
-        json,
-        output_hash,
-        output_hash_algo,
-        ingestion,
-        outputs,
-        ..
-    } = b;
+    let DrvBuilder { mut drv, context, json, output_hash, output_hash_algo, ingestion, outputs, .. } = b;
     if let Some(mut j) = json {
         j.push('}');
         drv.env.insert("__json".to_string(), j);
@@ -404,10 +332,7 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
             // The whole derivation is passed to the builder: its entire
             // closure (every output of every derivation in it) is an input.
             if !ev.store.contains(drv_path) {
-                return Err(other(
-                    format!("path '{}' is not valid", drv_path),
-                    pos_drv_name,
-                ));
+                return Err(other(format!("path '{}' is not valid", drv_path), pos_drv_name));
             }
             for j in ev.store.closure([drv_path]) {
                 if j.ends_with(".drv") {
@@ -420,21 +345,12 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
             }
         } else if let Some(rest) = c.strip_prefix('!') {
             let Some((output, drv_path)) = rest.split_once('!') else {
-                return Err(other(
-                    format!("invalid string context element '{}'", c),
-                    pos_drv_name,
-                ));
+                return Err(other(format!("invalid string context element '{}'", c), pos_drv_name));
             };
-            drv.input_drvs
-                .entry(drv_path.to_string())
-                .or_default()
-                .insert(output.to_string());
+            drv.input_drvs.entry(drv_path.to_string()).or_default().insert(output.to_string());
         } else {
             if !sp::is_store_path(c) {
-                return Err(other(
-                    format!("path '{}' is not in the Nix store", c),
-                    pos_drv_name,
-                ));
+                return Err(other(format!("path '{}' is not in the Nix store", c), pos_drv_name));
             }
             drv.input_srcs.insert(c.to_string());
         }
@@ -447,34 +363,20 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
         return Err(other("required attribute 'system' missing", pos_drv_name));
     }
     if drv_name.ends_with(".drv") {
-        return Err(other(
-            "derivation names are not allowed to end in '.drv'",
-            pos_drv_name,
-        ));
+        return Err(other("derivation names are not allowed to end in '.drv'", pos_drv_name));
     }
 
     let store_err = |m: String| other(m, pos_drv_name);
     if let Some(oh) = output_hash {
         // A fixed-output derivation.
         if outputs.len() != 1 || !outputs.contains("out") {
-            return Err(other(
-                "multiple outputs are not supported in fixed-output derivations",
-                pos_drv_name,
-            ));
+            return Err(other("multiple outputs are not supported in fixed-output derivations", pos_drv_name));
         }
         let h = new_hash_allow_empty(ev, &oh, HashAlgo::parse(&output_hash_algo), pos_drv_name)?;
         let method = ingestion.unwrap_or(FileIngestionMethod::Flat);
-        let out_path = sp::make_fixed_output_path(method, &h, &drv_name, &BTreeSet::new())
-            .map_err(store_err)?;
+        let out_path = sp::make_fixed_output_path(method, &h, &drv_name, &BTreeSet::new()).map_err(store_err)?;
         drv.env.insert("out".to_string(), out_path.clone());
-        drv.outputs.insert(
-            "out".to_string(),
-            DerivationOutput::Fixed {
-                method,
-                hash: h,
-                path: out_path,
-            },
-        );
+        drv.outputs.insert("out".to_string(), DerivationOutput::Fixed { method, hash: h, path: out_path });
     } else {
         // Input-addressed: hash the derivation with its output paths
         // masked, then fill them in.
@@ -482,33 +384,22 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
             drv.env.insert(o.clone(), String::new());
             drv.outputs.insert(o.clone(), DerivationOutput::Deferred);
         }
-        let hashes = ev
-            .store
-            .hash_derivation_modulo(&drv, true)
-            .map_err(store_err)?;
+        let hashes = ev.store.hash_derivation_modulo(&drv, true).map_err(store_err)?;
         for (o, h) in hashes {
             let p = sp::make_output_path(&o, &h, &drv_name).map_err(store_err)?;
             drv.env.insert(o.clone(), p.clone());
-            drv.outputs
-                .insert(o, DerivationOutput::InputAddressed { path: p });
+            drv.outputs.insert(o, DerivationOutput::InputAddressed { path: p });
         }
     }
 
-    let out_paths: Vec<(String, String)> = drv
-        .outputs
-        .iter()
-        .map(|(k, o)| (k.clone(), o.path().unwrap_or_default().to_string()))
-        .collect();
+    let out_paths: Vec<(String, String)> =
+        drv.outputs.iter().map(|(k, o)| (k.clone(), o.path().unwrap_or_default().to_string())).collect();
     let drv_path = ev.store.add_derivation(drv).map_err(store_err)?;
 
     let mut result = Attrs::with_capacity(1 + out_paths.len());
     let mut ctx = Context::new();
     ctx.insert(Rc::from(format!("={}", drv_path)));
-    result.insert(
-        sym("drvPath"),
-        Value::string_with_context(drv_path.as_str(), ctx),
-        None,
-    );
+    result.insert(sym("drvPath"), Value::string_with_context(drv_path.as_str(), ctx), None);
     for (o, p) in out_paths {
         let mut ctx = Context::new();
         ctx.insert(Rc::from(format!("!{}!{}", o, drv_path)));
@@ -541,10 +432,7 @@ fn to_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
         }
         refs.insert(c.to_string());
     }
-    let path = ev
-        .store
-        .add_text(&name, contents.as_str().as_bytes(), refs)
-        .map_err(|m| other(m, span))?;
+    let path = ev.store.add_text(&name, contents.as_str().as_bytes(), refs).map_err(|m| other(m, span))?;
     Ok(string_with_path_context(&path))
 }
 
@@ -560,10 +448,7 @@ fn add_path(
 ) -> EvalResult<Value> {
     let add_trace = |e: EvalError| e.context(Some(span), format!("while adding path '{}'", path));
     let expected_path = match &expected {
-        Some(h) => Some(
-            sp::make_fixed_output_path(method, h, name, &BTreeSet::new())
-                .map_err(|m| other(m, span))?,
-        ),
+        Some(h) => Some(sp::make_fixed_output_path(method, h, name, &BTreeSet::new()).map_err(|m| other(m, span))?),
         None => None,
     };
     if let Some(p) = &expected_path {
@@ -573,28 +458,18 @@ fn add_path(
     }
     let tree = store::read_tree(ev, path, filter, span).map_err(add_trace)?;
     if method == FileIngestionMethod::Flat && !matches!(tree, FileTree::Regular { .. }) {
-        return Err(add_trace(other(
-            "reading from file: Is a directory".to_string(),
-            span,
-        )));
+        return Err(add_trace(other("reading from file: Is a directory".to_string(), span)));
     }
-    let (dst, _) =
-        store::Store::compute_path(name, &tree, method).map_err(|m| add_trace(other(m, span)))?;
+    let (dst, _) = store::Store::compute_path(name, &tree, method).map_err(|m| add_trace(other(m, span)))?;
     if let Some(p) = &expected_path {
         if *p != dst {
             return Err(add_trace(other(
-                format!(
-                    "store path mismatch in (possibly filtered) path added from '{}'",
-                    path
-                ),
+                format!("store path mismatch in (possibly filtered) path added from '{}'", path),
                 span,
             )));
         }
     }
-    let dst = ev
-        .store
-        .add_tree(name, tree, method)
-        .map_err(|m| add_trace(other(m, span)))?;
+    let dst = ev.store.add_tree(name, tree, method).map_err(|m| add_trace(other(m, span)))?;
     Ok(string_with_path_context(&dst))
 }
 
@@ -624,10 +499,7 @@ fn path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
                 expected = Some(new_hash_allow_empty(ev, &s, Some(HashAlgo::Sha256), pos)?);
             }
             other_name => {
-                return Err(other(
-                    format!("unsupported argument '{}' to 'addPath'", other_name),
-                    pos,
-                ));
+                return Err(other(format!("unsupported argument '{}' to 'addPath'", other_name), pos));
             }
         }
     }
@@ -646,23 +518,12 @@ fn filter_source(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
     let f = ev.force(&args[0])?;
     if !f.is_function() {
         return Err(EvalError::type_error(
-            format!(
-                "first argument in call to 'filterSource' is not a function but {}",
-                f.type_desc()
-            ),
+            format!("first argument in call to 'filterSource' is not a function but {}", f.type_desc()),
             span,
         ));
     }
     let name = base_name_of(&path).to_string();
-    add_path(
-        ev,
-        span,
-        &name,
-        &path,
-        Some(&f),
-        FileIngestionMethod::Recursive,
-        None,
-    )
+    add_path(ev, span, &name, &path, Some(&f), FileIngestionMethod::Recursive, None)
 }
 
 fn store_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -674,16 +535,10 @@ fn store_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Valu
         nix2dream_syntax::lower::canonicalize(std::path::Path::new(&path))
     };
     let Some((store_path, _)) = sp::to_store_path(&path) else {
-        return Err(other(
-            format!("path '{}' is not in the Nix store", path),
-            span,
-        ));
+        return Err(other(format!("path '{}' is not in the Nix store", path), span));
     };
     if ev.options.pure && !ev.store.contains(&store_path) {
-        return Err(other(
-            "'builtins.storePath' is not allowed in pure evaluation mode",
-            span,
-        ));
+        return Err(other("'builtins.storePath' is not allowed in pure evaluation mode", span));
     }
     ctx.insert(Rc::from(store_path.as_str()));
     Ok(Value::string_with_context(path, ctx))
@@ -695,23 +550,14 @@ fn store_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Valu
 fn network_off(who: &str, what: &str, span: Span) -> EvalError {
     EvalError::new(
         ErrorKind::Io,
-        format!(
-            "cannot call '{}' on '{}': network access is disabled (nix2dream evaluates offline)",
-            who, what
-        ),
+        format!("cannot call '{}' on '{}': network access is disabled (nix2dream evaluates offline)", who, what),
         Some(span),
     )
 }
 
 /// `fetchurl` / `fetchTarball`: a pinned (`sha256`) result that is already
 /// in the virtual store is returned; anything else needs the network.
-fn fetch(
-    ev: &mut Evaluator,
-    args: &[Value],
-    span: Span,
-    who: &str,
-    unpack: bool,
-) -> EvalResult<Value> {
+fn fetch(ev: &mut Evaluator, args: &[Value], span: Span, who: &str, unpack: bool) -> EvalResult<Value> {
     let mut url = None;
     let mut name = String::new();
     let mut expected = None;
@@ -726,12 +572,7 @@ fn fetch(
                         expected = Some(new_hash_allow_empty(ev, &s, Some(HashAlgo::Sha256), pos)?);
                     }
                     "name" => name = force_string_no_ctx(ev, &e.value, pos)?,
-                    n => {
-                        return Err(other(
-                            format!("unsupported argument '{}' to '{}'", n, who),
-                            pos,
-                        ))
-                    }
+                    n => return Err(other(format!("unsupported argument '{}' to '{}'", n, who), pos)),
                 }
             }
         }
@@ -742,37 +583,18 @@ fn fetch(
     };
     if who == "fetchTarball" {
         if let Some(rest) = url.strip_prefix("channel:") {
-            return Err(network_off(
-                who,
-                &format!("https://nixos.org/channels/{}/nixexprs.tar.xz", rest),
-                span,
-            ));
+            return Err(network_off(who, &format!("https://nixos.org/channels/{}/nixexprs.tar.xz", rest), span));
         }
     }
     if name.is_empty() {
-        name = if unpack {
-            "source".to_string()
-        } else {
-            base_name_of(&url).to_string()
-        };
+        name = if unpack { "source".to_string() } else { base_name_of(&url).to_string() };
     }
     if ev.options.pure && expected.is_none() {
-        return Err(other(
-            format!(
-                "in pure evaluation mode, '{}' requires a 'sha256' argument",
-                who
-            ),
-            span,
-        ));
+        return Err(other(format!("in pure evaluation mode, '{}' requires a 'sha256' argument", who), span));
     }
     if let Some(h) = &expected {
-        let method = if unpack {
-            FileIngestionMethod::Recursive
-        } else {
-            FileIngestionMethod::Flat
-        };
-        let p = sp::make_fixed_output_path(method, h, &name, &BTreeSet::new())
-            .map_err(|m| other(m, span))?;
+        let method = if unpack { FileIngestionMethod::Recursive } else { FileIngestionMethod::Flat };
+        let p = sp::make_fixed_output_path(method, h, &name, &BTreeSet::new()).map_err(|m| other(m, span))?;
         if ev.store.contains(&p) {
             return Ok(string_with_path_context(&p));
         }

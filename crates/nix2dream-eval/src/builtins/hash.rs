@@ -18,9 +18,7 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
 
 // The hash algorithms and the encodings live with the store, the lower
 // layer that needs them for store paths; this module only adds builtins.
-pub use crate::store::path::{
-    base16_encode, base64_encode, nix32_decode, nix32_encode, nix32_len, HashAlgo,
-};
+pub use crate::store::path::{base16_encode, base64_encode, nix32_decode, nix32_encode, nix32_len, HashAlgo};
 
 /// Nix's lenient base64 decoder; `None` on a character outside the alphabet.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
@@ -28,20 +26,14 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 fn unknown_algo(name: &str, span: Span) -> EvalError {
-    EvalError::new(
-        ErrorKind::Other,
-        format!("unknown hash algorithm '{}'", name),
-        Some(span),
-    )
+    EvalError::new(ErrorKind::Other, format!("unknown hash algorithm '{}'", name), Some(span))
 }
 
 fn hash_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let algo_name = expect_str_no_ctx(ev, &args[0], span)?;
     let algo = HashAlgo::parse(&algo_name).ok_or_else(|| unknown_algo(&algo_name, span))?;
     let s = ev.expect_string(&args[1], span)?;
-    Ok(Value::string(base16_encode(
-        &algo.digest(s.text.as_bytes()),
-    )))
+    Ok(Value::string(base16_encode(&algo.digest(s.text.as_bytes()))))
 }
 
 fn hash_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -51,11 +43,7 @@ fn hash_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
     let bytes = ev.io.read_file(&path).map_err(|e| {
         EvalError::new(
             ErrorKind::Io,
-            format!(
-                "opening file '{}': {}",
-                path.display(),
-                crate::io_message(&e)
-            ),
+            format!("opening file '{}': {}", path.display(), crate::io_message(&e)),
             Some(span),
         )
     })?;
@@ -108,17 +96,13 @@ impl Hash {
             parsed = Some(HashAlgo::parse(p).ok_or_else(|| unknown_algo_message(p))?);
         }
         let algo = match (parsed, algo) {
-            (None, None) => return Err(format!(
-                "hash '{}' does not include a type, nor is the type otherwise known from context",
-                rest
-            )),
-            (Some(p), Some(a)) if p != a => {
+            (None, None) => {
                 return Err(format!(
-                    "hash '{}' should have type '{}'",
-                    original,
-                    a.name()
+                    "hash '{}' does not include a type, nor is the type otherwise known from context",
+                    rest
                 ))
             }
+            (Some(p), Some(a)) if p != a => return Err(format!("hash '{}' should have type '{}'", original, a.name())),
             (Some(p), _) => p,
             (None, Some(a)) => a,
         };
@@ -127,10 +111,8 @@ impl Hash {
             let mut out = Vec::with_capacity(size);
             let b = rest.as_bytes();
             for i in 0..size {
-                let hi = hex_digit(b[2 * i])
-                    .ok_or_else(|| format!("invalid base-16 hash '{}'", rest))?;
-                let lo = hex_digit(b[2 * i + 1])
-                    .ok_or_else(|| format!("invalid base-16 hash '{}'", rest))?;
+                let hi = hex_digit(b[2 * i]).ok_or_else(|| format!("invalid base-16 hash '{}'", rest))?;
+                let lo = hex_digit(b[2 * i + 1]).ok_or_else(|| format!("invalid base-16 hash '{}'", rest))?;
                 out.push(hi << 4 | lo);
             }
             out
@@ -139,19 +121,11 @@ impl Hash {
         } else if is_sri || rest.len() == size.div_ceil(3) * 4 {
             let d = base64_decode(rest).unwrap_or_default();
             if d.len() != size {
-                return Err(format!(
-                    "invalid {} hash '{}'",
-                    if is_sri { "SRI" } else { "base-64" },
-                    rest
-                ));
+                return Err(format!("invalid {} hash '{}'", if is_sri { "SRI" } else { "base-64" }, rest));
             }
             d
         } else {
-            return Err(format!(
-                "hash '{}' has wrong length for hash algorithm '{}'",
-                rest,
-                algo.name()
-            ));
+            return Err(format!("hash '{}' has wrong length for hash algorithm '{}'", rest, algo.name()));
         };
         Ok(Hash { algo, bytes })
     }
@@ -167,10 +141,7 @@ fn hex_digit(c: u8) -> Option<u8> {
 }
 
 fn unknown_algo_message(name: &str) -> String {
-    format!(
-        "unknown hash algorithm '{}', expect 'blake3', 'md5', 'sha1', 'sha256', or 'sha512'",
-        name
-    )
+    format!("unknown hash algorithm '{}', expect 'blake3', 'md5', 'sha1', 'sha256', or 'sha512'", name)
 }
 
 /// `convertHash { hash; toHashFormat; hashAlgo ? }` (current Nix).
@@ -189,19 +160,14 @@ fn convert_hash(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Va
         None => None,
     };
     let Some(format_v) = a.get(Symbol::intern("toHashFormat")).cloned() else {
-        return Err(EvalError::type_error(
-            "attribute 'toHashFormat' missing",
-            span,
-        ));
+        return Err(EvalError::type_error("attribute 'toHashFormat' missing", span));
     };
     let format_name = expect_str_no_ctx(ev, &format_v, span)?;
     let format = match &*format_name {
         "base16" => HashFormat::Base16,
         "nix32" => HashFormat::Nix32,
         "base32" => {
-            ev.trace(
-                "warning: \"base32\" is a deprecated alias for hash format \"nix32\".".to_string(),
-            );
+            ev.trace("warning: \"base32\" is a deprecated alias for hash format \"nix32\".".to_string());
             HashFormat::Nix32
         }
         "base64" => HashFormat::Base64,

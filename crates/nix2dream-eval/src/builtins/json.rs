@@ -20,10 +20,7 @@ fn from_json(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 /// Parse a JSON document into a Nix value; the error is nlohmann's
 /// `what()` text.
 pub fn parse_json(input: &[u8]) -> Result<Value, String> {
-    let mut p = Parser {
-        lex: Lexer::new(input),
-        last: Token::Uninitialized,
-    };
+    let mut p = Parser { lex: Lexer::new(input), last: Token::Uninitialized };
     p.parse()
 }
 
@@ -170,11 +167,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn position(&self) -> String {
-        format!(
-            "line {}, column {}",
-            self.lines_read + 1,
-            self.chars_read_current_line
-        )
+        format!("line {}, column {}", self.lines_read + 1, self.chars_read_current_line)
     }
 
     fn skip_bom(&mut self) -> bool {
@@ -280,27 +273,26 @@ impl<'a> Lexer<'a> {
                         let cp1 = self.get_codepoint();
                         let mut cp = cp1;
                         if cp1 == -1 {
-                            self.error_message =
-                                "invalid string: '\\u' must be followed by 4 hex digits";
+                            self.error_message = "invalid string: '\\u' must be followed by 4 hex digits";
                             return Token::ParseError;
                         }
                         if (0xD800..=0xDBFF).contains(&cp1) {
                             if self.get() == 0x5c && self.get() == 0x75 {
                                 let cp2 = self.get_codepoint();
                                 if cp2 == -1 {
-                                    self.error_message =
-                                        "invalid string: '\\u' must be followed by 4 hex digits";
+                                    self.error_message = "invalid string: '\\u' must be followed by 4 hex digits";
                                     return Token::ParseError;
                                 }
                                 if (0xDC00..=0xDFFF).contains(&cp2) {
                                     cp = ((cp1 << 10) + cp2) - 0x35FDC00;
                                 } else {
-                                    self.error_message = "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
+                                    self.error_message =
+                                        "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
                                     return Token::ParseError;
                                 }
                             } else {
                                 self.error_message =
-                                        "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
+                                    "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
                                 return Token::ParseError;
                             }
                         } else if (0xDC00..=0xDFFF).contains(&cp1) {
@@ -465,8 +457,7 @@ impl<'a> Lexer<'a> {
                             State::Any2
                         }
                         _ => {
-                            self.error_message =
-                                "invalid number; expected '+', '-', or digit after exponent";
+                            self.error_message = "invalid number; expected '+', '-', or digit after exponent";
                             return Token::ParseError;
                         }
                     }
@@ -584,22 +575,14 @@ impl<'a> Parser<'a> {
         }
         msg.push_str("- ");
         if self.last == Token::ParseError {
-            msg.push_str(&format!(
-                "{}; last read: '{}'",
-                self.lex.error_message,
-                self.lex.token_string()
-            ));
+            msg.push_str(&format!("{}; last read: '{}'", self.lex.error_message, self.lex.token_string()));
         } else {
             msg.push_str(&format!("unexpected {}", token_name(self.last)));
         }
         if expected != Token::Uninitialized {
             msg.push_str(&format!("; expected {}", token_name(expected)));
         }
-        format!(
-            "[json.exception.parse_error.101] parse error at {}: {}",
-            self.lex.position(),
-            msg
-        )
+        format!("[json.exception.parse_error.101] parse error at {}: {}", self.lex.position(), msg)
     }
 
     fn parse(&mut self) -> Result<Value, String> {
@@ -681,9 +664,7 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     if self.last == Token::EndArray {
-                        let Some(Frame::Array(items)) = stack.pop() else {
-                            unreachable!()
-                        };
+                        let Some(Frame::Array(items)) = stack.pop() else { unreachable!() };
                         done = Some(Value::list(items));
                         skip_to_state = true;
                         continue;
@@ -706,9 +687,7 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     if self.last == Token::EndObject {
-                        let Some(Frame::Object(entries, _)) = stack.pop() else {
-                            unreachable!()
-                        };
+                        let Some(Frame::Object(entries, _)) = stack.pop() else { unreachable!() };
                         done = Some(object_value(entries));
                         skip_to_state = true;
                         continue;

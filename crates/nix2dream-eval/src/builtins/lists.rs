@@ -283,9 +283,8 @@ fn group_by(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
 
 fn generic_closure(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let a = ev.expect_attrs(&args[0], span)?;
-    let missing = |name: &str| {
-        EvalError::type_error(format!("attribute '{}' missing for call to 'genericClosure'", name), span)
-    };
+    let missing =
+        |name: &str| EvalError::type_error(format!("attribute '{}' missing for call to 'genericClosure'", name), span);
     let start = a.get(Symbol::intern("startSet")).cloned().ok_or_else(|| missing("startSet"))?;
     let mut work: std::collections::VecDeque<Value> = ev.expect_list(&start, span)?.iter().cloned().collect();
     let op = a.get(Symbol::intern("operator")).cloned().ok_or_else(|| missing("operator"))?;

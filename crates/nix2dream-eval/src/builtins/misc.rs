@@ -43,26 +43,16 @@ fn scoped_import(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
     let bytes = ev.io.read_file(&path).map_err(|e| {
         EvalError::new(
             ErrorKind::Io,
-            format!(
-                "getting status of '{}': {}",
-                path.display(),
-                crate::io_message(&e)
-            ),
+            format!("getting status of '{}': {}", path.display(), crate::io_message(&e)),
             Some(span),
         )
     })?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let base_dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"));
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
     let names: Vec<Symbol> = scope.entries().iter().map(|e| e.name).collect();
     let values: Vec<Value> = scope.entries().iter().map(|e| e.value.clone()).collect();
-    let file = ev
-        .sources
-        .add(Origin::Path(path.clone()), text.clone().into());
-    let lowered =
-        nix2dream_syntax::lower_file_scoped(&text, file, &base_dir, &ev.global_names, &names);
+    let file = ev.sources.add(Origin::Path(path.clone()), text.clone().into());
+    let lowered = nix2dream_syntax::lower_file_scoped(&text, file, &base_dir, &ev.global_names, &names);
     if lowered.has_errors() {
         return Err(ev.diagnostics_error(&lowered.diagnostics));
     }

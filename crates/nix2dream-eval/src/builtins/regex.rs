@@ -51,11 +51,7 @@ fn build(pattern: &str) -> regex::bytes::Regex {
 }
 
 fn captures_of(caps: &regex::bytes::Captures) -> Captures {
-    Captures {
-        groups: (0..caps.len())
-            .map(|i| caps.get(i).map(|m| (m.start(), m.end())))
-            .collect(),
-    }
+    Captures { groups: (0..caps.len()).map(|i| caps.get(i).map(|m| (m.start(), m.end()))).collect() }
 }
 
 impl CompiledRegex {
@@ -82,9 +78,7 @@ impl CompiledRegex {
 
     /// `builtins.match`: the whole subject must match.
     pub fn match_full(&self, hay: &[u8]) -> Option<Captures> {
-        let full = self
-            .full
-            .get_or_init(|| build(&format!(r"\A(?:{})\z", self.pattern)));
+        let full = self.full.get_or_init(|| build(&format!(r"\A(?:{})\z", self.pattern)));
         full.captures(hay).map(|c| captures_of(&c))
     }
 
@@ -98,10 +92,7 @@ impl CompiledRegex {
             let dfa = DFA::builder()
                 .configure(DFA::config().match_kind(MatchKind::All))
                 .syntax(
-                    regex_automata::util::syntax::Config::new()
-                        .unicode(false)
-                        .utf8(false)
-                        .dot_matches_new_line(true),
+                    regex_automata::util::syntax::Config::new().unicode(false).utf8(false).dot_matches_new_line(true),
                 )
                 .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
                 .build(&self.pattern)
@@ -115,19 +106,13 @@ impl CompiledRegex {
             Ok(m) => m.map(|hm| hm.offset()),
             // The lazy DFA gave up (it never should here): fall back to
             // the leftmost-first match.
-            Err(_) => self
-                .search()
-                .find_at(hay, start)
-                .filter(|m| m.start() == start)
-                .map(|m| m.end()),
+            Err(_) => self.search().find_at(hay, start).filter(|m| m.start() == start).map(|m| m.end()),
         }
     }
 
     /// Captures of the highest-priority match of exactly `start..end`.
     fn captures_exact(&self, hay: &[u8], start: usize, end: usize) -> Captures {
-        let ending = self
-            .ending
-            .get_or_init(|| build(&format!(r"(?:{})\z", self.pattern)));
+        let ending = self.ending.get_or_init(|| build(&format!(r"(?:{})\z", self.pattern)));
         match ending.captures_at(&hay[..end], start) {
             Some(c) if c.get(0).map(|m| m.start()) == Some(start) => captures_of(&c),
             _ => {
@@ -200,12 +185,7 @@ struct Translator<'a> {
 
 /// ERE → Rust regex syntax (bytes); `None` for an invalid ERE.
 pub fn translate(re: &[u8]) -> Option<String> {
-    let mut t = Translator {
-        s: re,
-        i: 0,
-        depth: 0,
-        groups: 0,
-    };
+    let mut t = Translator { s: re, i: 0, depth: 0, groups: 0 };
     let out = t.alternation()?;
     if t.i != t.s.len() {
         return None;
@@ -258,10 +238,7 @@ impl<'a> Translator<'a> {
                     while let Some(q) = self.quantifier()? {
                         if !first {
                             atom = format!("(?:{})", atom);
-                        } else if simple_group
-                            && (q == "*" || q == "+")
-                            && nullable(&atom[1..atom.len() - 1])
-                        {
+                        } else if simple_group && (q == "*" || q == "+") && nullable(&atom[1..atom.len() - 1]) {
                             // libstdc++ runs the loop body once more where
                             // it can match empty, so `(a*)*` on "aa"
                             // captures "", and `(ab)*` the last iteration:
@@ -334,10 +311,7 @@ impl<'a> Translator<'a> {
         if start == self.i {
             return None;
         }
-        std::str::from_utf8(&self.s[start..self.i])
-            .ok()?
-            .parse()
-            .ok()
+        std::str::from_utf8(&self.s[start..self.i]).ok()?.parse().ok()
     }
 
     fn atom(&mut self) -> Option<String> {
@@ -482,12 +456,7 @@ mod tests {
     use super::*;
 
     fn split(re: &str, s: &str) -> Vec<(usize, usize)> {
-        CompiledRegex::new(re.as_bytes())
-            .unwrap()
-            .find_all(s.as_bytes())
-            .iter()
-            .map(|c| c.whole())
-            .collect()
+        CompiledRegex::new(re.as_bytes()).unwrap().find_all(s.as_bytes()).iter().map(|c| c.whole()).collect()
     }
 
     #[test]
@@ -499,10 +468,7 @@ mod tests {
     #[test]
     fn repeated_groups_capture_like_libstdcxx() {
         let caps = |re: &str, s: &str| {
-            let c = CompiledRegex::new(re.as_bytes())
-                .unwrap()
-                .match_full(s.as_bytes())
-                .unwrap();
+            let c = CompiledRegex::new(re.as_bytes()).unwrap().match_full(s.as_bytes()).unwrap();
             c.groups[1].map(|(a, b)| s[a..b].to_string())
         };
         assert_eq!(caps("(a*)*", "aa"), Some(String::new()));
@@ -513,17 +479,7 @@ mod tests {
 
     #[test]
     fn invalid_patterns() {
-        for bad in [
-            "a{",
-            "\\d",
-            "(",
-            "[a",
-            "*a",
-            "[z-a]",
-            "^*",
-            "(a)\\1",
-            "[[:word:]]",
-        ] {
+        for bad in ["a{", "\\d", "(", "[a", "*a", "[z-a]", "^*", "(a)\\1", "[[:word:]]"] {
             assert!(translate(bad.as_bytes()).is_none(), "{}", bad);
         }
         for good in ["a}", "[]a]", "[a-]", "a**", "a|", "", "()", "[[:w:]]+"] {

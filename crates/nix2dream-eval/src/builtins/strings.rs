@@ -1,10 +1,10 @@
 //! Builtins on strings, including POSIX-style regular expressions.
 
 use super::primop;
+use super::regex::{Captures, CompiledRegex};
 use crate::error::{ErrorKind, EvalError, EvalResult};
 use crate::value::*;
 use crate::Evaluator;
-use super::regex::{Captures, CompiledRegex};
 use nix2dream_syntax::Span;
 use std::rc::Rc;
 
@@ -129,9 +129,8 @@ pub(crate) fn compile_regex(ev: &mut Evaluator, re: &str, span: Span) -> EvalRes
     if let Some(r) = ev.regex_cache.get(re) {
         return Ok(r.clone());
     }
-    let compiled = CompiledRegex::new(re.as_bytes()).ok_or_else(|| {
-        EvalError::new(ErrorKind::Other, format!("invalid regular expression '{}'", re), Some(span))
-    })?;
+    let compiled = CompiledRegex::new(re.as_bytes())
+        .ok_or_else(|| EvalError::new(ErrorKind::Other, format!("invalid regular expression '{}'", re), Some(span)))?;
     let rc = Rc::new(compiled);
     ev.regex_cache.insert(re.to_string(), rc.clone());
     Ok(rc)

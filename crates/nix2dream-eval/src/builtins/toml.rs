@@ -22,11 +22,7 @@ fn from_toml(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
     let text = expect_str_no_ctx(ev, &args[0], span)?;
     let fail = |m: String| {
         let first = m.lines().next().unwrap_or("").trim_end().to_string();
-        EvalError::new(
-            ErrorKind::Other,
-            format!("while parsing a TOML string: {}", first),
-            Some(span),
-        )
+        EvalError::new(ErrorKind::Other, format!("while parsing a TOML string: {}", first), Some(span))
     };
     let root = parse_toml(text.as_bytes()).map_err(|e| fail(e.message()))?;
     table_to_value(&root).map_err(fail)
@@ -41,11 +37,7 @@ fn c_string(b: &[u8]) -> String {
 fn table_to_value(t: &Table) -> Result<Value, String> {
     let mut a = Attrs::with_capacity(t.len());
     for (k, v) in t {
-        a.insert(
-            Symbol::intern(&String::from_utf8_lossy(k)),
-            node_to_value(v)?,
-            None,
-        );
+        a.insert(Symbol::intern(&String::from_utf8_lossy(k)), node_to_value(v)?, None);
     }
     Ok(Value::attrs(a))
 }
@@ -57,9 +49,7 @@ fn node_to_value(n: &Node) -> Result<Value, String> {
         TVal::Float(f) => Value::Float(*f),
         TVal::Bool(b) => Value::Bool(*b),
         TVal::DateTime => return Err("Dates and times are not supported".to_string()),
-        TVal::Array(items) => {
-            Value::list(items.iter().map(node_to_value).collect::<Result<_, _>>()?)
-        }
+        TVal::Array(items) => Value::list(items.iter().map(node_to_value).collect::<Result<_, _>>()?),
         TVal::Table(t) => table_to_value(t)?,
     })
 }
@@ -146,12 +136,7 @@ fn maybe(s: &[u8], i: usize, f: impl Fn(&[u8], usize) -> Option<usize>) -> usize
     f(s, i).unwrap_or(i)
 }
 
-fn exactly(
-    s: &[u8],
-    mut i: usize,
-    n: usize,
-    f: impl Fn(&[u8], usize) -> Option<usize>,
-) -> Option<usize> {
+fn exactly(s: &[u8], mut i: usize, n: usize, f: impl Fn(&[u8], usize) -> Option<usize>) -> Option<usize> {
     for _ in 0..n {
         i = f(s, i)?;
     }
@@ -175,9 +160,7 @@ fn digit(s: &[u8], i: usize) -> Option<usize> {
 }
 
 fn hex_digit(s: &[u8], i: usize) -> Option<usize> {
-    digit(s, i)
-        .or_else(|| range(s, i, b'A', b'F'))
-        .or_else(|| range(s, i, b'a', b'f'))
+    digit(s, i).or_else(|| range(s, i, b'A', b'F')).or_else(|| range(s, i, b'a', b'f'))
 }
 
 /// One valid UTF-8 encoded character of two or more bytes.
@@ -195,11 +178,7 @@ fn utf8_multi(s: &[u8], i: usize) -> Option<usize> {
 
 fn lex_comment(s: &[u8], i: usize) -> Option<usize> {
     let i = ch(s, i, b'#')?;
-    Some(repeat(s, i, |s, i| {
-        ch(s, i, 0x09)
-            .or_else(|| range(s, i, 0x20, 0x7E))
-            .or_else(|| utf8_multi(s, i))
-    }))
+    Some(repeat(s, i, |s, i| ch(s, i, 0x09).or_else(|| range(s, i, 0x20, 0x7E)).or_else(|| utf8_multi(s, i))))
 }
 
 /// `(ws? comment? newline)+`
@@ -232,9 +211,7 @@ fn lex_escaped(s: &[u8], i: usize) -> Option<usize> {
 
 fn lex_basic_string(s: &[u8], i: usize) -> Option<usize> {
     let i = ch(s, i, b'"')?;
-    let i = repeat(s, i, |s, i| {
-        any_but(s, i, |c| is_ctrl(c) || c == b'"' || c == b'\\').or_else(|| lex_escaped(s, i))
-    });
+    let i = repeat(s, i, |s, i| any_but(s, i, |c| is_ctrl(c) || c == b'"' || c == b'\\').or_else(|| lex_escaped(s, i)));
     ch(s, i, b'"')
 }
 
@@ -259,9 +236,7 @@ fn lex_ml_basic_escaped_newline(s: &[u8], i: usize) -> Option<usize> {
     let i = ch(s, i, b'\\')?;
     let i = maybe(s, i, lex_ws);
     let i = lex_newline(s, i)?;
-    Some(repeat(s, i, |s, i| {
-        lex_ws(s, i).or_else(|| lex_newline(s, i))
-    }))
+    Some(repeat(s, i, |s, i| lex_ws(s, i).or_else(|| lex_newline(s, i))))
 }
 
 fn close_delim(s: &[u8], i: usize, q: u8) -> Option<usize> {
@@ -293,9 +268,7 @@ fn lex_ml_literal_char(s: &[u8], i: usize) -> Option<usize> {
 }
 
 fn lex_ml_literal_body(s: &[u8], i: usize) -> usize {
-    repeat(s, i, |s, i| {
-        lex_ml_literal_char(s, i).or_else(|| lex_newline(s, i))
-    })
+    repeat(s, i, |s, i| lex_ml_literal_char(s, i).or_else(|| lex_newline(s, i)))
 }
 
 fn lex_ml_literal_string(s: &[u8], i: usize) -> Option<usize> {
@@ -305,17 +278,11 @@ fn lex_ml_literal_string(s: &[u8], i: usize) -> Option<usize> {
 }
 
 fn lex_unquoted_key(s: &[u8], i: usize) -> Option<usize> {
-    repeat1(s, i, |s, i| {
-        s.get(i)
-            .filter(|&&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-            .map(|_| i + 1)
-    })
+    repeat1(s, i, |s, i| s.get(i).filter(|&&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_').map(|_| i + 1))
 }
 
 fn lex_simple_key(s: &[u8], i: usize) -> Option<usize> {
-    lex_unquoted_key(s, i)
-        .or_else(|| lex_basic_string(s, i))
-        .or_else(|| lex_literal_string(s, i))
+    lex_unquoted_key(s, i).or_else(|| lex_basic_string(s, i)).or_else(|| lex_literal_string(s, i))
 }
 
 fn lex_dot_sep(s: &[u8], i: usize) -> Option<usize> {
@@ -399,10 +366,7 @@ fn lex_bin_int(s: &[u8], i: usize) -> Option<usize> {
 }
 
 fn lex_integer(s: &[u8], i: usize) -> Option<usize> {
-    lex_bin_int(s, i)
-        .or_else(|| lex_oct_int(s, i))
-        .or_else(|| lex_hex_int(s, i))
-        .or_else(|| lex_dec_int(s, i))
+    lex_bin_int(s, i).or_else(|| lex_oct_int(s, i)).or_else(|| lex_hex_int(s, i)).or_else(|| lex_dec_int(s, i))
 }
 
 fn lex_zero_prefixable_int(s: &[u8], i: usize) -> Option<usize> {
@@ -457,9 +421,7 @@ fn lex_secfrac(s: &[u8], i: usize) -> Option<usize> {
 }
 
 fn lex_time_delim(s: &[u8], i: usize) -> Option<usize> {
-    ch(s, i, b'T')
-        .or_else(|| ch(s, i, b't'))
-        .or_else(|| ch(s, i, b' '))
+    ch(s, i, b'T').or_else(|| ch(s, i, b't')).or_else(|| ch(s, i, b' '))
 }
 
 fn lex_numoffset(s: &[u8], i: usize) -> Option<usize> {
@@ -474,9 +436,7 @@ fn lex_local_date_time(s: &[u8], i: usize) -> Option<usize> {
 
 fn lex_offset_date_time(s: &[u8], i: usize) -> Option<usize> {
     let i = lex_local_date_time(s, i)?;
-    ch(s, i, b'Z')
-        .or_else(|| ch(s, i, b'z'))
-        .or_else(|| lex_numoffset(s, i))
+    ch(s, i, b'Z').or_else(|| ch(s, i, b'z')).or_else(|| lex_numoffset(s, i))
 }
 
 // ---------------------------------------------------------------------------
@@ -488,10 +448,7 @@ struct P<'a> {
 }
 
 fn num(b: &[u8]) -> i32 {
-    std::str::from_utf8(b)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0)
+    std::str::from_utf8(b).ok().and_then(|t| t.parse().ok()).unwrap_or(0)
 }
 
 impl<'a> P<'a> {
@@ -517,10 +474,7 @@ impl<'a> P<'a> {
     }
 
     fn node(&self, v: TVal, start: usize) -> Node {
-        Node {
-            v,
-            reg: Rc::from(&self.s[start..self.i]),
-        }
+        Node { v, reg: Rc::from(&self.s[start..self.i]) }
     }
 
     fn parse_boolean(&mut self) -> Result<Node, PErr> {
@@ -587,17 +541,9 @@ impl<'a> P<'a> {
         let Some(tok) = self.lex(lex_dec_int) else {
             return soft("toml::parse_integer: ");
         };
-        let text: String = tok
-            .iter()
-            .filter(|&&c| c != b'_')
-            .map(|&c| c as char)
-            .collect();
+        let text: String = tok.iter().filter(|&&c| c != b'_').map(|&c| c as char).collect();
         // `istringstream >> int64` saturates on overflow.
-        let v = text.parse::<i64>().unwrap_or(if text.starts_with('-') {
-            i64::MIN
-        } else {
-            i64::MAX
-        });
+        let v = text.parse::<i64>().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX });
         Ok(self.node(TVal::Int(v), start))
     }
 
@@ -612,11 +558,7 @@ impl<'a> P<'a> {
             b"nan" | b"+nan" => f64::NAN,
             b"-nan" => -f64::NAN,
             _ => {
-                let text: String = tok
-                    .iter()
-                    .filter(|&&c| c != b'_')
-                    .map(|&c| c as char)
-                    .collect();
+                let text: String = tok.iter().filter(|&&c| c != b'_').map(|&c| c as char).collect();
                 let v = text.parse::<f64>().unwrap_or(0.0);
                 // `istringstream >> double` gives the largest finite value
                 // on overflow.
@@ -688,9 +630,7 @@ impl<'a> P<'a> {
     fn parse_ml_basic_string(&mut self) -> Result<(Vec<u8>, usize), PErr> {
         let start = self.i;
         let Some(end) = lex_ml_basic_string(self.s, self.i) else {
-            return soft(
-                "toml::parse_ml_basic_string: the next token is not a valid multiline string",
-            );
+            return soft("toml::parse_ml_basic_string: the next token is not a valid multiline string");
         };
         self.i += 3;
         self.skip(lex_newline);
@@ -721,9 +661,7 @@ impl<'a> P<'a> {
     fn parse_literal_string(&mut self) -> Result<(Vec<u8>, usize), PErr> {
         let start = self.i;
         let Some(end) = lex_literal_string(self.s, self.i) else {
-            return soft(
-                "toml::parse_literal_string: the next token is not a valid literal string",
-            );
+            return soft("toml::parse_literal_string: the next token is not a valid literal string");
         };
         self.i = end;
         Ok((self.s[start + 1..end - 1].to_vec(), start))
@@ -926,10 +864,7 @@ impl<'a> P<'a> {
         let start = self.i;
         if let Some(end) = lex_dotted_key(self.s, self.i) {
             let mut keys = Vec::new();
-            let mut inner = P {
-                s: &self.s[..end],
-                i: start,
-            };
+            let mut inner = P { s: &self.s[..end], i: start };
             while !inner.at_end() {
                 inner.skip(lex_ws);
                 keys.push(inner.parse_simple_key()?);
@@ -953,11 +888,7 @@ impl<'a> P<'a> {
         let start = self.i;
         self.i += 1;
         let ws_comment_newline = |s: &[u8], i: usize| {
-            Some(repeat(s, i, |s, i| {
-                wschar(s, i)
-                    .or_else(|| lex_newline(s, i))
-                    .or_else(|| lex_comment(s, i))
-            }))
+            Some(repeat(s, i, |s, i| wschar(s, i).or_else(|| lex_newline(s, i)).or_else(|| lex_comment(s, i))))
         };
         let mut items = Vec::new();
         while !self.at_end() {
@@ -970,9 +901,7 @@ impl<'a> P<'a> {
                 Ok(v) => items.push(v),
                 Err(PErr::Hard(m)) => return Err(PErr::Hard(m)),
                 Err(PErr::Soft(_)) => {
-                    return hard(
-                        "toml::parse_array: value having invalid format appeared in an array",
-                    )
+                    return hard("toml::parse_array: value having invalid format appeared in an array")
                 }
             }
             let sep = ws_comment_newline(self.s, self.i).and_then(|j| ch(self.s, j, b','));
@@ -1023,9 +952,7 @@ impl<'a> P<'a> {
                 let j = maybe(self.s, j, lex_comment);
                 self.i = first;
                 if lex_newline(self.s, j).is_some() {
-                    return soft(
-                        "toml::parse_key_value_pair: missing value after key-value separator '='",
-                    );
+                    return soft("toml::parse_key_value_pair: missing value after key-value separator '='");
                 }
                 Err(PErr::Soft(m))
             }
@@ -1049,19 +976,13 @@ impl<'a> P<'a> {
                 None => {
                     self.skip(lex_ws);
                     match self.peek() {
-                        None => {
-                            return hard("toml::parse_inline_table: missing table separator `}` ")
-                        }
+                        None => return hard("toml::parse_inline_table: missing table separator `}` "),
                         Some(b'}') => {
                             self.i += 1;
                             return Ok(self.node(TVal::Table(table), start));
                         }
-                        Some(b'#' | b'\r' | b'\n') => {
-                            return hard("toml::parse_inline_table: missing curly brace `}`")
-                        }
-                        Some(_) => {
-                            return hard("toml::parse_inline_table: missing table separator `,` ")
-                        }
+                        Some(b'#' | b'\r' | b'\n') => return hard("toml::parse_inline_table: missing curly brace `}`"),
+                        Some(_) => return hard("toml::parse_inline_table: missing table separator `,` "),
                     }
                 }
                 Some(j) => {
@@ -1079,18 +1000,11 @@ impl<'a> P<'a> {
     /// `[a.b]` followed by a newline; `Ok(None)` if there is none here.
     fn parse_table_key(&mut self, array: bool) -> Result<Option<KeyPath>, PErr> {
         let start = self.i;
-        let Some(end) = (if array {
-            lex_array_table(self.s, start)
-        } else {
-            lex_std_table(self.s, start)
-        }) else {
+        let Some(end) = (if array { lex_array_table(self.s, start) } else { lex_std_table(self.s, start) }) else {
             return Ok(None);
         };
         let open = if array { 2 } else { 1 };
-        let mut inner = P {
-            s: &self.s[..end],
-            i: start + open,
-        };
+        let mut inner = P { s: &self.s[..end], i: start + open };
         inner.skip(lex_ws);
         let (keys, _) = inner.parse_key()?;
         self.i = end;
@@ -1099,11 +1013,7 @@ impl<'a> P<'a> {
             let j = maybe(self.s, j, lex_comment);
             match lex_newline(self.s, j) {
                 Some(k) => self.i = k,
-                None if array => {
-                    return hard(
-                        "toml::parse_array_table_key: newline required after [[table.key]]",
-                    )
-                }
+                None if array => return hard("toml::parse_array_table_key: newline required after [[table.key]]"),
                 None => return hard("toml::parse_table_key: newline required after [table.key]"),
             }
         }
@@ -1157,19 +1067,13 @@ impl<'a> P<'a> {
         while !self.at_end() {
             if let Some((keys, reg)) = self.parse_table_key(true)? {
                 let tab = self.parse_ml_table()?;
-                let node = Node {
-                    v: TVal::Table(tab),
-                    reg: reg.clone(),
-                };
+                let node = Node { v: TVal::Table(tab), reg: reg.clone() };
                 insert_nested_key(&mut data, node, &keys, &reg, true)?;
                 continue;
             }
             if let Some((keys, reg)) = self.parse_table_key(false)? {
                 let tab = self.parse_ml_table()?;
-                let node = Node {
-                    v: TVal::Table(tab),
-                    reg: reg.clone(),
-                };
+                let node = Node { v: TVal::Table(tab), reg: reg.clone() };
                 insert_nested_key(&mut data, node, &keys, &reg, false)?;
                 continue;
             }
@@ -1180,11 +1084,7 @@ impl<'a> P<'a> {
 }
 
 fn radix_clamped(digits: &[u8], radix: u32) -> i64 {
-    let text: String = digits
-        .iter()
-        .filter(|&&c| c != b'_')
-        .map(|&c| c as char)
-        .collect();
+    let text: String = digits.iter().filter(|&&c| c != b'_').map(|&c| c as char).collect();
     match u64::from_str_radix(&text, radix) {
         Ok(v) if v <= i64::MAX as u64 => v as i64,
         _ => i64::MAX,
@@ -1210,19 +1110,11 @@ enum Guess {
 }
 
 fn dotted(keys: &[Key]) -> String {
-    keys.iter()
-        .map(|k| String::from_utf8_lossy(k).into_owned())
-        .collect::<Vec<_>>()
-        .join(".")
+    keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>().join(".")
 }
 
 /// toml11's rule for defining a table that already exists implicitly.
-fn is_valid_forward_table_definition(
-    fwd: &Node,
-    inserting: &Node,
-    keys: &[Key],
-    curr: usize,
-) -> bool {
+fn is_valid_forward_table_definition(fwd: &Node, inserting: &Node, keys: &[Key], curr: usize) -> bool {
     let ins = &inserting.reg[..];
     if !ins.is_empty() && ins[0] == b'{' {
         let mut p = P { s: ins, i: 0 };
@@ -1283,13 +1175,7 @@ fn insert_nested_key(
                         a.push(v);
                     }
                     None => {
-                        tab.insert(
-                            k.clone(),
-                            Node {
-                                v: TVal::Array(vec![v]),
-                                reg: key_reg.clone(),
-                            },
-                        );
+                        tab.insert(k.clone(), Node { v: TVal::Array(vec![v]), reg: key_reg.clone() });
                     }
                 }
                 return Ok(());
@@ -1300,20 +1186,12 @@ fn insert_nested_key(
             };
             if let (TVal::Table(_), TVal::Table(_)) = (&existing.v, &v.v) {
                 if !is_valid_forward_table_definition(existing, &v, keys, idx) {
-                    return hard(format!(
-                        "toml::insert_value: table (\"{}\") already exists.",
-                        name
-                    ));
+                    return hard(format!("toml::insert_value: table (\"{}\") already exists.", name));
                 }
-                let (TVal::Table(t), TVal::Table(new)) = (&mut existing.v, v.v) else {
-                    unreachable!()
-                };
+                let (TVal::Table(t), TVal::Table(new)) = (&mut existing.v, v.v) else { unreachable!() };
                 for (nk, nv) in new {
                     if t.contains_key(&nk) {
-                        return hard(format!(
-                            "toml::insert_value: value (\"{}\") already exists.",
-                            name
-                        ));
+                        return hard(format!("toml::insert_value: value (\"{}\") already exists.", name));
                     }
                     t.insert(nk, nv);
                 }
@@ -1323,23 +1201,14 @@ fn insert_nested_key(
             if matches!(v.v, TVal::Table(_)) {
                 if let TVal::Array(a) = &existing.v {
                     if !a.is_empty() && matches!(a[0].v, TVal::Table(_)) {
-                        return hard(format!(
-                            "toml::insert_value: array of tables (\"{}\") already exists.",
-                            name
-                        ));
+                        return hard(format!("toml::insert_value: array of tables (\"{}\") already exists.", name));
                     }
                 }
             }
-            return hard(format!(
-                "toml::insert_value: value (\"{}\") already exists.",
-                name
-            ));
+            return hard(format!("toml::insert_value: value (\"{}\") already exists.", name));
         }
         let prefix = dotted(&keys[..=idx]);
-        let entry = tab.entry(k.clone()).or_insert_with(|| Node {
-            v: TVal::Table(Table::new()),
-            reg: key_reg.clone(),
-        });
+        let entry = tab.entry(k.clone()).or_insert_with(|| Node { v: TVal::Table(Table::new()), reg: key_reg.clone() });
         let is_inline = entry.reg.first() == Some(&b'{');
         tab = match &mut entry.v {
             TVal::Table(t) => {
@@ -1352,9 +1221,7 @@ fn insert_nested_key(
                 t
             }
             TVal::Array(a) => match a.last_mut() {
-                Some(Node {
-                    v: TVal::Table(t), ..
-                }) => t,
+                Some(Node { v: TVal::Table(t), .. }) => t,
                 _ => {
                     return hard(format!(
                         "toml::insert_value: target ({}) is neither table nor an array of tables",
@@ -1400,18 +1267,9 @@ mod tests {
 
     #[test]
     fn errors_match_toml11() {
-        assert_eq!(
-            msg("a = "),
-            "[error] toml::parse_key_value_pair: missing value after key-value separator '='"
-        );
-        assert_eq!(
-            msg("a = 1\na = 2"),
-            "[error] toml::insert_value: value (\"a\") already exists."
-        );
-        assert_eq!(
-            msg("[a]\n[a]"),
-            "[error] toml::insert_value: table (\"a\") already exists."
-        );
+        assert_eq!(msg("a = "), "[error] toml::parse_key_value_pair: missing value after key-value separator '='");
+        assert_eq!(msg("a = 1\na = 2"), "[error] toml::insert_value: value (\"a\") already exists.");
+        assert_eq!(msg("[a]\n[a]"), "[error] toml::insert_value: table (\"a\") already exists.");
         assert_eq!(msg("a.b = 1\n[a]\nc = 2"), "ok");
     }
 }

@@ -76,13 +76,11 @@ pub fn compare_versions(v1: &[u8], v2: &[u8]) -> Ordering {
 fn compare_versions_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let a = expect_str_no_ctx(ev, &args[0], span)?;
     let b = expect_str_no_ctx(ev, &args[1], span)?;
-    Ok(Value::Int(
-        match compare_versions(a.as_bytes(), b.as_bytes()) {
-            Ordering::Less => -1,
-            Ordering::Equal => 0,
-            Ordering::Greater => 1,
-        },
-    ))
+    Ok(Value::Int(match compare_versions(a.as_bytes(), b.as_bytes()) {
+        Ordering::Less => -1,
+        Ordering::Equal => 0,
+        Ordering::Greater => 1,
+    }))
 }
 
 fn split_version(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {

@@ -12,10 +12,7 @@ use std::collections::HashSet;
 pub(crate) static PRIMOPS: &[PrimOp] = &[primop!("toXML", 1, to_xml)];
 
 fn to_xml(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let mut w = XmlWriter {
-        out: String::from("<?xml version='1.0' encoding='utf-8'?>\n"),
-        pending: Vec::new(),
-    };
+    let mut w = XmlWriter { out: String::from("<?xml version='1.0' encoding='utf-8'?>\n"), pending: Vec::new() };
     let mut ctx = Context::new();
     let mut drvs_seen = HashSet::new();
     w.open("expr", &[]);
@@ -155,11 +152,7 @@ fn print_xml(
                 w.open("function", &[]);
                 match &c.def.param {
                     Param::Ident(name) => w.empty("varpat", &[("name", name.as_str())]),
-                    Param::Pattern {
-                        formals,
-                        ellipsis,
-                        bind,
-                    } => {
+                    Param::Pattern { formals, ellipsis, bind } => {
                         let mut attrs: Vec<(&str, &str)> = Vec::new();
                         if *ellipsis {
                             attrs.push(("ellipsis", "1"));
@@ -168,8 +161,7 @@ fn print_xml(
                             attrs.push(("name", b.as_str()));
                         }
                         w.open("attrspat", &attrs);
-                        let mut names: Vec<&str> =
-                            formals.iter().map(|f| f.name.as_str()).collect();
+                        let mut names: Vec<&str> = formals.iter().map(|f| f.name.as_str()).collect();
                         names.sort();
                         for n in names {
                             w.empty("attr", &[("name", n)]);

@@ -10,11 +10,7 @@ pub enum DerivationOutput {
     /// The usual case: the path follows from the derivation's hash.
     InputAddressed { path: String },
     /// `outputHash`: the path follows from the expected content hash.
-    Fixed {
-        method: FileIngestionMethod,
-        hash: Hash,
-        path: String,
-    },
+    Fixed { method: FileIngestionMethod, hash: Hash, path: String },
     /// Not known yet (only while computing the hash modulo).
     Deferred,
 }
@@ -22,9 +18,7 @@ pub enum DerivationOutput {
 impl DerivationOutput {
     pub fn path(&self) -> Option<&str> {
         match self {
-            DerivationOutput::InputAddressed { path } | DerivationOutput::Fixed { path, .. } => {
-                Some(path)
-            }
+            DerivationOutput::InputAddressed { path } | DerivationOutput::Fixed { path, .. } => Some(path),
             DerivationOutput::Deferred => None,
         }
     }
@@ -47,11 +41,7 @@ pub struct Derivation {
 impl Derivation {
     /// Is this a fixed-output derivation?
     pub fn is_fixed_output(&self) -> bool {
-        !self.outputs.is_empty()
-            && self
-                .outputs
-                .values()
-                .all(|o| matches!(o, DerivationOutput::Fixed { .. }))
+        !self.outputs.is_empty() && self.outputs.values().all(|o| matches!(o, DerivationOutput::Fixed { .. }))
     }
 
     /// The references of the `.drv` file: sources and input derivations.
@@ -64,11 +54,7 @@ impl Derivation {
     /// The ATerm text. With `mask_outputs`, output paths and the
     /// environment variables named after outputs are empty; with
     /// `actual_inputs`, those replace `input_drvs` (the hash-modulo form).
-    pub fn unparse(
-        &self,
-        mask_outputs: bool,
-        actual_inputs: Option<&BTreeMap<String, BTreeSet<String>>>,
-    ) -> String {
+    pub fn unparse(&self, mask_outputs: bool, actual_inputs: Option<&BTreeMap<String, BTreeSet<String>>>) -> String {
         let mut s = String::with_capacity(256);
         s.push_str("Derive([");
         for (i, (name, out)) in self.outputs.iter().enumerate() {
@@ -78,21 +64,11 @@ impl Derivation {
             s.push('(');
             unquoted(&mut s, name);
             let (path, algo, hash) = match out {
-                DerivationOutput::InputAddressed { path } => (
-                    if mask_outputs {
-                        String::new()
-                    } else {
-                        path.clone()
-                    },
-                    String::new(),
-                    String::new(),
-                ),
+                DerivationOutput::InputAddressed { path } => {
+                    (if mask_outputs { String::new() } else { path.clone() }, String::new(), String::new())
+                }
                 DerivationOutput::Fixed { method, hash, path } => (
-                    if mask_outputs {
-                        String::new()
-                    } else {
-                        path.clone()
-                    },
+                    if mask_outputs { String::new() } else { path.clone() },
                     format!("{}{}", method.prefix(), hash.algo.name()),
                     hash.to_base16(),
                 ),

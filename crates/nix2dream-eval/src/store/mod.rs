@@ -32,10 +32,7 @@ use std::path::Path;
 pub enum ObjectKind {
     /// A copied source (`"${./x}"`, `builtins.path`, `filterSource`):
     /// content-addressed by `method` and `hash`.
-    Source {
-        method: FileIngestionMethod,
-        hash: Hash,
-    },
+    Source { method: FileIngestionMethod, hash: Hash },
     /// `builtins.toFile`.
     Text,
     /// A store derivation (`.drv`); its text is the object's file.
@@ -123,34 +120,17 @@ impl Store {
     }
 
     /// Add a text file (`builtins.toFile`) referring to `references`.
-    pub fn add_text(
-        &mut self,
-        name: &str,
-        text: &[u8],
-        references: BTreeSet<String>,
-    ) -> Result<String, String> {
+    pub fn add_text(&mut self, name: &str, text: &[u8], references: BTreeSet<String>) -> Result<String, String> {
         let path = path::make_text_path(name, &Hash::sha256(text), &references)?;
-        self.insert(StoreObject {
-            path: path.clone(),
-            kind: ObjectKind::Text,
-            tree: FileTree::file(text),
-            references,
-        });
+        self.insert(StoreObject { path: path.clone(), kind: ObjectKind::Text, tree: FileTree::file(text), references });
         Ok(path)
     }
 
     /// The path `tree` gets when added under `name` with `method`
     /// (SHA-256), as `computeStorePathForPath`; with the hash.
-    pub fn compute_path(
-        name: &str,
-        tree: &FileTree,
-        method: FileIngestionMethod,
-    ) -> Result<(String, Hash), String> {
+    pub fn compute_path(name: &str, tree: &FileTree, method: FileIngestionMethod) -> Result<(String, Hash), String> {
         let hash = match method {
-            FileIngestionMethod::Recursive => Hash {
-                algo: HashAlgo::Sha256,
-                bytes: tree.nar_sha256(),
-            },
+            FileIngestionMethod::Recursive => Hash { algo: HashAlgo::Sha256, bytes: tree.nar_sha256() },
             FileIngestionMethod::Flat => match tree {
                 FileTree::Regular { contents, .. } => Hash::sha256(contents),
                 _ => return Err("flat hashing needs a regular file".to_string()),
@@ -161,12 +141,7 @@ impl Store {
     }
 
     /// Add a source tree, content-addressed (SHA-256) with `method`.
-    pub fn add_tree(
-        &mut self,
-        name: &str,
-        tree: FileTree,
-        method: FileIngestionMethod,
-    ) -> Result<String, String> {
+    pub fn add_tree(&mut self, name: &str, tree: FileTree, method: FileIngestionMethod) -> Result<String, String> {
         let (path, hash) = Store::compute_path(name, &tree, method)?;
         self.insert(StoreObject {
             path: path.clone(),
@@ -190,13 +165,7 @@ impl Store {
             let mut out = BTreeMap::new();
             for (name, o) in &drv.outputs {
                 if let DerivationOutput::Fixed { method, hash, path } = o {
-                    let s = format!(
-                        "fixed:out:{}{}:{}:{}",
-                        method.prefix(),
-                        hash.algo.name(),
-                        hash.to_base16(),
-                        path
-                    );
+                    let s = format!("fixed:out:{}{}:{}:{}", method.prefix(), hash.algo.name(), hash.to_base16(), path);
                     out.insert(name.clone(), Hash::sha256(s.as_bytes()));
                 }
             }
@@ -204,17 +173,11 @@ impl Store {
         }
         let mut inputs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (drv_path, outputs) in &drv.input_drvs {
-            let hashes = self
-                .drv_hashes
-                .get(drv_path)
-                .ok_or_else(|| format!("path '{}' is not valid", drv_path))?;
+            let hashes = self.drv_hashes.get(drv_path).ok_or_else(|| format!("path '{}' is not valid", drv_path))?;
             for o in outputs {
-                let h = hashes.get(o).ok_or_else(|| {
-                    format!(
-                        "derivation '{}' does not have an output named '{}'",
-                        drv_path, o
-                    )
-                })?;
+                let h = hashes
+                    .get(o)
+                    .ok_or_else(|| format!("derivation '{}' does not have an output named '{}'", drv_path, o))?;
                 inputs.entry(h.to_base16()).or_default().insert(o.clone());
             }
         }
@@ -227,11 +190,7 @@ impl Store {
     pub fn add_derivation(&mut self, drv: Derivation) -> Result<String, String> {
         let text = drv.unparse(false, None);
         let references = drv.references();
-        let path = path::make_text_path(
-            &format!("{}.drv", drv.name),
-            &Hash::sha256(text.as_bytes()),
-            &references,
-        )?;
+        let path = path::make_text_path(&format!("{}.drv", drv.name), &Hash::sha256(text.as_bytes()), &references)?;
         if !self.drv_hashes.contains_key(&path) {
             let h = self.hash_derivation_modulo(&drv, false)?;
             self.drv_hashes.insert(path.clone(), h);
@@ -262,12 +221,7 @@ fn io_err(msg: String, span: Span) -> EvalError {
 /// Read a file tree through the evaluator's IO, calling `filter` (a Nix
 /// function `path: type: bool`) on everything below the root, as
 /// `dumpPath` does.
-pub(crate) fn read_tree(
-    ev: &mut Evaluator,
-    path: &str,
-    filter: Option<&Value>,
-    span: Span,
-) -> EvalResult<FileTree> {
+pub(crate) fn read_tree(ev: &mut Evaluator, path: &str, filter: Option<&Value>, span: Span) -> EvalResult<FileTree> {
     // Objects of the virtual store are read from memory unless they exist
     // on disk too.
     if path::is_in_store(path) && ev.io.file_type(Path::new(path)).is_none() {
@@ -285,33 +239,18 @@ pub(crate) fn read_tree(
             Err(e) => crate::io_message(&e),
             Ok(_) => "No such file or directory".to_string(),
         };
-        return Err(io_err(
-            format!("getting status of '{}': {}", path, why),
-            span,
-        ));
+        return Err(io_err(format!("getting status of '{}': {}", path, why), span));
     };
     read_node(ev, path, ty, filter, span)
 }
 
-fn call_filter(
-    ev: &mut Evaluator,
-    f: &Value,
-    path: &str,
-    ty: &str,
-    span: Span,
-) -> EvalResult<bool> {
+fn call_filter(ev: &mut Evaluator, f: &Value, path: &str, ty: &str, span: Span) -> EvalResult<bool> {
     let g = ev.call_value(f, Value::string(path), Some(span))?;
     let r = ev.call_value(&g, Value::string(ty), Some(span))?;
     ev.expect_bool(&r, span)
 }
 
-fn filter_tree(
-    ev: &mut Evaluator,
-    path: &str,
-    t: FileTree,
-    f: &Value,
-    span: Span,
-) -> EvalResult<FileTree> {
+fn filter_tree(ev: &mut Evaluator, path: &str, t: FileTree, f: &Value, span: Span) -> EvalResult<FileTree> {
     match t {
         FileTree::Directory(entries) => {
             let mut out = BTreeMap::new();
@@ -332,56 +271,32 @@ fn filter_tree(
     }
 }
 
-fn read_node(
-    ev: &mut Evaluator,
-    path: &str,
-    ty: FileType,
-    filter: Option<&Value>,
-    span: Span,
-) -> EvalResult<FileTree> {
+fn read_node(ev: &mut Evaluator, path: &str, ty: FileType, filter: Option<&Value>, span: Span) -> EvalResult<FileTree> {
     let p = Path::new(path);
     match ty {
         FileType::Regular => {
-            let contents = ev.io.read_file(p).map_err(|e| {
-                io_err(
-                    format!("opening file '{}': {}", path, crate::io_message(&e)),
-                    span,
-                )
-            })?;
-            Ok(FileTree::Regular {
-                executable: ev.io.is_executable(p),
-                contents: contents.into(),
-            })
+            let contents = ev
+                .io
+                .read_file(p)
+                .map_err(|e| io_err(format!("opening file '{}': {}", path, crate::io_message(&e)), span))?;
+            Ok(FileTree::Regular { executable: ev.io.is_executable(p), contents: contents.into() })
         }
         FileType::Symlink => {
-            let target = ev.io.read_link(p).map_err(|e| {
-                io_err(
-                    format!(
-                        "reading symbolic link '{}': {}",
-                        path,
-                        crate::io_message(&e)
-                    ),
-                    span,
-                )
-            })?;
-            Ok(FileTree::Symlink {
-                target: target.to_string_lossy().into_owned(),
-            })
+            let target = ev
+                .io
+                .read_link(p)
+                .map_err(|e| io_err(format!("reading symbolic link '{}': {}", path, crate::io_message(&e)), span))?;
+            Ok(FileTree::Symlink { target: target.to_string_lossy().into_owned() })
         }
         FileType::Directory => {
-            let entries = ev.io.read_dir(p).map_err(|e| {
-                io_err(
-                    format!("opening directory '{}': {}", path, crate::io_message(&e)),
-                    span,
-                )
-            })?;
+            let entries = ev
+                .io
+                .read_dir(p)
+                .map_err(|e| io_err(format!("opening directory '{}': {}", path, crate::io_message(&e)), span))?;
             let mut out = BTreeMap::new();
             for (name, t) in entries {
-                let child = if path.ends_with('/') {
-                    format!("{}{}", path, name)
-                } else {
-                    format!("{}/{}", path, name)
-                };
+                let child =
+                    if path.ends_with('/') { format!("{}{}", path, name) } else { format!("{}/{}", path, name) };
                 if let Some(f) = filter {
                     if !call_filter(ev, f, &child, t.nix_name(), span)? {
                         continue;
@@ -392,10 +307,7 @@ fn read_node(
             }
             Ok(FileTree::Directory(out))
         }
-        FileType::Unknown => Err(io_err(
-            format!("file '{}' has an unsupported type", path),
-            span,
-        )),
+        FileType::Unknown => Err(io_err(format!("file '{}' has an unsupported type", path), span)),
     }
 }
 
@@ -407,11 +319,7 @@ pub(crate) fn copy_path_to_store(ev: &mut Evaluator, path: &str, span: Span) -> 
         return Ok(p.clone());
     }
     if path.ends_with(".drv") {
-        return Err(EvalError::new(
-            ErrorKind::Other,
-            "file names are not allowed to end in '.drv'",
-            Some(span),
-        ));
+        return Err(EvalError::new(ErrorKind::Other, "file names are not allowed to end in '.drv'", Some(span)));
     }
     let tree = read_tree(ev, path, None, span)?;
     let name = base_name(path);

@@ -22,10 +22,7 @@ pub enum FileTree {
 impl FileTree {
     /// A non-executable regular file.
     pub fn file(contents: impl Into<Rc<[u8]>>) -> FileTree {
-        FileTree::Regular {
-            executable: false,
-            contents: contents.into(),
-        }
+        FileTree::Regular { executable: false, contents: contents.into() }
     }
 
     /// Call `f` on every node, depth first, with its path relative to the
@@ -83,10 +80,7 @@ impl FileTree {
     fn dump_node(&self, sink: &mut dyn FnMut(&[u8])) {
         write_str(sink, b"(");
         match self {
-            FileTree::Regular {
-                executable,
-                contents,
-            } => {
+            FileTree::Regular { executable, contents } => {
                 write_str(sink, b"type");
                 write_str(sink, b"regular");
                 if *executable {

@@ -108,12 +108,7 @@ pub fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
         }
         let digit = match BASE64_CHARS.iter().position(|&x| x == c) {
             Some(p) => p as u32,
-            None => {
-                return Err(format!(
-                    "invalid character in Base64 string: '{}'",
-                    c as char
-                ))
-            }
+            None => return Err(format!("invalid character in Base64 string: '{}'", c as char)),
         };
         bits += 6;
         d = d << 6 | digit;
@@ -188,27 +183,18 @@ impl fmt::Debug for Hash {
 
 impl Hash {
     pub fn zero(algo: HashAlgo) -> Hash {
-        Hash {
-            algo,
-            bytes: vec![0; algo.size()],
-        }
+        Hash { algo, bytes: vec![0; algo.size()] }
     }
 
     pub fn sha256(data: &[u8]) -> Hash {
-        Hash {
-            algo: HashAlgo::Sha256,
-            bytes: Sha256::digest(data).to_vec(),
-        }
+        Hash { algo: HashAlgo::Sha256, bytes: Sha256::digest(data).to_vec() }
     }
 
     /// Hash `data` with `algo`; only the SHA-2 family is computed here.
     pub fn compute(algo: HashAlgo, data: &[u8]) -> Option<Hash> {
         match algo {
             HashAlgo::Sha256 => Some(Hash::sha256(data)),
-            HashAlgo::Sha512 => Some(Hash {
-                algo,
-                bytes: Sha512::digest(data).to_vec(),
-            }),
+            HashAlgo::Sha512 => Some(Hash { algo, bytes: Sha512::digest(data).to_vec() }),
             _ => None,
         }
     }
@@ -259,16 +245,12 @@ impl Hash {
         let algo = match (parsed, algo) {
             (None, None) => {
                 return Err(format!(
-                "hash '{}' does not include a type, nor is the type otherwise known from context",
-                rest
-            ))
+                    "hash '{}' does not include a type, nor is the type otherwise known from context",
+                    rest
+                ))
             }
             (Some(p), Some(a)) if p != a => {
-                return Err(format!(
-                    "hash '{}' should have type '{}'",
-                    original,
-                    a.name()
-                ));
+                return Err(format!("hash '{}' should have type '{}'", original, a.name()));
             }
             (Some(p), _) => p,
             (None, Some(a)) => a,
@@ -302,19 +284,11 @@ impl Hash {
         } else if is_sri || rest.len() == Hash::base64_len(algo) {
             let d = base64_decode(rest)?;
             if d.len() != size {
-                return Err(format!(
-                    "invalid {} hash '{}'",
-                    if is_sri { "SRI" } else { "base-64" },
-                    rest
-                ));
+                return Err(format!("invalid {} hash '{}'", if is_sri { "SRI" } else { "base-64" }, rest));
             }
             Ok(Hash { algo, bytes: d })
         } else {
-            Err(format!(
-                "hash '{}' has wrong length for hash type '{}'",
-                rest,
-                algo.name()
-            ))
+            Err(format!("hash '{}' has wrong length for hash type '{}'", rest, algo.name()))
         }
     }
 }
@@ -354,18 +328,12 @@ pub fn check_name(base: &str, name: &str) -> Result<(), String> {
         return Err(format!("store path '{}' has an empty name", base));
     }
     if name.len() > MAX_NAME_LEN {
-        return Err(format!(
-            "store path '{}' has a name longer than {} characters",
-            base, MAX_NAME_LEN
-        ));
+        return Err(format!("store path '{}' has a name longer than {} characters", base, MAX_NAME_LEN));
     }
     for c in name.chars() {
         let ok = c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_' | '?' | '=');
         if !ok {
-            return Err(format!(
-                "store path '{}' contains illegal character '{}'",
-                base, c
-            ));
+            return Err(format!("store path '{}' contains illegal character '{}'", base, c));
         }
     }
     Ok(())
@@ -409,31 +377,20 @@ pub fn make_fixed_output_path(
 }
 
 /// `makeTextPath`: `builtins.toFile` and `.drv` files.
-pub fn make_text_path(
-    name: &str,
-    hash: &Hash,
-    references: &BTreeSet<String>,
-) -> Result<String, String> {
+pub fn make_text_path(name: &str, hash: &Hash, references: &BTreeSet<String>) -> Result<String, String> {
     make_store_path(&make_type("text", references, false), hash, name)
 }
 
 /// `makeOutputPath`: the path of output `id` of an input-addressed
 /// derivation.
 pub fn make_output_path(id: &str, hash: &Hash, drv_name: &str) -> Result<String, String> {
-    let name = if id == "out" {
-        drv_name.to_string()
-    } else {
-        format!("{}-{}", drv_name, id)
-    };
+    let name = if id == "out" { drv_name.to_string() } else { format!("{}-{}", drv_name, id) };
     make_store_path(&format!("output:{}", id), hash, &name)
 }
 
 /// `builtins.placeholder`: `/` + nix32(sha256("nix-output:" + output)).
 pub fn hash_placeholder(output: &str) -> String {
-    format!(
-        "/{}",
-        Hash::sha256(format!("nix-output:{}", output).as_bytes()).to_nix32()
-    )
+    format!("/{}", Hash::sha256(format!("nix-output:{}", output).as_bytes()).to_nix32())
 }
 
 /// Is `path` directly a store path (`/nix/store/HASH-name`, no subpath)?
@@ -471,9 +428,7 @@ pub fn to_store_path(path: &str) -> Option<(String, String)> {
 
 /// `isInStore`: below the store directory.
 pub fn is_in_store(path: &str) -> bool {
-    path.strip_prefix(STORE_DIR)
-        .map(|r| r.starts_with('/') && r.len() > 1)
-        .unwrap_or(false)
+    path.strip_prefix(STORE_DIR).map(|r| r.starts_with('/') && r.len() > 1).unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -490,23 +445,13 @@ mod tests {
 
     #[test]
     fn placeholder_out() {
-        assert_eq!(
-            hash_placeholder("out"),
-            "/1rz4g4znpzjwh1xymhjpm42vipw92pr73vdgl6xs1hycac8kf2n9"
-        );
+        assert_eq!(hash_placeholder("out"), "/1rz4g4znpzjwh1xymhjpm42vipw92pr73vdgl6xs1hycac8kf2n9");
     }
 
     #[test]
     fn sri_parse() {
-        let h =
-            Hash::parse_any("sha256-LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=", None).unwrap();
-        assert_eq!(
-            h.to_base16(),
-            "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
-        );
-        assert_eq!(
-            h.to_sri(),
-            "sha256-LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564="
-        );
+        let h = Hash::parse_any("sha256-LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=", None).unwrap();
+        assert_eq!(h.to_base16(), "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae");
+        assert_eq!(h.to_sri(), "sha256-LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=");
     }
 }

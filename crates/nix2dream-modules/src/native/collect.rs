@@ -40,7 +40,8 @@ pub(super) fn collect_with_graph(
     // evaluation has a handful of modules (a submodule element five), so
     // the keys seen are a vector, searched from the end.
     let mut seen: Vec<&str> = Vec::new();
-    let mut queue: std::collections::VecDeque<&Collected> = roots.iter().filter(|c| !disabled_set.contains(&c.key)).collect();
+    let mut queue: std::collections::VecDeque<&Collected> =
+        roots.iter().filter(|c| !disabled_set.contains(&c.key)).collect();
     let mut modules = Vec::new();
     while let Some(c) = queue.pop_front() {
         if seen.iter().rev().any(|k| *k == &*c.key) {
@@ -135,7 +136,13 @@ impl<'a> Collector<'a> {
         Ok(Collector { helpers, class, module_args, merged, span, disabled: Vec::new() })
     }
 
-    fn collect(&mut self, ev: &mut Evaluator, parent_file: &Value, parent_key: &str, list: &Value) -> EvalResult<Vec<Collected>> {
+    fn collect(
+        &mut self,
+        ev: &mut Evaluator,
+        parent_file: &Value,
+        parent_key: &str,
+        list: &Value,
+    ) -> EvalResult<Vec<Collected>> {
         let span = self.span;
         let items = items(ev, list, span)?;
         let mut out = Vec::with_capacity(items.len());
@@ -197,16 +204,25 @@ impl<'a> Collector<'a> {
                         let wrapped = set([(sym!("config"), forced.clone())]);
                         self.load(ev, file, key, &wrapped)
                     }
-                    _ => call_helper(ev, self.helpers, sym!("notAModuleError"), vec![self.class_value(), file.clone(), forced.clone()], span),
+                    _ => call_helper(
+                        ev,
+                        self.helpers,
+                        sym!("notAModuleError"),
+                        vec![self.class_value(), file.clone(), forced.clone()],
+                        span,
+                    ),
                 }
             }
-            Value::List(_) => call_helper(ev, self.helpers, sym!("nestedListError"), vec![file.clone(), forced.clone()], span),
+            Value::List(_) => {
+                call_helper(ev, self.helpers, sym!("nestedListError"), vec![file.clone(), forced.clone()], span)
+            }
             _ => {
                 let (name, context) = ev.coerce_to_string(&forced, span, true, false)?;
                 let name = Value::string_with_context(name, context);
                 let imported = call_helper(ev, self.helpers, sym!("importModule"), vec![forced.clone()], span)?;
                 let imported = ev.force(&imported)?;
-                let applied = if is_function(ev, &imported)? { self.apply_args(ev, &name, &imported)? } else { imported };
+                let applied =
+                    if is_function(ev, &imported)? { self.apply_args(ev, &name, &imported)? } else { imported };
                 self.unify(ev, &name, &name, &applied)
             }
         }
@@ -255,7 +271,15 @@ impl<'a> Collector<'a> {
         let span = self.span;
         let a = match ev.force_ref(m)? {
             Value::Attrs(a) => a,
-            _ => return call_helper(ev, self.helpers, sym!("notLikeAModuleError"), vec![file.clone(), key.clone(), m.clone()], span),
+            _ => {
+                return call_helper(
+                    ev,
+                    self.helpers,
+                    sym!("notLikeAModuleError"),
+                    vec![file.clone(), key.clone(), m.clone()],
+                    span,
+                )
+            }
         };
         let get = |name: Symbol| a.get(name).cloned();
         let to_string = |ev: &mut Evaluator, v: Option<Value>, fallback: &Value| -> EvalResult<Value> {
@@ -268,7 +292,13 @@ impl<'a> Collector<'a> {
         };
         let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
         if explicit && a.entries().iter().any(|e| !is_module_attribute(e.name, true)) {
-            return call_helper(ev, self.helpers, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()], span);
+            return call_helper(
+                ev,
+                self.helpers,
+                sym!("unsupportedAttributeError"),
+                vec![key.clone(), m.clone()],
+                span,
+            );
         }
         let file = to_string(ev, get(sym!("_file")), file)?;
         let key = to_string(ev, get(sym!("key")), key)?;
@@ -337,14 +367,21 @@ fn anon_key(out: &mut String, parent: &str, n: usize) {
 /// symbols, interned once per thread: every element of an `attrsOf
 /// (submodule ...)` asks for each attribute of each of its modules.
 fn is_module_attribute(name: Symbol, explicit: bool) -> bool {
-    const EXPLICIT: [&str; 9] = ["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
+    const EXPLICIT: [&str; 9] =
+        ["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
     const SHORTHAND: [&str; 7] = ["_class", "_file", "key", "disabledModules", "require", "imports", "freeformType"];
     thread_local! {
         static NAMES: ([Symbol; 9], [Symbol; 7]) = (EXPLICIT.map(Symbol::intern), SHORTHAND.map(Symbol::intern));
     }
-    NAMES.with(|(explicit_names, shorthand_names)| {
-        if explicit { explicit_names.contains(&name) } else { shorthand_names.contains(&name) }
-    })
+    NAMES.with(
+        |(explicit_names, shorthand_names)| {
+            if explicit {
+                explicit_names.contains(&name)
+            } else {
+                shorthand_names.contains(&name)
+            }
+        },
+    )
 }
 
 /// A module's fallback key (`<parent key>:anon-<n>`) as a Nix string,

@@ -21,7 +21,8 @@ pub(super) fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, 
     // Only forced for types with a v2 merge.
     let v2_result = lazy(&MD_V2_RESULT, [helpers.clone(), loc.clone(), ty.clone(), defs_final.clone()], span);
     let merged = lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), v2_result.clone()], span);
-    let checked = lazy(&MD_CHECKED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), merged.clone(), v2_result], span);
+    let checked =
+        lazy(&MD_CHECKED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), merged.clone(), v2_result], span);
     let optional = lazy(&MD_OPTIONAL, [is_defined.clone(), merged.clone()], span);
     set([
         (sym!("defsFinal'"), core),
@@ -42,13 +43,20 @@ pub(super) struct MergedDefinitions {
     pub(super) checked: Value,
 }
 
-pub(super) fn merged_definitions(helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> MergedDefinitions {
+pub(super) fn merged_definitions(
+    helpers: &Value,
+    loc: &Value,
+    ty: &Value,
+    defs: &Value,
+    span: Span,
+) -> MergedDefinitions {
     MergedDefinitions::from_core(helpers, loc, ty, lazy(&MD_FINAL, [defs.clone()], span), span)
 }
 
 impl MergedDefinitions {
     fn from_core(helpers: &Value, loc: &Value, ty: &Value, core: Value, span: Span) -> MergedDefinitions {
-        let checked = lazy(&MD_CHECKED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), Value::Null, Value::Null], span);
+        let checked =
+            lazy(&MD_CHECKED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), Value::Null, Value::Null], span);
         MergedDefinitions { core, checked }
     }
 
@@ -63,7 +71,14 @@ impl MergedDefinitions {
     }
 
     /// `mergedValue`, computed now.
-    fn merged_now(&self, ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, span: Span) -> EvalResult<Value> {
+    fn merged_now(
+        &self,
+        ev: &mut Evaluator,
+        helpers: &Value,
+        loc: &Value,
+        ty: &Value,
+        span: Span,
+    ) -> EvalResult<Value> {
         md_merged(ev, &self.merged_args(helpers, loc, ty), span)
     }
 
@@ -79,7 +94,8 @@ pub(super) fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) ->
 }
 
 pub(super) static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
-pub(super) static MD_OPTION_FINAL: PrimOp = PrimOp { name: "«modules: option defsFinal'»", arity: 7, run: md_option_final };
+pub(super) static MD_OPTION_FINAL: PrimOp =
+    PrimOp { name: "«modules: option defsFinal'»", arity: 7, run: md_option_final };
 pub(super) static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
 pub(super) static MD_V2_RESULT: PrimOp = PrimOp { name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
 pub(super) static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 6, run: md_checked };
@@ -191,7 +207,9 @@ pub(super) fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
         Ok(with_fields(&r, vec![(sym!("valueMeta"), meta)]))
     } else {
         let merged = match &args[4] {
-            Value::Null => lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), Value::Null], span),
+            Value::Null => {
+                lazy(&MD_MERGED, [helpers.clone(), loc.clone(), ty.clone(), core.clone(), Value::Null], span)
+            }
             merged => merged.clone(),
         };
         Ok(set([(sym!("headError"), Value::Null), (sym!("value"), merged), (sym!("valueMeta"), empty_set())]))
@@ -210,7 +228,14 @@ fn v2_meta(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
 }
 
 /// `checkV2MergeCoherence loc type (type.merge.v2 { inherit loc defs; })`
-pub(super) fn run_v2_merge(ev: &mut Evaluator, helpers: &Value, loc: &Value, ty: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+pub(super) fn run_v2_merge(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    loc: &Value,
+    ty: &Value,
+    defs: &Value,
+    span: Span,
+) -> EvalResult<Value> {
     let merge = select(ev, ty, sym!("merge"), span)?;
     let v2 = select(ev, &merge, sym!("v2"), span)?;
     let result = ev.call_value(&v2, set([(sym!("loc"), loc.clone()), (sym!("defs"), defs.clone())]), Some(span))?;
@@ -242,7 +267,13 @@ pub(super) fn md_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
             None => false,
         };
         if has_error {
-            return call_helper(ev, helpers, sym!("headTypeError"), vec![loc.clone(), ty.clone(), head_error.unwrap()], span);
+            return call_helper(
+                ev,
+                helpers,
+                sym!("headTypeError"),
+                vec![loc.clone(), ty.clone(), head_error.unwrap()],
+                span,
+            );
         }
         let v = select(ev, v2_result, sym!("value"), span)?;
         return ev.force(&v);
@@ -431,7 +462,15 @@ pub(super) fn declare_option(
     }
     let core = lazy(
         &MD_OPTION_FINAL,
-        [helpers.clone(), loc.clone(), opt.clone(), ty.clone(), declaration.first_file.clone(), defs.defs.clone(), defs.name.clone()],
+        [
+            helpers.clone(),
+            loc.clone(),
+            opt.clone(),
+            ty.clone(),
+            declaration.first_file.clone(),
+            defs.defs.clone(),
+            defs.name.clone(),
+        ],
         span,
     );
     let merge = MergedDefinitions::from_core(helpers, loc, ty, core, span);
@@ -450,10 +489,18 @@ pub(super) fn option_value(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
 
 /// The option record, `opt // { value; definitions; files; ... }`, built
 /// in one set; `value` is the option's value thunk, shared with `config`.
-pub(super) fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, declared: &Value, value: Value, span: Span) -> EvalResult<Value> {
+pub(super) fn option_record(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    loc: &Value,
+    declared: &Value,
+    value: Value,
+    span: Span,
+) -> EvalResult<Value> {
     let DeclaredOption { opt, declaration: d, merge: res } = DeclaredOption::from_value(ev, declared, span)?;
     let opt_attrs = attrs_of(ev, &opt, span)?;
-    let to_string = Value::PrimOpApp(Shared::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
+    let to_string =
+        Value::PrimOpApp(Shared::new(PrimOpApp { op: &EOV_TO_STRING, args: vec![helpers.clone(), loc.clone()] }));
     let declared_fields = match &d.origin {
         DeclarationOrigin::Single(decl) => vec![
             (sym!("loc"), loc.clone()),
@@ -488,8 +535,10 @@ pub(super) fn option_record(ev: &mut Evaluator, helpers: &Value, loc: &Value, de
 
 field_select!(FIELD_DECLARATIONS, "declarations");
 pub(super) static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
-pub(super) static PLUCK_VALUE: PrimOp = PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };
-pub(super) static PLUCK_FILE: PrimOp = PrimOp { name: "«modules: files»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("file"), span) };
+pub(super) static PLUCK_VALUE: PrimOp =
+    PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };
+pub(super) static PLUCK_FILE: PrimOp =
+    PrimOp { name: "«modules: files»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("file"), span) };
 
 /// `map (def: def.NAME) list`
 pub(super) fn pluck(ev: &mut Evaluator, args: &[Value], name: Symbol, span: Span) -> EvalResult<Value> {
@@ -529,7 +578,8 @@ fn eov_defs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<(Optio
             all.push(set([(sym!("file"), file.clone()), (sym!("value"), value)]));
         }
         all.extend(defs);
-        let error = call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span)?;
+        let error =
+            call_helper(ev, helpers, sym!("readOnlyError"), vec![loc.clone(), ty.clone(), Value::list(all)], span)?;
         return Ok((None, list_of(ev, &error, span)?));
     }
     Ok((default.map(|value| OptionDefault { file: file.clone(), value }), defs))

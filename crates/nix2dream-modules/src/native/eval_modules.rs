@@ -29,7 +29,10 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
                 set([
                     (
                         sym!("args"),
-                        set([(sym!("extendModules"), extend_modules.clone()), (sym!("moduleType"), module_type.clone())]),
+                        set([
+                            (sym!("extendModules"), extend_modules.clone()),
+                            (sym!("moduleType"), module_type.clone()),
+                        ]),
                     ),
                     (sym!("specialArgs"), special_args.clone()),
                 ]),
@@ -49,14 +52,23 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     );
     let collected = lazy(
         &COLLECT_FOR_EVAL,
-        [helpers.clone(), class.clone(), special_args.clone(), modules.clone(), internal_module, module_args, merged.clone()],
+        [
+            helpers.clone(),
+            class.clone(),
+            special_args.clone(),
+            modules.clone(),
+            internal_module,
+            module_args,
+            merged.clone(),
+        ],
         span,
     );
     fill(&merged_cell, &MERGE_FOR_EVAL, [helpers.clone(), prefix.clone(), collected.clone()], span);
     fill(&options_cell, &FIELD_MATCHED_OPTIONS, [merged.clone()], span);
     let declared = lazy(&DECLARED_CONFIG, [merged.clone()], span);
     fill(&config_cell, &EVAL_CONFIG, [helpers.clone(), prefix.clone(), declared, merged.clone()], span);
-    let check = lazy(&CHECK_UNMATCHED, [helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
+    let check =
+        lazy(&CHECK_UNMATCHED, [helpers.clone(), prefix.clone(), options.clone(), config.clone(), merged], span);
     Ok(set([
         (sym!("_type"), text!("configuration")),
         (sym!("options"), lazy(&CHECKED, [check.clone(), options], span)),
@@ -69,27 +81,33 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     ]))
 }
 
-pub(super) static INTERNAL_OPTIONS: PrimOp = PrimOp { name: "«modules: internal options»", arity: 2, run: internal_options };
+pub(super) static INTERNAL_OPTIONS: PrimOp =
+    PrimOp { name: "«modules: internal options»", arity: 2, run: internal_options };
 
 /// `internalOptionsFor prefix`: `if prefix == [ ] then internalOptionsRoot
 /// else internalOptionsNested`, both made once by the Nix code.
 pub(super) fn internal_options(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let root = matches!(ev.force_ref(&args[1])?, Value::List(l) if l.is_empty());
-    let options = helper(ev, &args[0], if root { sym!("internalOptionsRoot") } else { sym!("internalOptionsNested") }, span)?;
+    let options =
+        helper(ev, &args[0], if root { sym!("internalOptionsRoot") } else { sym!("internalOptionsNested") }, span)?;
     ev.force(&options)
 }
 
 pub(super) static MODULE_ARGS: PrimOp = PrimOp { name: "«modules: module arguments»", arity: 7, run: module_args };
 pub(super) static COLLECT_FOR_EVAL: PrimOp = PrimOp { name: "«modules: collected»", arity: 7, run: collect_for_eval };
 pub(super) static MERGE_FOR_EVAL: PrimOp = PrimOp { name: "«modules: merged»", arity: 3, run: merge_for_eval };
-pub(super) static DECLARED_CONFIG: PrimOp = PrimOp { name: "«modules: declared config»", arity: 1, run: declared_config };
+pub(super) static DECLARED_CONFIG: PrimOp =
+    PrimOp { name: "«modules: declared config»", arity: 1, run: declared_config };
 pub(super) static CONFIG_ENTRY: PrimOp = PrimOp { name: "«modules: config value»", arity: 1, run: config_entry };
 pub(super) static EVAL_CONFIG: PrimOp = PrimOp { name: "«modules: config»", arity: 4, run: eval_config };
 pub(super) static CHECK_UNMATCHED: PrimOp = PrimOp { name: "«modules: check»", arity: 5, run: check_unmatched };
 pub(super) static CHECKED: PrimOp = PrimOp { name: "«modules: checked»", arity: 2, run: checked };
-pub(super) static CHECKED_CONFIG: PrimOp = PrimOp { name: "«modules: checked config»", arity: 2, run: checked_config };
-pub(super) static CHECKED_MODULE: PrimOp = PrimOp { name: "«modules: checked _module»", arity: 2, run: checked_module };
-pub(super) static CONFIG_ARGUMENT: PrimOp = PrimOp { name: "«modules: config argument»", arity: 2, run: config_argument };
+pub(super) static CHECKED_CONFIG: PrimOp =
+    PrimOp { name: "«modules: checked config»", arity: 2, run: checked_config };
+pub(super) static CHECKED_MODULE: PrimOp =
+    PrimOp { name: "«modules: checked _module»", arity: 2, run: checked_module };
+pub(super) static CONFIG_ARGUMENT: PrimOp =
+    PrimOp { name: "«modules: config argument»", arity: 2, run: config_argument };
 
 /// `{ inherit lib options specialArgs; _class; _prefix; config; } // specialArgs`
 pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -234,7 +252,12 @@ fn module_option(ev: &mut Evaluator, config: &Value, merged: &Value, name: Symbo
     ev.force(&value)
 }
 
-pub(super) fn internal_default(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
+pub(super) fn internal_default(
+    ev: &mut Evaluator,
+    merged: &Value,
+    name: Symbol,
+    span: Span,
+) -> EvalResult<Option<Value>> {
     let Some(internal) = internal_namespace_of(ev, merged, span)? else { return Ok(None) };
     if !internal.definitions_avoid(ev, |n| n == name, span)? {
         return Ok(None);
@@ -244,7 +267,11 @@ pub(super) fn internal_default(ev: &mut Evaluator, merged: &Value, name: Symbol,
 
 /// The `_module` of an evaluation's merge, if only the internal module
 /// declares it (see [`InternalNamespace`]).
-pub(super) fn internal_namespace_of(ev: &mut Evaluator, merged: &Value, span: Span) -> EvalResult<Option<InternalNamespace>> {
+pub(super) fn internal_namespace_of(
+    ev: &mut Evaluator,
+    merged: &Value,
+    span: Span,
+) -> EvalResult<Option<InternalNamespace>> {
     let internal = select(ev, merged, sym!("internalNamespace"), span)?;
     InternalNamespace::made(ev, &internal, span)
 }

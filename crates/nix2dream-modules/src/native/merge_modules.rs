@@ -19,7 +19,13 @@ pub(super) fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> 
 
 /// Every item's `value_name`, with its properties pushed down one level,
 /// as `{ file; config; }` records.
-pub(super) fn pushed_down(ev: &mut Evaluator, items: &Value, file_name: Symbol, value_name: Symbol, span: Span) -> EvalResult<Value> {
+pub(super) fn pushed_down(
+    ev: &mut Evaluator,
+    items: &Value,
+    file_name: Symbol,
+    value_name: Symbol,
+    span: Span,
+) -> EvalResult<Value> {
     let items = self::items(ev, items, span)?;
     let mut out = Vec::with_capacity(items.len());
     let mut pushed = Vec::new();
@@ -38,7 +44,13 @@ pub(super) fn merge_modules_prime(_: &mut Evaluator, args: &[Value], span: Span)
     Ok(merge_modules_value(&args[0], &args[1], &args[2], &args[3], span))
 }
 
-pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
+pub(super) fn merge_modules_value(
+    helpers: &Value,
+    prefix: &Value,
+    modules: &Value,
+    configs: &Value,
+    span: Span,
+) -> Value {
     let (matched, unmatched, _, _) = merge_modules_parts(helpers, prefix, modules, configs, span);
     set([(sym!("matchedOptions"), matched), (sym!("unmatchedDefns"), unmatched)])
 }
@@ -48,7 +60,13 @@ pub(super) fn merge_modules_value(helpers: &Value, prefix: &Value, modules: &Val
 /// value without building the option's record, and its inputs (`modules`,
 /// the declaring modules, and `configs`, the pushed-down definitions), from
 /// which `internal_default` sees that an internal option is left alone.
-pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> Value {
+pub(super) fn merge_modules_internal(
+    helpers: &Value,
+    prefix: &Value,
+    modules: &Value,
+    configs: &Value,
+    span: Span,
+) -> Value {
     let (matched, unmatched, results, internal) = merge_modules_parts(helpers, prefix, modules, configs, span);
     set([
         (sym!("configs"), configs.clone()),
@@ -62,7 +80,13 @@ pub(super) fn merge_modules_internal(helpers: &Value, prefix: &Value, modules: &
 
 /// `matchedOptions`, `unmatchedDefns`, the per-name results and their
 /// `_module` as an [`InternalNamespace`] (made once, when first read).
-fn merge_modules_parts(helpers: &Value, prefix: &Value, modules: &Value, configs: &Value, span: Span) -> (Value, Value, Value, Value) {
+fn merge_modules_parts(
+    helpers: &Value,
+    prefix: &Value,
+    modules: &Value,
+    configs: &Value,
+    span: Span,
+) -> (Value, Value, Value, Value) {
     let defs = lazy(&DEFS_BY_NAME, [helpers.clone(), prefix.clone(), configs.clone()], span);
     // The declarations by name are read by the results only, first thing.
     let results = lazy(&RESULTS_BY_NAME, [helpers.clone(), prefix.clone(), modules.clone(), defs.clone()], span);
@@ -72,7 +96,8 @@ fn merge_modules_parts(helpers: &Value, prefix: &Value, modules: &Value, configs
     (matched, unmatched, results, internal)
 }
 
-static INTERNAL_NAMESPACE: PrimOp = PrimOp { name: "«modules: internal namespace»", arity: 2, run: internal_namespace };
+static INTERNAL_NAMESPACE: PrimOp =
+    PrimOp { name: "«modules: internal namespace»", arity: 2, run: internal_namespace };
 
 /// The per-name results' `_module`, if only the internal module declares
 /// it: `[ declared configs ]`, else null.
@@ -133,7 +158,13 @@ impl ByName {
 }
 
 /// name => [ { _file; pos; options; } ] over all modules' `options`.
-fn decls_by_name(ev: &mut Evaluator, helpers: &Value, prefix: &Value, modules: &Value, span: Span) -> EvalResult<Value> {
+fn decls_by_name(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    prefix: &Value,
+    modules: &Value,
+    span: Span,
+) -> EvalResult<Value> {
     let mut by_name = ByName::new();
     for module in items(ev, modules, span)? {
         let file = select(ev, module, sym!("_file"), span)?;
@@ -247,7 +278,8 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     if option_count == decl_list.len() {
         // The value and the record share the declaration and the merge,
         // and `config` reads the value without building the record.
-        let declared = lazy(&OPTION_DECLARED, [helpers.clone(), loc.clone(), decls.clone(), defs.clone(), args[4].clone()], span);
+        let declared =
+            lazy(&OPTION_DECLARED, [helpers.clone(), loc.clone(), decls.clone(), defs.clone(), args[4].clone()], span);
         let value = lazy(&OPTION_VALUE, [helpers.clone(), loc.clone(), declared.clone()], span);
         Ok(Value::list(vec![helpers.clone(), loc.clone(), declared, value]))
     } else if option_count > 0 {
@@ -257,7 +289,8 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     }
 }
 
-pub(super) static OPTION_DECLARED: PrimOp = PrimOp { name: "«modules: option declaration»", arity: 5, run: option_declared };
+pub(super) static OPTION_DECLARED: PrimOp =
+    PrimOp { name: "«modules: option declaration»", arity: 5, run: option_declared };
 
 /// `fixupOptionType loc (mergeOptionDecls loc decls)` and the thunks of its
 /// merge with `defs`, as a [`DeclaredOption`] list.
@@ -373,7 +406,9 @@ static MATCHED_OPTION: PrimOp = PrimOp { name: "«modules: matched option»", ar
 /// One name's `matchedOptions`: an option's record, or a namespace's.
 fn matched_option(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     match NameResult::of(ev, &args[0], span)? {
-        NameResult::Option { helpers, loc, declared, value } => option_record(ev, &helpers, &loc, &declared, value, span),
+        NameResult::Option { helpers, loc, declared, value } => {
+            option_record(ev, &helpers, &loc, &declared, value, span)
+        }
         NameResult::Other(result) => {
             let matched = select(ev, &Value::Attrs(result), sym!("matchedOptions"), span)?;
             ev.force(&matched)
@@ -434,7 +469,12 @@ impl InternalNamespace {
 
     /// Whether every definition is a set (as the merge requires) and none
     /// sets a name for which `unwanted` holds.
-    pub(super) fn definitions_avoid(&self, ev: &mut Evaluator, unwanted: impl Fn(Symbol) -> bool, span: Span) -> EvalResult<bool> {
+    pub(super) fn definitions_avoid(
+        &self,
+        ev: &mut Evaluator,
+        unwanted: impl Fn(Symbol) -> bool,
+        span: Span,
+    ) -> EvalResult<bool> {
         for def in items(ev, &self.configs, span)? {
             let config = select(ev, def, sym!("config"), span)?;
             match ev.force_ref(&config)? {
@@ -462,7 +502,8 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
             NameResult::Other(result) => {
                 // `_module`, left to the internal options: nothing is unmatched
                 // when every definition sets one of them.
-                let internal = if e.name == sym!("_module") { InternalNamespace::made(ev, &args[3], span)? } else { None };
+                let internal =
+                    if e.name == sym!("_module") { InternalNamespace::made(ev, &args[3], span)? } else { None };
                 if let Some(internal) = internal {
                     let declared = internal.declared.clone();
                     if internal.definitions_avoid(ev, |n| !declared.contains(n), span)? {
@@ -494,7 +535,8 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
     Ok(Value::list(out))
 }
 
-pub(super) static POSITION: PrimOp = PrimOp { name: "«modules: position»", arity: 0, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
+pub(super) static POSITION: PrimOp =
+    PrimOp { name: "«modules: position»", arity: 0, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
 pub(super) static DECLARATION_POSITIONS: PrimOp =
     PrimOp { name: "«modules: declaration positions»", arity: 1, run: declaration_positions };
 
@@ -533,7 +575,13 @@ mod tests {
             assert_eq!(got, want, "{count} names");
             for (name, values) in &by_name.entries {
                 let i = names.iter().position(|n| n == name).unwrap() as i64;
-                let ints: Vec<i64> = values.iter().map(|v| match v { Value::Int(n) => *n, _ => unreachable!() }).collect();
+                let ints: Vec<i64> = values
+                    .iter()
+                    .map(|v| match v {
+                        Value::Int(n) => *n,
+                        _ => unreachable!(),
+                    })
+                    .collect();
                 assert_eq!(ints, vec![i, 1000 + i, 2000 + i], "{count} names");
             }
         }

@@ -166,8 +166,11 @@ pub(super) fn with_fields(attrs: &AttrSet, fields: Vec<(Symbol, Value)>) -> Valu
 /// `mapAttrs (_: v: op v) attrs`, each value a lazy call of `op`, keeping
 /// the attributes' positions.
 pub(super) fn map_lazily(attrs: &AttrSet, op: &'static PrimOp, span: Span) -> Value {
-    let entries =
-        attrs.entries().iter().map(|e| AttrEntry { name: e.name, value: lazy(op, [e.value.clone()], span), pos: e.pos }).collect();
+    let entries = attrs
+        .entries()
+        .iter()
+        .map(|e| AttrEntry { name: e.name, value: lazy(op, [e.value.clone()], span), pos: e.pos })
+        .collect();
     Value::attrs(Attrs::from_sorted(entries))
 }
 
@@ -234,7 +237,13 @@ pub(super) fn helper(ev: &mut Evaluator, helpers: &Value, name: Symbol, span: Sp
 }
 
 /// Call a HELPERS function with several arguments.
-pub(super) fn call_helper(ev: &mut Evaluator, helpers: &Value, name: Symbol, args: Vec<Value>, span: Span) -> EvalResult<Value> {
+pub(super) fn call_helper(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    name: Symbol,
+    args: Vec<Value>,
+    span: Span,
+) -> EvalResult<Value> {
     let f = helper(ev, helpers, name, span)?;
     apply(ev, f, args, span)
 }

@@ -4,7 +4,12 @@
 use super::*;
 
 /// `mkIf`/`mkMerge`/`mkOverride` on a set, pushed down to its attributes.
-pub(super) fn push_down_properties(ev: &mut Evaluator, cfg: &Value, span: Span, out: &mut Vec<Value>) -> EvalResult<()> {
+pub(super) fn push_down_properties(
+    ev: &mut Evaluator,
+    cfg: &Value,
+    span: Span,
+    out: &mut Vec<Value>,
+) -> EvalResult<()> {
     let tag = type_tag(ev, cfg)?;
     if is_tag(&tag, "merge") {
         let contents = select(ev, cfg, sym!("contents"), span)?;
@@ -25,7 +30,11 @@ pub(super) fn push_down_properties(ev: &mut Evaluator, cfg: &Value, span: Span, 
                 .iter()
                 .map(|e| AttrEntry {
                     name: e.name,
-                    value: set([(sym!("_type"), Value::string(wrapper)), (key, property.clone()), (sym!("content"), e.value.clone())]),
+                    value: set([
+                        (sym!("_type"), Value::string(wrapper)),
+                        (key, property.clone()),
+                        (sym!("content"), e.value.clone()),
+                    ]),
                     pos: e.pos,
                 })
                 .collect();
@@ -44,7 +53,12 @@ pub(super) fn push_down_properties_op(ev: &mut Evaluator, args: &[Value], span: 
 }
 
 /// Resolve `mkMerge` and `mkIf` in one definition.
-pub(super) fn discharge_properties(ev: &mut Evaluator, def: &Value, span: Span, out: &mut Vec<Value>) -> EvalResult<()> {
+pub(super) fn discharge_properties(
+    ev: &mut Evaluator,
+    def: &Value,
+    span: Span,
+    out: &mut Vec<Value>,
+) -> EvalResult<()> {
     let tag = type_tag(ev, def)?;
     if is_tag(&tag, "merge") {
         let contents = select(ev, def, sym!("contents"), span)?;
@@ -59,7 +73,9 @@ pub(super) fn discharge_properties(ev: &mut Evaluator, def: &Value, span: Span, 
                 ev.nested(Some(span), |ev| discharge_properties(ev, &content, span, out))?;
             }
             Value::Bool(false) => {}
-            _ => return Err(EvalError::new(ErrorKind::Throw, "‘mkIf’ called with a non-Boolean condition", Some(span))),
+            _ => {
+                return Err(EvalError::new(ErrorKind::Throw, "‘mkIf’ called with a non-Boolean condition", Some(span)))
+            }
         }
     } else {
         out.push(def.clone());

@@ -24,7 +24,8 @@ pub(super) fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Spa
     Ok(set([(sym!("message"), message)]))
 }
 
-pub(super) static DEFINITION_VALUES: PrimOp = PrimOp { name: "«modules: definition values»", arity: 2, run: definition_values };
+pub(super) static DEFINITION_VALUES: PrimOp =
+    PrimOp { name: "«modules: definition values»", arity: 2, run: definition_values };
 
 /// `"Definition values: ${showDefs invalidDefs}"`
 pub(super) fn definition_values(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -59,12 +60,14 @@ fn container_merge_result(head_error: Value, merged: Value, kind: Symbol, span: 
     ])
 }
 
-pub(super) static CHECK_DEFS: PrimOp = PrimOp { name: "«modules: checkDefsForError»", arity: 4, run: check_defs_for_error };
+pub(super) static CHECK_DEFS: PrimOp =
+    PrimOp { name: "«modules: checkDefsForError»", arity: 4, run: check_defs_for_error };
 pub(super) static ATTRS_MERGED: PrimOp = PrimOp { name: "«modules: attrsOf merge»", arity: 5, run: attrs_merged };
 pub(super) static LIST_MERGED: PrimOp = PrimOp { name: "«modules: listOf merge»", arity: 4, run: list_merged };
 pub(super) static SELECT_FIRST: PrimOp = PrimOp { name: "«modules: value»", arity: 1, run: select_first };
 pub(super) static SELECT_SECOND: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 1, run: select_second };
-pub(super) static LAZY_ATTR_VALUE: PrimOp = PrimOp { name: "«modules: lazy attribute»", arity: 3, run: lazy_attr_value };
+pub(super) static LAZY_ATTR_VALUE: PrimOp =
+    PrimOp { name: "«modules: lazy attribute»", arity: 3, run: lazy_attr_value };
 
 pub(super) fn select_first(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let pair = ev.expect_list(&args[0], span)?;
@@ -161,7 +164,8 @@ pub(super) fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
         let file = select(ev, def, sym!("file"), span)?;
         let def_items = select(ev, def, sym!("value"), span)?;
         for (m, item) in items(ev, &def_items, span)?.iter().enumerate() {
-            let elem_loc = Value::list(loc_with(loc_items, Value::string(format!("[definition {}-entry {}]", n + 1, m + 1))));
+            let elem_loc =
+                Value::list(loc_with(loc_items, Value::string(format!("[definition {}-entry {}]", n + 1, m + 1))));
             let elem_defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), item.clone())])]);
             let merged = merged_definitions(helpers, &elem_loc, elem_type, &elem_defs, span);
             if merged.is_defined(ev, span)? {
@@ -245,7 +249,14 @@ pub(super) fn either_check(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
 
 /// `checkedMerge t loc defs`: the v2 merge, or `{ value; headError; valueMeta; }`
 /// from the type's merge and check.
-pub(super) fn checked_merge(ev: &mut Evaluator, helpers: &Value, ty: &Value, loc: &Value, defs: &Value, span: Span) -> EvalResult<Value> {
+pub(super) fn checked_merge(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    ty: &Value,
+    loc: &Value,
+    defs: &Value,
+    span: Span,
+) -> EvalResult<Value> {
     if uses_v2(ev, ty, span)? {
         return run_v2_merge(ev, helpers, loc, ty, defs, span);
     }
