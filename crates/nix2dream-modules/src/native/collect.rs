@@ -116,6 +116,7 @@ pub(super) struct Collector<'a> {
     span: Span,
     /// `{ file; disabled; }` of every module with `disabledModules`.
     disabled: Vec<Value>,
+    module_attributes: ModuleAttributes,
 }
 
 impl<'a> Collector<'a> {
@@ -133,7 +134,15 @@ impl<'a> Collector<'a> {
             Value::Null => None,
             c => Some(c),
         };
-        Ok(Collector { helpers, class, module_args, merged, span, disabled: Vec::new() })
+        Ok(Collector {
+            helpers,
+            class,
+            module_args,
+            merged,
+            span,
+            disabled: Vec::new(),
+            module_attributes: module_attributes(),
+        })
     }
 
     fn collect(
@@ -149,34 +158,40 @@ impl<'a> Collector<'a> {
         let mut fallback_key = String::new();
         for (n, item) in items.iter().enumerate() {
             anon_key(&mut fallback_key, parent_key, n + 1);
-            let module = self.load(ev, parent_file, &fallback_key, item)?;
-            let module = self.check_class(ev, module)?;
-            let m = attrs_of(ev, &module, span)?;
-            let key = ev.expect_str(m.get(sym!("key")).expect("unified modules have a key"), span)?;
-            let file = m.get(sym!("_file")).cloned().expect("unified modules have a file");
-            let disabled = m.get(sym!("disabledModules")).cloned().expect("unified modules list disabledModules");
+            let unified = self.load(ev, parent_file, &fallback_key, item)?;
+            let Unified { module, file, key, disabled, imports, .. } = self.check_class(ev, unified)?;
+            let key = ev.expect_str(&key, span)?;
             if !ev.expect_list(&disabled, span)?.is_empty() {
                 self.disabled.push(set([(sym!("file"), file.clone()), (sym!("disabled"), disabled)]));
             }
-            let imports = m.get(sym!("imports")).cloned().expect("unified modules list imports");
             let imports = ev.nested(Some(span), |ev| self.collect(ev, &file, &key, &imports))?;
             out.push(Collected { key, module, imports });
         }
         Ok(out)
     }
 
-    fn check_class(&mut self, ev: &mut Evaluator, module: Value) -> EvalResult<Value> {
-        let Some(class) = &self.class else { return Ok(module) };
-        let own = select(ev, &module, sym!("_class"), self.span)?;
-        let own_forced = ev.force(&own)?;
-        if matches!(own_forced, Value::Null) || ev.values_equal(&own_forced, class, self.span)? {
-            return Ok(module);
+    fn check_class(&mut self, ev: &mut Evaluator, unified: Unified) -> EvalResult<Unified> {
+        let Some(class) = &self.class else { return Ok(unified) };
+        let own = ev.force(&unified.class)?;
+        if matches!(own, Value::Null) || ev.values_equal(&own, class, self.span)? {
+            return Ok(unified);
         }
-        call_helper(ev, self.helpers, sym!("classError"), vec![class.clone(), module], self.span)
+        self.fail(ev, sym!("classError"), vec![class.clone(), unified.module])
+    }
+
+    /// Call the `modules.nix` helper that reports a malformed module; it
+    /// throws, and one that returns is a bug of ours, reported as such.
+    fn fail<T>(&self, ev: &mut Evaluator, helper: Symbol, args: Vec<Value>) -> EvalResult<T> {
+        call_helper(ev, self.helpers, helper, args, self.span)?;
+        Err(EvalError::new(
+            ErrorKind::Other,
+            format!("modules.nix: {} returned instead of failing", helper),
+            Some(self.span),
+        ))
     }
 
     /// `loadModule`: a function, a set, a property, or a path to import.
-    fn load(&mut self, ev: &mut Evaluator, file: &Value, key: &str, m: &Value) -> EvalResult<Value> {
+    fn load(&mut self, ev: &mut Evaluator, file: &Value, key: &str, m: &Value) -> EvalResult<Unified> {
         let span = self.span;
         let forced = ev.force(m)?;
         let key_value = key_string(key);
@@ -204,18 +219,10 @@ impl<'a> Collector<'a> {
                         let wrapped = set([(sym!("config"), forced.clone())]);
                         self.load(ev, file, key, &wrapped)
                     }
-                    _ => call_helper(
-                        ev,
-                        self.helpers,
-                        sym!("notAModuleError"),
-                        vec![self.class_value(), file.clone(), forced.clone()],
-                        span,
-                    ),
+                    _ => self.fail(ev, sym!("notAModuleError"), vec![self.class_value(), file.clone(), forced.clone()]),
                 }
             }
-            Value::List(_) => {
-                call_helper(ev, self.helpers, sym!("nestedListError"), vec![file.clone(), forced.clone()], span)
-            }
+            Value::List(_) => self.fail(ev, sym!("nestedListError"), vec![file.clone(), forced.clone()]),
             _ => {
                 let (name, context) = ev.coerce_to_string(&forced, span, true, false)?;
                 let name = Value::string_with_context(name, context);
@@ -267,19 +274,11 @@ impl<'a> Collector<'a> {
 
     /// `unifyModuleSyntax file key m`: `{ _file; _class; key;
     /// disabledModules; imports; options; config; }`.
-    fn unify(&mut self, ev: &mut Evaluator, file: &Value, key: &Value, m: &Value) -> EvalResult<Value> {
+    fn unify(&mut self, ev: &mut Evaluator, file: &Value, key: &Value, m: &Value) -> EvalResult<Unified> {
         let span = self.span;
         let a = match ev.force_ref(m)? {
             Value::Attrs(a) => a,
-            _ => {
-                return call_helper(
-                    ev,
-                    self.helpers,
-                    sym!("notLikeAModuleError"),
-                    vec![file.clone(), key.clone(), m.clone()],
-                    span,
-                )
-            }
+            _ => return self.fail(ev, sym!("notLikeAModuleError"), vec![file.clone(), key.clone(), m.clone()]),
         };
         let get = |name: Symbol| a.get(name).cloned();
         let to_string = |ev: &mut Evaluator, v: Option<Value>, fallback: &Value| -> EvalResult<Value> {
@@ -291,14 +290,8 @@ impl<'a> Collector<'a> {
             Ok(Value::string_with_context(s, context))
         };
         let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
-        if explicit && a.entries().iter().any(|e| !is_module_attribute(e.name, true)) {
-            return call_helper(
-                ev,
-                self.helpers,
-                sym!("unsupportedAttributeError"),
-                vec![key.clone(), m.clone()],
-                span,
-            );
+        if explicit && a.entries().iter().any(|e| !self.is_module_attribute(e.name, true)) {
+            return self.fail(ev, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()]);
         }
         let file = to_string(ev, get(sym!("_file")), file)?;
         let key = to_string(ev, get(sym!("key")), key)?;
@@ -318,26 +311,50 @@ impl<'a> Collector<'a> {
                     Value::list(all)
                 }
             };
-            let mut config = Attrs::with_capacity(a.len());
-            for e in a.entries().iter().filter(|e| !is_module_attribute(e.name, false)) {
-                config.insert(e.name, e.value.clone(), e.pos);
-            }
-            (imports, empty_set(), Value::attrs(config))
+            // The definitions, in the set's own (sorted) order.
+            let config = a.entries().iter().filter(|e| !self.is_module_attribute(e.name, false)).cloned().collect();
+            (imports, empty_set(), Value::attrs(Attrs::from_sorted(config)))
         };
         let config = match get(sym!("freeformType")) {
             Some(t) => mk_merge(config, set([(sym!("_module"), set([(sym!("freeformType"), t)]))])),
             None => config,
         };
-        Ok(set([
-            (sym!("_file"), file),
-            (sym!("_class"), get(sym!("_class")).unwrap_or(Value::Null)),
-            (sym!("key"), key),
-            (sym!("disabledModules"), get(sym!("disabledModules")).unwrap_or_else(empty_list)),
-            (sym!("imports"), imports),
+        let class = get(sym!("_class")).unwrap_or(Value::Null);
+        let disabled = get(sym!("disabledModules")).unwrap_or_else(empty_list);
+        let module = set([
+            (sym!("_file"), file.clone()),
+            (sym!("_class"), class.clone()),
+            (sym!("key"), key.clone()),
+            (sym!("disabledModules"), disabled.clone()),
+            (sym!("imports"), imports.clone()),
             (sym!("options"), options),
             (sym!("config"), config),
-        ]))
+        ]);
+        Ok(Unified { module, file, key, class, disabled, imports })
     }
+
+    /// Whether `name` is an attribute of a module's structure: of a module
+    /// with `options` or `config` (`explicit`), every attribute it may have;
+    /// of a shorthand module, those that are not definitions.
+    fn is_module_attribute(&self, name: Symbol, explicit: bool) -> bool {
+        let (explicit_names, shorthand_names) = &self.module_attributes;
+        if explicit {
+            explicit_names.contains(&name)
+        } else {
+            shorthand_names.contains(&name)
+        }
+    }
+}
+
+/// A module in canonical form, with the attributes that the collection
+/// reads kept beside its set rather than looked up in it again.
+struct Unified {
+    module: Value,
+    file: Value,
+    key: Value,
+    class: Value,
+    disabled: Value,
+    imports: Value,
 }
 
 /// `<parent>:anon-<n>`, the key of the `n`th module of a list, written
@@ -361,29 +378,22 @@ fn anon_key(out: &mut String, parent: &str, n: usize) {
     out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
 }
 
-/// Whether `name` is an attribute of a module's structure: of a module
-/// with `options` or `config` (`explicit`), every attribute it may have;
-/// of a shorthand module, those that are not definitions. Compared as
-/// symbols, interned once per thread: every element of an `attrsOf
-/// (submodule ...)` asks for each attribute of each of its modules.
-fn is_module_attribute(name: Symbol, explicit: bool) -> bool {
+/// The attributes of a module's structure, as symbols (see
+/// `Collector::is_module_attribute`): of a module with `options` or
+/// `config`, and of a shorthand module. Interned once per thread, and
+/// read once per collection: every element of an `attrsOf (submodule
+/// ...)` asks about each attribute of each of its modules.
+type ModuleAttributes = ([Symbol; 9], [Symbol; 7]);
+
+fn module_attributes() -> ModuleAttributes {
     const EXPLICIT: [&str; 9] =
         ["_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta", "freeformType"];
     const SHORTHAND: [&str; 7] = ["_class", "_file", "key", "disabledModules", "require", "imports", "freeformType"];
     thread_local! {
-        static NAMES: ([Symbol; 9], [Symbol; 7]) = (EXPLICIT.map(Symbol::intern), SHORTHAND.map(Symbol::intern));
+        static NAMES: ModuleAttributes = (EXPLICIT.map(Symbol::intern), SHORTHAND.map(Symbol::intern));
     }
-    NAMES.with(
-        |(explicit_names, shorthand_names)| {
-            if explicit {
-                explicit_names.contains(&name)
-            } else {
-                shorthand_names.contains(&name)
-            }
-        },
-    )
+    NAMES.with(|names| *names)
 }
-
 /// A module's fallback key (`<parent key>:anon-<n>`) as a Nix string,
 /// made once per thread and key: every element of an `attrsOf (submodule
 /// ...)` collects modules at the same places, so it asks for the same
