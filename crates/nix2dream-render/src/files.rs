@@ -42,23 +42,50 @@ pub enum WriteError {
 /// beside it and renamed into place, so a reader sees the old file or the
 /// new one, never a partial one.
 pub fn write_all(dir: &Path, rendered: &Rendered) -> Result<(), WriteError> {
+    // Each directory is made once, not once per file: a deployment of
+    // 10,000 services writes 10,000 scripts into `bin/`.
+    let mut made = std::collections::HashSet::new();
+    let temporary_suffix = format!(".{}.tmp", std::process::id());
     for file in &rendered.files {
         let target = dir.join(&file.path);
         let bytes = match &file.contents {
-            Contents::Text(text) => text.as_bytes().to_vec(),
-            Contents::CopyOf(source) => std::fs::read(source)
-                .map_err(|source_err| WriteError::ReadSource { path: source.clone(), source: source_err })?,
+            Contents::Text(text) => std::borrow::Cow::Borrowed(text.as_bytes()),
+            Contents::CopyOf(source) => std::borrow::Cow::Owned(
+                std::fs::read(source)
+                    .map_err(|source_err| WriteError::ReadSource { path: source.clone(), source: source_err })?,
+            ),
         };
-        write_atomically(&target, &bytes, file.executable)?;
+        let parent = target.parent().unwrap_or(Path::new("."));
+        if !made.contains(parent) {
+            make_dir(parent)?;
+            made.insert(parent.to_path_buf());
+        }
+        write_into_existing_dir(&target, &bytes, file.executable, &temporary_suffix)?;
     }
     Ok(())
 }
 
+/// Write one file as [`write_all`] does.
 pub fn write_atomically(target: &Path, bytes: &[u8], executable: bool) -> Result<(), WriteError> {
+    make_dir(target.parent().unwrap_or(Path::new(".")))?;
+    write_into_existing_dir(target, bytes, executable, &format!(".{}.tmp", std::process::id()))
+}
+
+fn make_dir(dir: &Path) -> Result<(), WriteError> {
+    std::fs::create_dir_all(dir).map_err(|source| WriteError::CreateDir { path: dir.to_path_buf(), source })
+}
+
+/// Write `target` through `.<name><temporary_suffix>` beside it; its
+/// directory exists.
+fn write_into_existing_dir(
+    target: &Path,
+    bytes: &[u8],
+    executable: bool,
+    temporary_suffix: &str,
+) -> Result<(), WriteError> {
     let parent = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|source| WriteError::CreateDir { path: parent.to_path_buf(), source })?;
     let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = parent.join(format!(".{}.{}.tmp", file_name, std::process::id()));
+    let temporary = parent.join(format!(".{}{}", file_name, temporary_suffix));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&temporary)?;
         f.write_all(bytes)?;
@@ -76,4 +103,52 @@ pub fn write_atomically(target: &Path, bytes: &[u8], executable: bool) -> Result
         let _ = std::fs::remove_file(&temporary);
         WriteError::Write { path: target.to_path_buf(), source }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(path: &str, contents: &str, executable: bool) -> RenderedFile {
+        RenderedFile { path: PathBuf::from(path), contents: Contents::Text(contents.to_string()), executable }
+    }
+
+    /// Files land in directories made on the way, with their modes, over
+    /// what was there before, and no temporary file is left behind.
+    #[test]
+    fn write_all_makes_directories_and_replaces_files() {
+        let dir = std::env::temp_dir().join(format!("nix2dream-write-all-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = Rendered {
+            files: vec![
+                text("Procfile", "a: x\n", false),
+                text("bin/a", "old", true),
+                text("config/a/b/c", "1", false),
+            ],
+            notes: Vec::new(),
+        };
+        write_all(&dir, &first).unwrap();
+        let second = Rendered { files: vec![text("bin/a", "new", true), text("bin/b", "b", true)], notes: Vec::new() };
+        write_all(&dir, &second).unwrap();
+
+        let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+        assert_eq!(read("Procfile"), "a: x\n");
+        assert_eq!(read("bin/a"), "new");
+        assert_eq!(read("bin/b"), "b");
+        assert_eq!(read("config/a/b/c"), "1");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &str| std::fs::metadata(dir.join(p)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode("bin/a"), 0o755);
+            assert_eq!(mode("Procfile"), 0o644);
+        }
+        let mut names: Vec<String> = std::fs::read_dir(dir.join("bin"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a", "b"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
