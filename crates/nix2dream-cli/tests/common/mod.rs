@@ -75,7 +75,13 @@ pub fn check_against_oracle(dir: &Path, case: &Case) -> Result<(), String> {
         .output()
         .map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let first_err = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("").to_string();
+    // The garbage collector's warnings (before "error: out of memory")
+    // are not the error.
+    let first_err = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find(|line| !line.starts_with("GC Warning:"))
+        .unwrap_or("")
+        .to_string();
     let got = if out.status.success() { stdout } else { first_err + "\n" };
     let want = match (&case.oracle_override, &case.expected_stdout, &case.expected_error) {
         (Some(o), _, _) => o.clone(),

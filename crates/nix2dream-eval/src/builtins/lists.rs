@@ -102,8 +102,15 @@ fn gen_list(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
         return Err(EvalError::new(ErrorKind::Other, format!("cannot create list of size {}", n), Some(span)));
     }
     ev.charge(n as u64, span)?;
+    // A length no memory can hold is an error, as in C++ Nix ("out of
+    // memory"), not a panic or an abort of the allocator.
+    let mut items = Vec::new();
+    if usize::try_from(n).map_err(|_| ()).and_then(|len| items.try_reserve_exact(len).map_err(|_| ())).is_err() {
+        return Err(EvalError::new(ErrorKind::Other, "out of memory", Some(span)));
+    }
     let f = args[0].clone();
-    Ok(Value::list((0..n).map(|i| Value::apply_thunk(f.clone(), Value::Int(i), span)).collect()))
+    items.extend((0..n).map(|i| Value::apply_thunk(f.clone(), Value::Int(i), span)));
+    Ok(Value::list(items))
 }
 
 fn concat_lists(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
