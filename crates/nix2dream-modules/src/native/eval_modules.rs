@@ -233,13 +233,6 @@ pub(super) fn check_unmatched(ev: &mut Evaluator, args: &[Value], span: Span) ->
     call_helper(ev, helpers, sym!("unmatchedError"), vec![prefix.clone(), options.clone(), unmatched], span)
 }
 
-/// `config._module.<name>` (`check` or `freeformType`) when only the
-/// internal module declares anything under `_module` and no definition of
-/// `_module` sets `<name>`: the option's default, `true` or `null`, which
-/// is what merging it would give. Every element of an `attrsOf (submodule
-/// ...)` reads both, and merging them was a tenth of an element's cost.
-/// `None` when the merge must decide. It forces only what the merge would
-/// force first (the `_module` definitions, pushed down), in the same order.
 /// `config._module.<name>`, forced: the default when `internal_default`
 /// knows it, else read from `config` (a configuration's declared config
 /// or its whole config), which merges the `_module` namespace.
@@ -252,6 +245,13 @@ fn module_option(ev: &mut Evaluator, config: &Value, merged: &Value, name: Symbo
     ev.force(&value)
 }
 
+/// `config._module.<name>` (`check` or `freeformType`) when only the
+/// internal module declares anything under `_module` and no definition of
+/// `_module` sets `<name>`: the option's default, `true` or `null`, which
+/// is what merging it would give. Every element of an `attrsOf (submodule
+/// ...)` reads both, and merging them was a tenth of an element's cost.
+/// `None` when the merge must decide. It forces only what the merge would
+/// force first (the `_module` definitions, pushed down), in the same order.
 pub(super) fn internal_default(
     ev: &mut Evaluator,
     merged: &Value,
