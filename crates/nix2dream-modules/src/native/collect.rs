@@ -433,10 +433,12 @@ pub(super) fn same_function(a: &Value, b: &Value) -> bool {
 /// also makes every error. Submodules read `name` this way: the merge was
 /// a third of an element's cost.
 fn plain_module_arg(ev: &mut Evaluator, merged: &Value, name: Symbol, span: Span) -> EvalResult<Option<Value>> {
-    if !matches!(super::eval_modules::internal_default(ev, merged, sym!("freeformType"), span)?, Some(Value::Null)) {
+    // No freeform type: what `internal_default` checks, on the namespace
+    // read once here.
+    let Some(internal) = super::eval_modules::internal_namespace_of(ev, merged, span)? else { return Ok(None) };
+    if !internal.definitions_avoid(ev, |n| n == sym!("freeformType"), span)? {
         return Ok(None);
     }
-    let Some(internal) = super::eval_modules::internal_namespace_of(ev, merged, span)? else { return Ok(None) };
     // The argument's definitions as the merge sees them once discharged:
     // each is plain or an override (anything else, `mkIf` say, is left to
     // the merge, whose discharge reads it).
