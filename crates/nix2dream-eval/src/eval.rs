@@ -913,12 +913,8 @@ fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
     fn leaf(expr: &Expr, env: &Env) -> Option<i64> {
         match expr {
             Expr::Int(i) => Some(*i),
-            Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get_ref(*slot)? {
+            Expr::Var(Var::Local { depth, slot }, _) => match evaluated(env.ancestor(*depth).get_ref(*slot)?)? {
                 Value::Int(i) => Some(*i),
-                Value::Thunk(t) => match t.done_ref() {
-                    Some(Value::Int(i)) => Some(*i),
-                    _ => None,
-                },
                 _ => None,
             },
             _ => None,
