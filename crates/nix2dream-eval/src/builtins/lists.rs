@@ -105,7 +105,7 @@ fn gen_list(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     // A length no memory can hold is an error, as in C++ Nix ("out of
     // memory"), not a panic or an abort of the allocator.
     let mut items = Vec::new();
-    if usize::try_from(n).map_err(|_| ()).and_then(|len| items.try_reserve_exact(len).map_err(|_| ())).is_err() {
+    if items.try_reserve_exact(usize::try_from(n).unwrap_or(usize::MAX)).is_err() {
         return Err(EvalError::new(ErrorKind::Other, "out of memory", Some(span)));
     }
     let f = args[0].clone();
