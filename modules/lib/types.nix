@@ -859,7 +859,7 @@ let
             if freeformType == null then name
             else "open ${name} of ${optionDescriptionPhrase (class: class == "noun" || class == "composite") freeformType}";
         inherit check;
-        merge = v2Merge ({ loc, defs }:
+        merge = v2Merge (if native != null then native.submoduleMergeV2 baseArgs shorthandOnlyDefinesConfig check else { loc, defs }:
           let
             configuration = lib.modules.evalModules (baseArgs // {
               modules = baseArgs.modules ++ [ { _module.args.name = lib.lists.last loc; } ] ++ allModules defs;
