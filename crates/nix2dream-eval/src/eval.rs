@@ -831,6 +831,8 @@ impl Evaluator {
                             env.push(v.clone());
                         }
                         None => match &f.default {
+                            // Nothing reads the slot (see `Formal::referenced`).
+                            Some(_) if !f.referenced => env.push(Value::Null),
                             Some(d) => {
                                 let v = self.maybe_thunk(d, &env);
                                 env.push(v);

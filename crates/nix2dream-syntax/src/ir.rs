@@ -125,6 +125,9 @@ pub struct Formal {
     pub name: Symbol,
     pub default: Option<ExprRef>,
     pub span: Span,
+    /// Whether the body or a default refers to it. A default nothing
+    /// refers to can never be evaluated, so a call does not make it.
+    pub referenced: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

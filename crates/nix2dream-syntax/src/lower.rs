@@ -66,6 +66,7 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
         base_dir: base_dir.to_path_buf(),
         globals,
         scopes: outer.into_iter().collect(),
+        formal_uses: Vec::new(),
         diagnostics: Vec::new(),
         text_len: text.len() as u32,
     };
@@ -99,6 +100,9 @@ struct Lowerer<'a> {
     base_dir: PathBuf,
     globals: &'a dyn Globals,
     scopes: Vec<Scope>,
+    /// For each pattern lambda being lowered: the index of its scope in
+    /// `scopes` and which of its slots a variable has referred to.
+    formal_uses: Vec<(usize, Vec<bool>)>,
     diagnostics: Vec<Diagnostic>,
     text_len: u32,
 }
@@ -200,10 +204,25 @@ impl<'a> Lowerer<'a> {
 
     fn var(&mut self, name: Symbol, span: Span, skip: usize) -> ExprRef {
         match self.resolve(name, skip) {
-            Some(v) => Rc::new(Expr::Var(v, span)),
+            Some(v) => {
+                if let Var::Local { depth, slot } = v {
+                    self.note_use(self.scopes.len() - 1 - depth as usize, slot);
+                }
+                Rc::new(Expr::Var(v, span))
+            }
             None => {
                 self.error(span, format!("undefined variable '{}'", name));
                 self.error_expr(span)
+            }
+        }
+    }
+
+    /// Record that slot `slot` of scope `scope` is referred to, if that
+    /// scope is a pattern lambda's.
+    fn note_use(&mut self, scope: usize, slot: u32) {
+        if let Some((_, used)) = self.formal_uses.iter_mut().rev().find(|(s, _)| *s == scope) {
+            if let Some(u) = used.get_mut(slot as usize) {
+                *u = true;
             }
         }
     }
@@ -418,13 +437,18 @@ impl<'a> Lowerer<'a> {
                 // Defaults see every formal, so they are lowered in the
                 // lambda's own scope.
                 self.scopes.push(Scope::Static(names));
-                let formals = formal_nodes
+                self.formal_uses.push((self.scopes.len() - 1, vec![false; size as usize]));
+                let mut formals = formal_nodes
                     .into_iter()
-                    .map(|(n, d, s)| Formal { name: n, default: d.map(|d| self.expr(d)), span: s })
+                    .map(|(n, d, s)| Formal { name: n, default: d.map(|d| self.expr(d)), span: s, referenced: true })
                     .collect::<Vec<_>>();
                 let ellipsis = p.ellipsis_token().is_some();
                 let body = self.opt_expr(l.body(), l.syntax());
                 self.scopes.pop();
+                let (_, used) = self.formal_uses.pop().expect("pushed above");
+                for (formal, used) in formals.iter_mut().zip(used) {
+                    formal.referenced = used;
+                }
                 return Rc::new(Expr::Lambda(Rc::new(LambdaDef {
                     param: Param::Pattern { formals, ellipsis, bind },
                     body,
