@@ -47,6 +47,9 @@ struct Header {
 const ENTRIES: usize = std::mem::size_of::<Header>();
 const _: () = assert!(ENTRIES.is_multiple_of(std::mem::align_of::<AttrEntry>()));
 
+/// Sets of at most this many entries are searched by a scan.
+const SCANNED_SET: usize = 4;
+
 /// A shared, immutable attribute set: entries sorted by symbol id, so a
 /// lookup is a binary search and `//` a linear merge. Names are *not* in
 /// lexicographic order; [`AttrSet::sorted_by_name`] gives that order.
@@ -147,7 +150,15 @@ impl AttrSet {
         let mut layer = self;
         loop {
             let own = layer.own();
-            if let Ok(i) = own.binary_search_by_key(&name, |e| e.name) {
+            // Most sets read by name are small records (`{ file; value; }`,
+            // a module, an option): a scan beats a binary search's setup.
+            if own.len() <= SCANNED_SET {
+                if let Some(e) = own.iter().find(|e| e.name >= name) {
+                    if e.name == name {
+                        return Some(e);
+                    }
+                }
+            } else if let Ok(i) = own.binary_search_by_key(&name, |e| e.name) {
                 return Some(&own[i]);
             }
             layer = &layer.layer()?.base;
@@ -268,6 +279,28 @@ mod tests {
             a.insert(Symbol::intern(n), Value::Int(i as i64), None);
         }
         AttrSet::from_attrs(a)
+    }
+
+    /// Lookups agree with a plain search at every size, on both sides of
+    /// the size where `get_entry` switches from a scan to a binary search,
+    /// for names present, absent below, between and above.
+    #[test]
+    fn lookups_find_exactly_the_names_present_at_every_size() {
+        let pool: Vec<String> = (0..2 * SCANNED_SET + 6).map(|i| format!("lookup-{i}")).collect();
+        for len in 0..pool.len() {
+            // Every other name is in the set, so absent names fall between.
+            let present: Vec<&str> = pool.iter().step_by(2).take(len).map(String::as_str).collect();
+            let s = set(&present);
+            for name in &pool {
+                let sym = Symbol::intern(name);
+                let want = present.iter().position(|p| *p == name.as_str());
+                let got = s.get(sym).map(|v| match v {
+                    Value::Int(i) => *i as usize,
+                    _ => unreachable!(),
+                });
+                assert_eq!(got, want, "{name} in a set of {len}");
+            }
+        }
     }
 
     #[test]
