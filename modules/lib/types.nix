@@ -819,10 +819,11 @@ let
       }@attrs:
       let
         # A definition becomes a module of the submodule evaluation.
-        allModules = defs: map ({ value, file }:
+        definitionModule = { value, file }:
           if isAttrs value && shorthandOnlyDefinesConfig
           then { _file = file; config = value; }
-          else { _file = file; imports = [ value ]; }) defs;
+          else { _file = file; imports = [ value ]; };
+        allModules = defs: map definitionModule defs;
 
         # `base.extendModules { modules; prefix; }` is `evalModules` of
         # these arguments with `modules` appended and `prefix` set (see
@@ -859,7 +860,7 @@ let
             if freeformType == null then name
             else "open ${name} of ${optionDescriptionPhrase (class: class == "noun" || class == "composite") freeformType}";
         inherit check;
-        merge = v2Merge (if native != null then native.submoduleMergeV2 baseArgs shorthandOnlyDefinesConfig check else { loc, defs }:
+        merge = v2Merge (if native != null then native.submoduleMergeV2 baseArgs shorthandOnlyDefinesConfig check definitionModule else { loc, defs }:
           let
             configuration = lib.modules.evalModules (baseArgs // {
               modules = baseArgs.modules ++ [ { _module.args.name = lib.lists.last loc; } ] ++ allModules defs;

@@ -53,7 +53,7 @@ static EXPORTS: &[PrimOp] = &[
     PrimOp { name: "checkDefsForError", arity: 4, run: check_defs_for_error },
     PrimOp { name: "attrsMergeV2", arity: 5, run: attrs_merge_v2 },
     PrimOp { name: "listMergeV2", arity: 4, run: list_merge_v2 },
-    PrimOp { name: "submoduleMergeV2", arity: 5, run: submodule_merge_v2 },
+    PrimOp { name: "submoduleMergeV2", arity: 6, run: submodule_merge_v2 },
     PrimOp { name: "nullOrCheck", arity: 3, run: null_or_check },
     PrimOp { name: "nullOrMerge", arity: 5, run: null_or_merge },
     PrimOp { name: "eitherCheck", arity: 4, run: either_check },

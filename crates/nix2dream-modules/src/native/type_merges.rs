@@ -342,19 +342,24 @@ pub(super) fn v2_functor(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
 /// })
 /// ```
 ///
-/// with `headError`, `value` (its `config`) and `valueMeta.configuration`.
+/// with `headError`, `value` (its `config`) and `valueMeta.configuration`;
+/// `args[4]` is `definitionModule`, the function `allModules` maps.
 /// Every element of an `attrsOf (submodule ...)` makes this call, and the
 /// Nix wrapper around the native `evalModules` (the `//`, the two `++`,
 /// the argument checks) was a tenth of an element's cost. Calling
 /// `evalModules` now rather than when `value` is read forces nothing:
 /// it only builds thunks, and `baseArgs` is a set literal.
 pub(super) fn submodule_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (helpers, base_args, shorthand, check) = (&args[0], &args[1], &args[2], &args[3]);
-    let (loc, defs) = loc_and_defs(ev, &args[4], span)?;
+    let (helpers, base_args, shorthand, check, definition_module) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
+    let (loc, defs) = loc_and_defs(ev, &args[5], span)?;
     let base = attrs_of(ev, base_args, span)?;
     let special_args = base.get(sym!("specialArgs")).cloned().unwrap_or_else(empty_set);
     let class = base.get(sym!("class")).cloned().unwrap_or(Value::Null);
-    let modules = lazy(&SUBMODULE_MODULES, [base_args.clone(), loc.clone(), defs.clone(), shorthand.clone()], span);
+    let modules = lazy(
+        &SUBMODULE_MODULES,
+        [base_args.clone(), loc.clone(), defs.clone(), shorthand.clone(), definition_module.clone()],
+        span,
+    );
     let eval_args = lazy(&SUBMODULE_EVAL_ARGS, [base_args.clone(), modules.clone(), loc.clone()], span);
     let configuration =
         eval_modules(ev, &[helpers.clone(), eval_args, modules, loc.clone(), special_args, class], span)?;
@@ -366,15 +371,15 @@ pub(super) fn submodule_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span)
     ]))
 }
 
-static SUBMODULE_MODULES: PrimOp = PrimOp { name: "«modules: submodule modules»", arity: 4, run: submodule_modules };
+static SUBMODULE_MODULES: PrimOp = PrimOp { name: "«modules: submodule modules»", arity: 5, run: submodule_modules };
 static SUBMODULE_EVAL_ARGS: PrimOp =
     PrimOp { name: "«modules: submodule evalModules arguments»", arity: 3, run: submodule_eval_args };
-static DEFINITION_MODULE: PrimOp = PrimOp { name: "«modules: definition module»", arity: 2, run: definition_module };
+static DEFINITION_MODULE: PrimOp = PrimOp { name: "«modules: definition module»", arity: 3, run: definition_module };
 static LAST: PrimOp = PrimOp { name: "«modules: last»", arity: 1, run: last };
 
 /// `baseArgs.modules ++ [ { _module.args.name = last loc; } ] ++ allModules defs`
 fn submodule_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (base_args, loc, defs, shorthand) = (&args[0], &args[1], &args[2], &args[3]);
+    let (base_args, loc, defs, shorthand, nix_definition) = (&args[0], &args[1], &args[2], &args[3], &args[4]);
     let base_modules = select(ev, base_args, sym!("modules"), span)?;
     let base_modules = items(ev, &base_modules, span)?;
     let defs = items(ev, defs, span)?;
@@ -383,7 +388,9 @@ fn submodule_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
     let name = lazy(&LAST, [loc.clone()], span);
     modules.push(set([(sym!("_module"), set([(sym!("args"), set([(sym!("name"), name)]))]))]));
     // `map` leaves each module unmade until the collection reads it.
-    modules.extend(defs.iter().map(|def| lazy(&DEFINITION_MODULE, [shorthand.clone(), def.clone()], span)));
+    modules.extend(
+        defs.iter().map(|def| lazy(&DEFINITION_MODULE, [shorthand.clone(), def.clone(), nix_definition.clone()], span)),
+    );
     Ok(Value::list(modules))
 }
 
@@ -394,7 +401,7 @@ fn submodule_eval_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
     Ok(Value::Attrs(AttrSet::update(&base, &attrs_of(ev, &own, span)?)))
 }
 
-/// `allModules`' function, for one definition:
+/// `definitionModule` (`args[2]`), for one definition:
 ///
 /// ```nix
 /// { value, file }:
@@ -402,22 +409,17 @@ fn submodule_eval_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
 /// then { _file = file; config = value; }
 /// else { _file = file; imports = [ value ]; }
 /// ```
+///
+/// A definition that is not exactly `{ value; file; }` goes to the Nix
+/// function, whose call gives the error.
 fn definition_module(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (shorthand, def) = (&args[0], &args[1]);
-    let def = attrs_of(ev, def, span)?;
-    // The function's formals, checked as a call would check them.
-    for required in [sym!("file"), sym!("value")] {
-        if !def.contains(required) {
-            let message = format!("function 'anonymous lambda' called without required argument '{required}'");
-            return Err(EvalError::type_error(message, span));
-        }
-    }
-    if let Some(extra) = def.entries().iter().find(|e| e.name != sym!("file") && e.name != sym!("value")) {
-        let message = format!("function 'anonymous lambda' called with unexpected argument '{}'", extra.name);
-        return Err(EvalError::type_error(message, span));
-    }
-    let file = def.get(sym!("file")).cloned().expect("checked above");
-    let value = def.get(sym!("value")).cloned().expect("checked above");
+    let (shorthand, def, nix_definition) = (&args[0], &args[1], &args[2]);
+    let def_attrs = match ev.force_ref(def)? {
+        Value::Attrs(a) if a.len() == 2 && a.contains(sym!("value")) && a.contains(sym!("file")) => a.clone(),
+        _ => return ev.call_value(nix_definition, def.clone(), Some(span)),
+    };
+    let file = def_attrs.get(sym!("file")).cloned().expect("checked above");
+    let value = def_attrs.get(sym!("value")).cloned().expect("checked above");
     let config_only = matches!(ev.force_ref(&value)?, Value::Attrs(_)) && ev.expect_bool(shorthand, span)?;
     Ok(if config_only {
         set([(sym!("_file"), file), (sym!("config"), value)])

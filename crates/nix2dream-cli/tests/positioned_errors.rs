@@ -1,0 +1,66 @@
+//! Errors whose first line holds the absolute path of a file, which the
+//! recorded corpora cannot hold (their cases run wherever the repository
+//! is cloned): each case is written to a temporary directory and its first
+//! stderr line compared with the expected text and, when it is installed,
+//! with what `nix-instantiate` prints for the same file.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+/// (file name, contents, expected first line with `{dir}` for the directory)
+const CASES: &[(&str, &str, &str)] = &[
+    (
+        "named.nix",
+        "let f = { a }: a; in f { }\n",
+        "error: 'f' at {dir}/named.nix:1:9 called without required argument 'a'",
+    ),
+    (
+        "anonymous.nix",
+        "({ a }: a) { a = 1; b = 2; }\n",
+        "error: anonymous function at {dir}/anonymous.nix:1:2 called with unexpected argument 'b'",
+    ),
+    (
+        "attribute.nix",
+        "{ g = { a, b ? 1 }: a; }.g { c = 1; }\n",
+        "error: 'g' at {dir}/attribute.nix:1:7 called without required argument 'a'",
+    ),
+    (
+        "imported.nix",
+        "(import ./function.nix) { }\n",
+        "error: anonymous function at {dir}/function.nix:1:1 called without required argument 'x'",
+    ),
+];
+
+fn first_error_line(program: &str, args: &[&str], file: &Path) -> String {
+    let out = Command::new(program).args(args).arg(file).env("NIX_PATH", "").output().expect("runs");
+    assert!(!out.status.success(), "{} {}: expected a failure", program, file.display());
+    String::from_utf8_lossy(&out.stderr).lines().find(|l| !l.starts_with("GC Warning:")).unwrap_or("").to_string()
+}
+
+#[test]
+fn function_argument_errors_name_the_function_and_where_it_is() {
+    let dir = std::env::temp_dir().join(format!("nix2dream-positioned-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("function.nix"), "{ x }: x\n").expect("write");
+    let oracle = common::oracle_available("positioned error messages");
+    let mut failures = Vec::new();
+    for (name, text, expected) in CASES {
+        let file = dir.join(name);
+        std::fs::write(&file, text).expect("write");
+        let want = expected.replace("{dir}", &dir.display().to_string());
+        let got = first_error_line(env!("CARGO_BIN_EXE_nix2dream"), &["eval", "--strict"], &file);
+        if got != want {
+            failures.push(format!("{name}: nix2dream printed {got:?}, expected {want:?}"));
+        }
+        if oracle {
+            let nix = first_error_line("nix-instantiate", &["--eval", "--strict"], &file);
+            if nix != want {
+                failures.push(format!("{name}: nix-instantiate printed {nix:?}, expected {want:?}"));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
