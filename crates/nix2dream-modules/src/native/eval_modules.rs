@@ -114,7 +114,7 @@ pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
     let (helpers, lib, options, special_args, class, prefix, config) =
         (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
     let config = lazy(&CONFIG_ARGUMENT, [helpers.clone(), config.clone()], span);
-    let own = set([
+    let own = attr_set([
         (sym!("lib"), lib.clone()),
         (sym!("options"), options.clone()),
         (sym!("specialArgs"), special_args.clone()),
@@ -122,7 +122,6 @@ pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> Eva
         (sym!("_prefix"), prefix.clone()),
         (sym!("config"), config),
     ]);
-    let own = attrs_of(ev, &own, span)?;
     let special = attrs_of(ev, special_args, span)?;
     Ok(Value::Attrs(AttrSet::update(&own, &special)))
 }

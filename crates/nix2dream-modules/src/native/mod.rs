@@ -143,13 +143,18 @@ pub(super) fn sym(s: &str) -> Symbol {
 }
 
 /// `{ name = value; ... }` of distinct names, built without a vector.
-pub(super) fn set<const N: usize>(mut fields: [(Symbol, Value); N]) -> Value {
+pub(super) fn set<const N: usize>(fields: [(Symbol, Value); N]) -> Value {
+    Value::Attrs(attr_set(fields))
+}
+
+/// [`set`], as the set itself: for `//` with it.
+pub(super) fn attr_set<const N: usize>(mut fields: [(Symbol, Value); N]) -> AttrSet {
     fields.sort_unstable_by_key(|(name, _)| *name);
     let mut fields = fields.into_iter();
-    Value::Attrs(AttrSet::from_fn(N, |_| {
+    AttrSet::from_fn(N, |_| {
         let (name, value) = fields.next().expect("one field per entry");
         AttrEntry { name, value, pos: None }
-    }))
+    })
 }
 
 /// `attrs // { name = value; }`, keeping positions.

@@ -397,8 +397,8 @@ fn submodule_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
 /// `baseArgs // { modules; prefix = loc; }`, which only `extendModules` reads.
 fn submodule_eval_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let base = attrs_of(ev, &args[0], span)?;
-    let own = set([(sym!("modules"), args[1].clone()), (sym!("prefix"), args[2].clone())]);
-    Ok(Value::Attrs(AttrSet::update(&base, &attrs_of(ev, &own, span)?)))
+    let own = attr_set([(sym!("modules"), args[1].clone()), (sym!("prefix"), args[2].clone())]);
+    Ok(Value::Attrs(AttrSet::update(&base, &own)))
 }
 
 /// `definitionModule` (`args[2]`), for one definition:
