@@ -177,6 +177,11 @@ pub use crate::list::List;
 
 thread_local! {
     static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// How many parts wait in `DROP_QUEUE`. The outermost drop reads this
+    /// plain cell and touches the queue only when something waits: the
+    /// queue's thread-local has a destructor, so every access to it checks
+    /// its registration, and nearly every drop is an outermost one.
+    static DROPS_QUEUED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static DROP_QUEUE: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -185,19 +190,22 @@ thread_local! {
 /// outermost drop empty the queue iteratively.
 pub(crate) fn deferred_drop<T: 'static>(parts: T) {
     const MAX_NESTED_DROPS: u32 = 256;
-    let depth = DROP_DEPTH.with(|d| d.get());
+    let depth = DROP_DEPTH.get();
     if depth >= MAX_NESTED_DROPS {
         DROP_QUEUE.with(|q| q.borrow_mut().push(Box::new(parts)));
+        DROPS_QUEUED.set(DROPS_QUEUED.get() + 1);
         return;
     }
-    DROP_DEPTH.with(|d| d.set(depth + 1));
+    DROP_DEPTH.set(depth + 1);
     drop(parts);
     if depth == 0 {
-        while let Some(next) = DROP_QUEUE.with(|q| q.borrow_mut().pop()) {
+        while DROPS_QUEUED.get() != 0 {
+            let next = DROP_QUEUE.with(|q| q.borrow_mut().pop());
+            DROPS_QUEUED.set(DROPS_QUEUED.get() - 1);
             drop(next);
         }
     }
-    DROP_DEPTH.with(|d| d.set(depth));
+    DROP_DEPTH.set(depth);
 }
 
 /// String context: what a string refers to in the store. Elements use C++
