@@ -796,7 +796,8 @@ impl<'a> Lowerer<'a> {
         if rec {
             self.scopes.pop();
         }
-        Rc::new(Expr::Attrs(Rc::new(AttrsDef { rec, statics, dynamics, span: pending.span })))
+        let overrides = if rec { statics.iter().position(|a| a.name.as_str() == "__overrides") } else { None };
+        Rc::new(Expr::Attrs(Rc::new(AttrsDef { rec, statics, dynamics, span: pending.span, overrides })))
     }
 
     /// `in_new_scope`: the innermost scope is the one this binding belongs
