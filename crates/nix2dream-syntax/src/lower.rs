@@ -725,9 +725,7 @@ impl<'a> Lowerer<'a> {
             }
             let first_span = into.statics[idx].2;
             match (&mut into.statics[idx].1, value) {
-                (PendingValue::Nested(target), PendingValue::Nested(src)) => {
-                    merge_pending(self, target, src, shown.to_vec());
-                }
+                (PendingValue::Nested(target), PendingValue::Nested(src)) => merge_pending(self, target, src),
                 (PendingValue::Nested(target), PendingValue::Expr(ast::Expr::AttrSet(set))) => {
                     let mut tmp = std::mem::replace(target, PendingAttrs::new(false, span));
                     self.collect_entries(&set, &mut tmp);
@@ -824,13 +822,23 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-fn merge_pending(lowerer: &mut Lowerer, target: &mut PendingAttrs, src: PendingAttrs, shown: Vec<Symbol>) {
+/// Merge a later literal set into an earlier one of the same name
+/// (`a = { x = 1; }; a = { y = 2; };`) as C++ Nix 2.8 does: one level deep,
+/// so a name both define is a duplicate (reported at the first, "already
+/// defined" at the second), and the later set's dynamic attributes are lost.
+fn merge_pending(lowerer: &mut Lowerer, target: &mut PendingAttrs, src: PendingAttrs) {
     for (name, v, span) in src.statics {
-        let mut path = shown.clone();
-        path.push(name);
-        lowerer.insert_static(target, name, v, span, &path);
+        match target.index.get(&name) {
+            Some(&idx) => {
+                let first = target.statics[idx].2;
+                lowerer.duplicate(first, &[name], span);
+            }
+            None => {
+                target.index.insert(name, target.statics.len());
+                target.statics.push((name, v, span));
+            }
+        }
     }
-    target.dynamics.extend(src.dynamics);
 }
 
 enum PathKind {
