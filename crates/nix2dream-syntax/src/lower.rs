@@ -590,12 +590,21 @@ impl<'a> Lowerer<'a> {
                         }
                         None => None,
                     };
+                    // C++ Nix gives every name of one `inherit` the position
+                    // where its list of names starts: right after the keyword
+                    // or after `(e)` (`unsafeGetAttrPos` shows it).
+                    let names_at = match (inh.from(), inh.inherit_token()) {
+                        (Some(f), _) => f.syntax().text_range().end(),
+                        (None, Some(t)) => t.text_range().end(),
+                        (None, None) => inh.syntax().text_range().start(),
+                    };
+                    let names_span = Span::new(self.file, names_at.into(), names_at.into());
                     for attr in inh.attrs() {
                         let aspan = self.span(attr.syntax());
                         match self.key_name(&attr) {
                             KeyName::Static(name) => {
                                 let value = PendingValue::Inherit(from.clone(), name, aspan);
-                                self.insert_static(into, name, value, aspan, &[name]);
+                                self.insert_static(into, name, value, names_span, &[name]);
                             }
                             KeyName::Dynamic(_) => {
                                 self.error(aspan, "dynamic attributes not allowed in inherit".into());
