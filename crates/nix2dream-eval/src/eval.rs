@@ -407,7 +407,7 @@ impl Evaluator {
 
     fn eval_attrs(&mut self, def: &Rc<AttrsDef>, env: &Env) -> EvalResult<Value> {
         let scope = if def.rec { Env::new(Some(env.clone()), def.statics.len()) } else { env.clone() };
-        if def.dynamics.is_empty() {
+        if def.dynamics.is_empty() && def.overrides.is_none() {
             // Lowering sorts static attributes by symbol: write them
             // straight into the set.
             return Ok(Value::Attrs(AttrSet::from_fn(def.statics.len(), |i| {
@@ -419,17 +419,22 @@ impl Evaluator {
                 AttrEntry { name: a.name, value: v, pos: Some(a.span) }
             })));
         }
-        let mut entries = Vec::with_capacity(def.statics.len() + def.dynamics.len());
-        for a in def.statics.iter() {
-            let v = self.maybe_thunk(&a.value, &scope);
-            if def.rec {
-                scope.push(v.clone());
+        let mut attrs = match def.overrides {
+            Some(index) => self.overridden_statics(def, &scope, index)?,
+            None => {
+                let mut entries = Vec::with_capacity(def.statics.len() + def.dynamics.len());
+                for a in def.statics.iter() {
+                    let v = self.maybe_thunk(&a.value, &scope);
+                    if def.rec {
+                        scope.push(v.clone());
+                    }
+                    entries.push(AttrEntry { name: a.name, value: v, pos: Some(a.span) });
+                }
+                // Lowering sorts static attributes by symbol, so no sort is
+                // needed unless dynamic attributes are added.
+                Attrs::from_sorted(entries)
             }
-            entries.push(AttrEntry { name: a.name, value: v, pos: Some(a.span) });
-        }
-        // Lowering sorts static attributes by symbol, so no sort is needed
-        // unless dynamic attributes are added.
-        let mut attrs = Attrs::from_sorted(entries);
+        };
         for d in def.dynamics.iter() {
             let Some(name) = self.attr_key(&AttrKey::Dynamic(d.name.clone()), &scope, d.span)? else { continue };
             if attrs.contains(name) {
@@ -439,6 +444,36 @@ impl Evaluator {
             attrs.insert(name, v, Some(d.span));
         }
         Ok(Value::attrs(attrs))
+    }
+
+    /// The static attributes of `rec { ...; __overrides = e; }`, as C++ Nix
+    /// 2.8 builds them: `e` is forced to a set as soon as the set is built,
+    /// and each of its attributes replaces the attribute of that name, in the
+    /// set and for the other attributes that refer to it, or is added.
+    fn overridden_statics(&mut self, def: &AttrsDef, scope: &Env, index: usize) -> EvalResult<Attrs> {
+        // Every slot is a thunk of its own, so that it can be redirected.
+        let mut entries = Vec::with_capacity(def.statics.len());
+        for a in def.statics.iter() {
+            let v = Value::thunk(a.value.clone(), scope.clone());
+            scope.push(v.clone());
+            entries.push(AttrEntry { name: a.name, value: v, pos: Some(a.span) });
+        }
+        let overrides = self.force(&entries[index].value)?;
+        let overrides = self.expect_attrs(&overrides, def.statics[index].span)?;
+        let mut attrs = Attrs::from_sorted(entries);
+        for o in overrides.entries() {
+            if let Ok(slot) = def.statics.binary_search_by_key(&o.name, |a| a.name) {
+                // A slot already forced while forcing `e` keeps its value.
+                if let Some(Value::Thunk(t)) = scope.get_ref(slot as u32) {
+                    if t.done_ref().is_none() {
+                        let read = Rc::new(Expr::Var(Var::Local { depth: 0, slot: 0 }, def.statics[slot].span));
+                        t.set(ThunkState::Pending(read, Env::with_one(None, o.value.clone())));
+                    }
+                }
+            }
+            attrs.insert(o.name, o.value.clone(), o.pos);
+        }
+        Ok(attrs)
     }
 
     fn eval_binop(&mut self, op: BinOp, l: &ExprRef, r: &ExprRef, env: &Env, span: Span) -> EvalResult<Value> {

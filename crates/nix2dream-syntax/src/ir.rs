@@ -82,6 +82,10 @@ pub struct AttrsDef {
     pub statics: Vec<StaticAttr>,
     pub dynamics: Vec<DynamicAttr>,
     pub span: Span,
+    /// In a `rec` set, the index in `statics` of an attribute named
+    /// `__overrides`: its attributes replace the set's own, also for the
+    /// other attributes that refer to them.
+    pub overrides: Option<usize>,
 }
 
 #[derive(Debug)]

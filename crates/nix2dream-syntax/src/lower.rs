@@ -590,12 +590,21 @@ impl<'a> Lowerer<'a> {
                         }
                         None => None,
                     };
+                    // C++ Nix gives every name of one `inherit` the position
+                    // where its list of names starts: right after the keyword
+                    // or after `(e)` (`unsafeGetAttrPos` shows it).
+                    let names_at = match (inh.from(), inh.inherit_token()) {
+                        (Some(f), _) => f.syntax().text_range().end(),
+                        (None, Some(t)) => t.text_range().end(),
+                        (None, None) => inh.syntax().text_range().start(),
+                    };
+                    let names_span = Span::new(self.file, names_at.into(), names_at.into());
                     for attr in inh.attrs() {
                         let aspan = self.span(attr.syntax());
                         match self.key_name(&attr) {
                             KeyName::Static(name) => {
                                 let value = PendingValue::Inherit(from.clone(), name, aspan);
-                                self.insert_static(into, name, value, aspan, &[name]);
+                                self.insert_static(into, name, value, names_span, &[name]);
                             }
                             KeyName::Dynamic(_) => {
                                 self.error(aspan, "dynamic attributes not allowed in inherit".into());
@@ -725,9 +734,7 @@ impl<'a> Lowerer<'a> {
             }
             let first_span = into.statics[idx].2;
             match (&mut into.statics[idx].1, value) {
-                (PendingValue::Nested(target), PendingValue::Nested(src)) => {
-                    merge_pending(self, target, src, shown.to_vec());
-                }
+                (PendingValue::Nested(target), PendingValue::Nested(src)) => merge_pending(self, target, src),
                 (PendingValue::Nested(target), PendingValue::Expr(ast::Expr::AttrSet(set))) => {
                     let mut tmp = std::mem::replace(target, PendingAttrs::new(false, span));
                     self.collect_entries(&set, &mut tmp);
@@ -796,7 +803,8 @@ impl<'a> Lowerer<'a> {
         if rec {
             self.scopes.pop();
         }
-        Rc::new(Expr::Attrs(Rc::new(AttrsDef { rec, statics, dynamics, span: pending.span })))
+        let overrides = if rec { statics.iter().position(|a| a.name.as_str() == "__overrides") } else { None };
+        Rc::new(Expr::Attrs(Rc::new(AttrsDef { rec, statics, dynamics, span: pending.span, overrides })))
     }
 
     /// `in_new_scope`: the innermost scope is the one this binding belongs
@@ -823,13 +831,23 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-fn merge_pending(lowerer: &mut Lowerer, target: &mut PendingAttrs, src: PendingAttrs, shown: Vec<Symbol>) {
+/// Merge a later literal set into an earlier one of the same name
+/// (`a = { x = 1; }; a = { y = 2; };`) as C++ Nix 2.8 does: one level deep,
+/// so a name both define is a duplicate (reported at the first, "already
+/// defined" at the second), and the later set's dynamic attributes are lost.
+fn merge_pending(lowerer: &mut Lowerer, target: &mut PendingAttrs, src: PendingAttrs) {
     for (name, v, span) in src.statics {
-        let mut path = shown.clone();
-        path.push(name);
-        lowerer.insert_static(target, name, v, span, &path);
+        match target.index.get(&name) {
+            Some(&idx) => {
+                let first = target.statics[idx].2;
+                lowerer.duplicate(first, &[name], span);
+            }
+            None => {
+                target.index.insert(name, target.statics.len());
+                target.statics.push((name, v, span));
+            }
+        }
     }
-    target.dynamics.extend(src.dynamics);
 }
 
 enum PathKind {
