@@ -1,7 +1,7 @@
 //! What can go wrong when a deployment is loaded, as data: the CLI decides
 //! how to show it.
 
-use nix2dream_eval::EvalError;
+use nix2dream_eval::{caret_line, source_line, EvalError};
 use std::fmt;
 
 /// Where an option's value was set: a file, and the line and column of the
@@ -29,13 +29,7 @@ impl Location {
     pub fn excerpt(&self) -> String {
         let mut out = format!("at {}", self);
         if let (Some((line, column)), Some(text)) = (self.line_col, &self.line_text) {
-            let width = (line + 1).to_string().len() + 4;
-            let pad: String = text
-                .chars()
-                .take(column.saturating_sub(1) as usize)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            out.push_str(&format!(":\n\n       {:>w$}| {}\n       {:>w$}| {}^", line, text, "", pad, w = width));
+            out.push_str(&format!(":\n\n{}\n{}", source_line(line, text), caret_line(column)));
         }
         out
     }

@@ -28,6 +28,7 @@ pub mod value;
 
 pub use error::{ErrorKind, EvalError, EvalResult, TraceFrame};
 pub use io::{EvalIo, MemoryFs, RealFs};
+pub use report::{caret_line, source_line};
 pub use value::{AttrSet, Attrs, Value};
 
 use nix2dream_syntax::FxHashMap;

@@ -11,10 +11,8 @@ impl Evaluator {
     /// The full, human-readable report of an error.
     pub fn render_error(&self, err: &EvalError) -> String {
         let mut out = String::new();
-        // Continuation lines of a message line up under its first line;
-        // trailing blanks are trimmed from every line, as C++ Nix does.
-        let message = err.message().split('\n').map(str::trim_end).collect::<Vec<_>>().join("\n       ");
-        let message = message.trim_end();
+        // Continuation lines of a message line up under its first line.
+        let message = err.message().trim_end().replace('\n', "\n       ");
         if message.starts_with('\n') {
             let _ = writeln!(out, "error:{}", message);
         } else {
@@ -32,7 +30,16 @@ impl Evaluator {
                 self.render_location(span, &mut out);
             }
         }
-        out
+        // C++ Nix trims every line's trailing blanks, then expands tabs.
+        let mut report = String::with_capacity(out.len());
+        for line in out.lines() {
+            report.push_str(line.trim_end());
+            report.push('\n');
+        }
+        if report.contains('\t') {
+            report = expand_tabs(&report);
+        }
+        report
     }
 
     fn render_location(&self, span: Span, out: &mut String) {
@@ -45,18 +52,67 @@ impl Evaluator {
             nix2dream_syntax::Origin::Path(p) => p.display().to_string(),
             nix2dream_syntax::Origin::Named(n) => n.clone(),
         };
-        let _ = writeln!(out, "\n       at {}:{}:{}:\n", origin, lc.line, lc.column);
-        let width = (lc.line + 1).to_string().len();
-        if lc.line > 1 {
-            let prev = file.line_text(lc.line - 1);
-            if !prev.trim().is_empty() {
-                let _ = writeln!(out, "       {:>w$}| {}", lc.line - 1, prev, w = width + 4);
-            }
+        let _ = writeln!(out, "\n       at {}:{}:{}:", origin, lc.line, lc.column);
+        // The lines around the error, chosen as C++ Nix 2.8 chooses them. It
+        // reads a file again line by line and keeps only lines that a newline
+        // ends (without the error's line it shows none); it reads text given
+        // on the command line with `getline`, which also returns a last line
+        // with no newline.
+        let from_file = matches!(file.origin, nix2dream_syntax::Origin::Path(_));
+        let shown = |line: u32| !from_file || file.line_is_terminated(line);
+        if !shown(lc.line) {
+            return;
         }
-        let _ = writeln!(out, "       {:>w$}| {}", lc.line, file.line_text(lc.line), w = width + 4);
-        let line_text = file.line_text(lc.line);
-        let caret_pad: String =
-            line_text.chars().take(lc.column as usize - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-        let _ = writeln!(out, "       {:>w$}| {}^", "", caret_pad, w = width + 4);
+        out.push('\n');
+        if lc.line > 1 {
+            let _ = writeln!(out, "{}", source_line(lc.line - 1, file.line_text(lc.line - 1)));
+        }
+        let _ = writeln!(out, "{}", source_line(lc.line, file.line_text(lc.line)));
+        if lc.column > 0 {
+            let _ = writeln!(out, "{}", caret_line(lc.column));
+        }
+        let next = if from_file { shown(lc.line + 1) } else { file.line_is_terminated(lc.line) };
+        if next {
+            let _ = writeln!(out, "{}", source_line(lc.line + 1, file.line_text(lc.line + 1)));
+        }
     }
+}
+
+/// What comes before a line of code: as wide as an error's continuation
+/// lines.
+const CODE_PREFIX: &str = "       ";
+
+/// A line of source in an error report, `NNNNN| text`: the number
+/// right-aligned in five columns, as C++ Nix prints it.
+pub fn source_line(number: u32, text: &str) -> String {
+    format!("{CODE_PREFIX} {number:>5}| {}", text.trim_end())
+}
+
+/// The caret under 1-based `column` of a [`source_line`]: C++ Nix pads
+/// with spaces, tabs or not.
+pub fn caret_line(column: u32) -> String {
+    format!("{CODE_PREFIX}      |{}^", " ".repeat(column as usize))
+}
+
+/// Tabs as C++ Nix 2.8 writes an error: each becomes spaces up to the next
+/// multiple of eight characters, counted from the start of the whole report
+/// (the count runs on across newlines).
+fn expand_tabs(report: &str) -> String {
+    let mut out = String::with_capacity(report.len() + 16);
+    let mut width = 0;
+    for c in report.chars() {
+        if c == '\t' {
+            loop {
+                out.push(' ');
+                width += 1;
+                if width % 8 == 0 {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+            width += 1;
+        }
+    }
+    out
 }

@@ -22,7 +22,6 @@ impl Diagnostic {
 
 /// Translate rnix's error into Nix's wording where it can.
 pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnostic {
-    let end = text.len() as u32;
     let span_of = |r: rnix::TextRange| Span::new(file, r.start().into(), r.end().into());
     let (span, message) = match err {
         ParseError::Unexpected(r) | ParseError::UnexpectedExtra(r) => {
@@ -38,7 +37,7 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         }
         ParseError::UnexpectedDoubleBind(r) => (span_of(*r), "syntax error, unexpected '@'".to_string()),
         ParseError::UnexpectedEOF | ParseError::UnexpectedEOFWanted(_) => {
-            (Span::new(file, end, end), "syntax error, unexpected end of file".to_string())
+            (end_of_file_span(file, text), "syntax error, unexpected end of file".to_string())
         }
         ParseError::DuplicatedArgs(r, name) => (span_of(*r), format!("duplicate formal function argument '{}'", name)),
         ParseError::RecursionLimitExceeded => {
@@ -47,6 +46,14 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         _ => (Span::new(file, 0, 0), format!("syntax error, {}", err)),
     };
     Diagnostic { span, message, is_syntax: true, first_definition: None }
+}
+
+/// Where C++ Nix reports the end of a file: at the start of its last token,
+/// the run of blanks or the comment that ends most files included (its
+/// lexer moves the position on every token, and no token comes at the end).
+pub fn end_of_file_span(file: FileId, text: &str) -> Span {
+    let start = rnix::tokenize(text).last().map_or(0, |t| text.len() - t.1.len()) as u32;
+    Span::new(file, start, start)
 }
 
 /// Name the first token of `got` as Nix's bison parser does.

@@ -78,7 +78,8 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
         Some(e) => lowerer.expr(e),
         None => {
             if lowerer.diagnostics.is_empty() {
-                lowerer.error(Span::new(file, 0, text.len() as u32), "syntax error, unexpected end of file".into());
+                let span = crate::diagnostics::end_of_file_span(file, text);
+                lowerer.error(span, "syntax error, unexpected end of file".into());
             }
             Rc::new(Expr::Error(Span::new(file, 0, 0)))
         }

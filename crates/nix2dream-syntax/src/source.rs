@@ -92,6 +92,12 @@ impl SourceFile {
         &self.text[start as usize..end.max(start as usize)]
     }
 
+    /// Whether a newline ends 1-based `line` (the last line of a file may
+    /// have none).
+    pub fn line_is_terminated(&self, line: u32) -> bool {
+        (line as usize) < self.line_starts.len()
+    }
+
     pub fn dir(&self) -> Option<&Path> {
         match &self.origin {
             Origin::Path(p) => p.parent(),

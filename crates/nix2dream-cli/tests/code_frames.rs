@@ -1,0 +1,164 @@
+//! The source lines an error shows: which lines C++ Nix 2.8 picks (the one
+//! before, the error's own, the one after, each only if a newline ends it
+//! when read from a file), how it numbers them, how it expands tabs, and
+//! where it places the end of a file.
+//! Each case's whole stderr is compared with the expected text and, when it
+//! is installed, with what `nix-instantiate` prints.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+/// (file name, contents, expected stderr with `{dir}` for the directory)
+const FILE_CASES: &[(&str, &str, &str)] = &[
+    (
+        "neighbours.nix",
+        "let\n  b = c;\nin b\n",
+        concat!(
+            "error: undefined variable 'c'\n",
+            "\n",
+            "       at {dir}/neighbours.nix:2:7:\n",
+            "\n",
+            "            1| let\n",
+            "            2|   b = c;\n",
+            "             |       ^\n",
+            "            3| in b\n",
+        ),
+    ),
+    (
+        "blank-neighbours.nix",
+        "let\n  a = 1;\n\n  b = c;\n\nin b\n",
+        concat!(
+            "error: undefined variable 'c'\n",
+            "\n",
+            "       at {dir}/blank-neighbours.nix:4:7:\n",
+            "\n",
+            "            3|\n",
+            "            4|   b = c;\n",
+            "             |       ^\n",
+            "            5|\n",
+        ),
+    ),
+    (
+        "line-ten.nix",
+        "\n\n\n\n\n\n\n\n\nlet b = c; in b\n",
+        concat!(
+            "error: undefined variable 'c'\n",
+            "\n",
+            "       at {dir}/line-ten.nix:10:9:\n",
+            "\n",
+            "            9|\n",
+            "           10| let b = c; in b\n",
+            "             |         ^\n",
+        ),
+    ),
+    (
+        // A file's last line with no newline is not shown, nor is anything
+        // else when it is the error's.
+        "unterminated-error-line.nix",
+        "let a = 1; in\nc",
+        concat!("error: undefined variable 'c'\n", "\n", "       at {dir}/unterminated-error-line.nix:2:1:\n",),
+    ),
+    (
+        "unterminated-next-line.nix",
+        "let\n  b = c;\nin b",
+        concat!(
+            "error: undefined variable 'c'\n",
+            "\n",
+            "       at {dir}/unterminated-next-line.nix:2:7:\n",
+            "\n",
+            "            1| let\n",
+            "            2|   b = c;\n",
+            "             |       ^\n",
+        ),
+    ),
+    (
+        // The end of a file is where its last token starts: here the blanks
+        // after `+`.
+        "end-of-file.nix",
+        "let a = 1;\nin a +\n\n",
+        concat!(
+            "error: syntax error, unexpected end of file\n",
+            "\n",
+            "       at {dir}/end-of-file.nix:2:7:\n",
+            "\n",
+            "            1| let a = 1;\n",
+            "            2| in a +\n",
+            "             |       ^\n",
+            "            3|\n",
+        ),
+    ),
+];
+
+/// (expression given with `-E`, expected stderr): text read with `getline`
+/// shows a last line with no newline; tabs become spaces to a multiple of
+/// eight characters counted from the report's start.
+const EXPRESSION_CASES: &[(&str, &str)] = &[
+    (
+        "let\n  b = c;\nin b",
+        concat!(
+            "error: undefined variable 'c'\n",
+            "\n",
+            "       at «string»:2:7:\n",
+            "\n",
+            "            1| let\n",
+            "            2|   b = c;\n",
+            "             |       ^\n",
+            "            3| in b\n",
+        ),
+    ),
+    (
+        "let\n\tx = 1;\n\ty =\tz;\nin y",
+        concat!(
+            "error: undefined variable 'z'\n",
+            "\n",
+            "       at «string»:3:6:\n",
+            "\n",
+            "            2|  x = 1;\n",
+            "            3|   y =     z;\n",
+            "             |      ^\n",
+            "            4| in y\n",
+        ),
+    ),
+];
+
+fn stderr_of(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).env("NIX_PATH", "").output().expect("runs");
+    assert!(!out.status.success(), "{program} {args:?}: expected a failure");
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.lines().filter(|l| !l.starts_with("GC Warning:")).map(|l| format!("{l}\n")).collect()
+}
+
+fn check(args: &[&str], want: &str, oracle: bool, nix_args: &[&str], failures: &mut Vec<String>) {
+    let got = stderr_of(env!("CARGO_BIN_EXE_nix2dream"), args);
+    if got != want {
+        failures.push(format!("{args:?}: nix2dream printed\n{got}expected\n{want}"));
+    }
+    if oracle {
+        let nix = stderr_of("nix-instantiate", nix_args);
+        if nix != want {
+            failures.push(format!("{nix_args:?}: nix-instantiate printed\n{nix}expected\n{want}"));
+        }
+    }
+}
+
+#[test]
+fn errors_show_the_source_lines_that_cpp_nix_shows() {
+    let dir = std::env::temp_dir().join(format!("nix2dream-code-frames-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let oracle = common::oracle_available("code frames of errors");
+    let mut failures = Vec::new();
+    for (name, text, expected) in FILE_CASES {
+        let file = dir.join(name);
+        std::fs::write(&file, text).expect("write");
+        let want = expected.replace("{dir}", &dir.display().to_string());
+        let file = file.to_str().expect("a UTF-8 path");
+        check(&["eval", "--strict", file], &want, oracle, &["--eval", "--strict", file], &mut failures);
+    }
+    for (expr, want) in EXPRESSION_CASES {
+        check(&["eval", "--strict", "-E", expr], want, oracle, &["--eval", "--strict", "-E", expr], &mut failures);
+    }
+    let _ = std::fs::remove_dir_all(Path::new(&dir));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
