@@ -48,7 +48,8 @@ fn tail(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 
 fn elem_at(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let l = ev.expect_list(&args[0], span)?;
-    let i = ev.expect_int(&args[1], span)?;
+    // C++ Nix 2.8 takes the index as a C `int`: 2^32 + 1 selects element 1.
+    let i = ev.expect_int(&args[1], span)? as i32;
     if i < 0 || i as usize >= l.len() {
         return Err(EvalError::new(ErrorKind::Other, format!("list index {} is out of bounds", i), Some(span)));
     }

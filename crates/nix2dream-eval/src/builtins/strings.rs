@@ -26,8 +26,9 @@ fn string_length(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
 }
 
 fn substring(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let start = ev.expect_int(&args[0], span)?;
-    let len = ev.expect_int(&args[1], span)?;
+    // C++ Nix 2.8 reads both into a C `int`: 2^32 + 1 is 1, 2^31 negative.
+    let start = ev.expect_int(&args[0], span)? as i32;
+    let len = ev.expect_int(&args[1], span)? as i32;
     let (bytes, ctx) = ev.coerce_to_bytes(&args[2], span, false, true)?;
     if start < 0 {
         return Err(EvalError::new(ErrorKind::Other, "negative start position in 'substring'", Some(span)));
