@@ -440,7 +440,7 @@ fn closure_key_less(ev: &mut Evaluator, a: &Value, b: &Value, span: Span) -> Eva
         (Value::Float(x), Value::Float(y)) => x < y,
         (Value::Int(x), Value::Float(y)) => (*x as f64) < *y,
         (Value::Float(x), Value::Int(y)) => *x < (*y as f64),
-        (Value::String(x), Value::String(y)) => x.text.as_bytes() < y.text.as_bytes(),
+        (Value::String(x), Value::String(y)) => x.as_bytes() < y.as_bytes(),
         (Value::Path(x), Value::Path(y)) => x.as_bytes() < y.as_bytes(),
         _ => {
             return Err(EvalError::new(
