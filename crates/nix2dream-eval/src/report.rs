@@ -32,7 +32,7 @@ impl Evaluator {
                 self.render_location(span, &mut out);
             }
         }
-        out
+        filter_terminal(&out)
     }
 
     fn render_location(&self, span: Span, out: &mut String) {
@@ -59,4 +59,44 @@ impl Evaluator {
             line_text.chars().take(lc.column as usize - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         let _ = writeln!(out, "       {:>w$}| {}^", "", caret_pad, w = width + 4);
     }
+}
+
+/// C++ Nix passes the whole report through `filterANSIEscapes` on its way
+/// to a non-terminal stderr: escape sequences are dropped, `\r` is dropped
+/// and a tab becomes spaces up to the next multiple of 8 characters,
+/// counted from the start of the report (newlines included).
+fn filter_terminal(s: &str) -> String {
+    if !s.contains(['\t', '\r', '\x1b']) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut width = 0usize;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                if chars.next_if_eq(&'[').is_some() {
+                    while chars.next_if(|c| ('\x30'..='\x3f').contains(c)).is_some() {}
+                    while chars.next_if(|c| ('\x20'..='\x2f').contains(c)).is_some() {}
+                    chars.next_if(|c| ('\x40'..='\x7e').contains(c));
+                } else {
+                    chars.next_if(|c| ('\x40'..='\x5f').contains(c));
+                }
+            }
+            '\t' => {
+                out.push(' ');
+                width += 1;
+                while !width.is_multiple_of(8) {
+                    out.push(' ');
+                    width += 1;
+                }
+            }
+            '\r' => {}
+            c => {
+                out.push(c);
+                width += 1;
+            }
+        }
+    }
+    out
 }
