@@ -161,6 +161,15 @@ impl CompiledRegex {
     }
 }
 
+/// The minimum of an unbounded repetition: `*` 0, `+` 1, `{m,}` m.
+fn unbounded_min(q: &str) -> Option<u32> {
+    match q {
+        "*" => Some(0),
+        "+" => Some(1),
+        _ => q.strip_prefix('{')?.strip_suffix(",}")?.parse().ok(),
+    }
+}
+
 /// Whether a translated pattern matches the empty string.
 fn nullable(pattern: &str) -> bool {
     regex::bytes::RegexBuilder::new(&format!(r"\A(?:{})\z", pattern))
@@ -246,16 +255,19 @@ impl<'a> Translator<'a> {
                     while let Some(q) = self.quantifier()? {
                         if !first {
                             atom = format!("(?:{})", atom);
-                        } else if simple_group && (q == "*" || q == "+") && nullable(&atom[1..atom.len() - 1]) {
+                        } else if let Some(min) =
+                            unbounded_min(&q).filter(|_| simple_group && nullable(&atom[1..atom.len() - 1]))
+                        {
                             // libstdc++ runs the loop body once more where
                             // it can match empty, so `(a*)*` on "aa"
                             // captures "", and `(ab)*` the last iteration:
-                            // `(?:(?:X)*(X))?` reports the same captures.
+                            // `(?:(?:X)*(X))?` reports the same captures
+                            // (`(?:X){m-1,}(X)` for `X{m,}`, m > 0).
                             let inner = &atom[1..atom.len() - 1];
-                            atom = if q == "*" {
-                                format!("(?:(?:{})*({}))?", inner, inner)
-                            } else {
-                                format!("(?:{})*({})", inner, inner)
+                            atom = match min {
+                                0 => format!("(?:(?:{})*({}))?", inner, inner),
+                                1 => format!("(?:{})*({})", inner, inner),
+                                m => format!("(?:{}){{{},}}({})", inner, m - 1, inner),
                             };
                             first = false;
                             continue;
