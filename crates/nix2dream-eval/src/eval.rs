@@ -625,7 +625,7 @@ impl Evaluator {
             }
             // The remaining cases are type errors, reported in the order
             // C++ Nix's prim_sub/mul/div check their operands: `/` checks the
-            // divisor as a float first; otherwise a float on either side asks
+            // divisor as a float (and for zero) first; otherwise a float on either side asks
             // for floats, else for integers, left operand first.
             _ => {
                 let wanted = |v: &Value, float: bool| {
@@ -633,8 +633,15 @@ impl Evaluator {
                     EvalError::type_error(format!("value is {} while {} was expected", v.type_desc(), kind), span)
                 };
                 let is_num = |v: &Value| matches!(v, Int(_) | Float(_));
-                if op == BinOp::Div && !is_num(&b) {
-                    return Err(wanted(&b, true));
+                if op == BinOp::Div {
+                    if !is_num(&b) {
+                        return Err(wanted(&b, true));
+                    }
+                    // prim_div tests the divisor for zero before it looks
+                    // at the dividend: `"a" / 0` is a division by zero.
+                    if as_f64(&b) == 0.0 {
+                        return Err(EvalError::new(ErrorKind::Other, "division by zero", Some(span)));
+                    }
                 }
                 let float = matches!(a, Float(_)) || matches!(b, Float(_));
                 if !is_num(&a) {

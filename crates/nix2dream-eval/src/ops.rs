@@ -131,6 +131,10 @@ impl Evaluator {
                 Err(EvalError::type_error("cannot coerce a set to a string", span))
             }
             Value::Int(i) if coerce_more => Ok((i.to_string(), Context::new())),
+            // `%f`; C's NaN is "nan"/"-nan" where Rust's `{:.6}` says "NaN".
+            Value::Float(f) if coerce_more && f.is_nan() => {
+                Ok((if f.is_sign_negative() { "-nan" } else { "nan" }.to_string(), Context::new()))
+            }
             Value::Float(f) if coerce_more => Ok((format!("{:.6}", f), Context::new())),
             Value::Bool(b) if coerce_more => Ok((if *b { "1" } else { "" }.to_string(), Context::new())),
             Value::Null if coerce_more => Ok((String::new(), Context::new())),

@@ -100,6 +100,12 @@ fn print_inner(
 
 /// A Nix string literal with the escapes C++ Nix prints.
 pub fn print_string(s: &str, out: &mut String) {
+    print_quoted(s, false, out);
+}
+
+/// `every_dollar`: C++ Nix 2.8 escapes every `$` in a quoted attribute
+/// name (`{ "\$" = 1; }`), but in a string value only the `$` of `${`.
+fn print_quoted(s: &str, every_dollar: bool, out: &mut String) {
     out.push('"');
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -109,7 +115,7 @@ pub fn print_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            '$' if every_dollar || chars.peek() == Some(&'{') => out.push_str("\\$"),
             c => out.push(c),
         }
     }
@@ -120,7 +126,7 @@ fn print_attr_name(name: &str, out: &mut String) {
     if is_plain_identifier(name) {
         out.push_str(name);
     } else {
-        print_string(name, out);
+        print_quoted(name, true, out);
     }
 }
 

@@ -30,16 +30,14 @@ impl Evaluator {
                 self.render_location(span, &mut out);
             }
         }
-        // C++ Nix trims every line's trailing blanks, then expands tabs.
+        // C++ Nix trims every line's trailing blanks, then filters the
+        // report on its way to stderr.
         let mut report = String::with_capacity(out.len());
         for line in out.lines() {
             report.push_str(line.trim_end());
             report.push('\n');
         }
-        if report.contains('\t') {
-            report = expand_tabs(&report);
-        }
-        report
+        filter_terminal(report)
     }
 
     fn render_location(&self, span: Span, out: &mut String) {
@@ -94,24 +92,41 @@ pub fn caret_line(column: u32) -> String {
     format!("{CODE_PREFIX}      |{}^", " ".repeat(column as usize))
 }
 
-/// Tabs as C++ Nix 2.8 writes an error: each becomes spaces up to the next
-/// multiple of eight characters, counted from the start of the whole report
-/// (the count runs on across newlines).
-fn expand_tabs(report: &str) -> String {
-    let mut out = String::with_capacity(report.len() + 16);
-    let mut width = 0;
-    for c in report.chars() {
-        if c == '\t' {
-            loop {
-                out.push(' ');
-                width += 1;
-                if width % 8 == 0 {
-                    break;
+/// C++ Nix passes the whole report through `filterANSIEscapes` on its way
+/// to a non-terminal stderr: escape sequences are dropped, `\r` is dropped
+/// and a tab becomes spaces up to the next multiple of 8 characters,
+/// counted from the start of the report (newlines included).
+fn filter_terminal(s: String) -> String {
+    if !s.contains(['\t', '\r', '\x1b']) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut width = 0usize;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                if chars.next_if_eq(&'[').is_some() {
+                    while chars.next_if(|c| ('\x30'..='\x3f').contains(c)).is_some() {}
+                    while chars.next_if(|c| ('\x20'..='\x2f').contains(c)).is_some() {}
+                    chars.next_if(|c| ('\x40'..='\x7e').contains(c));
+                } else {
+                    chars.next_if(|c| ('\x40'..='\x5f').contains(c));
                 }
             }
-        } else {
-            out.push(c);
-            width += 1;
+            '\t' => {
+                out.push(' ');
+                width += 1;
+                while !width.is_multiple_of(8) {
+                    out.push(' ');
+                    width += 1;
+                }
+            }
+            '\r' => {}
+            c => {
+                out.push(c);
+                width += 1;
+            }
         }
     }
     out

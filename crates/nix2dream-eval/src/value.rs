@@ -3,6 +3,7 @@
 use crate::error::EvalResult;
 use nix2dream_syntax::ir::{ExprRef, LambdaDef};
 use nix2dream_syntax::{Span, Symbol};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -106,20 +107,27 @@ impl Value {
         Value::Thunk(Shared::new(Thunk::new(ThunkState::Apply2(Box::new((fun, a, b, span))))))
     }
 
-    /// The type name Nix uses in messages ("an integer", "a set", ...).
-    pub fn type_desc(&self) -> &'static str {
-        match self {
+    /// The type name Nix uses in messages ("an integer", "a set", ...):
+    /// C++ Nix's `showType(Value)`, which names builtins and tells strings
+    /// with context apart.
+    pub fn type_desc(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             Value::Null => "null",
             Value::Bool(_) => "a Boolean",
             Value::Int(_) => "an integer",
             Value::Float(_) => "a float",
+            Value::String(s) if !s.context.is_empty() => "a string with context",
             Value::String(_) => "a string",
             Value::Path(_) => "a path",
             Value::Attrs(_) => "a set",
             Value::List(_) => "a list",
-            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => "a function",
+            Value::Lambda(_) => "a function",
+            Value::PrimOp(op) => return format!("the built-in function '{}'", op.name).into(),
+            Value::PrimOpApp(app) => {
+                return format!("the partially applied built-in function '{}'", app.op.name).into()
+            }
             Value::Thunk(_) => "a thunk",
-        }
+        })
     }
 
     /// `builtins.typeOf`.

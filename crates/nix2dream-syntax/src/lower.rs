@@ -242,8 +242,8 @@ impl<'a> Lowerer<'a> {
                     }
                 },
                 ast::LiteralKind::Float(f) => match f.value() {
-                    Ok(v) => Rc::new(Expr::Float(v)),
-                    Err(_) => {
+                    Ok(v) if !float_out_of_range(v, f.syntax().text()) => Rc::new(Expr::Float(v)),
+                    _ => {
                         self.error(span, format!("invalid float '{}'", f.syntax().text()));
                         self.error_expr(span)
                     }
@@ -889,4 +889,12 @@ pub fn canonicalize(p: &Path) -> String {
         }
     }
     format!("/{}", parts.join("/"))
+}
+
+/// C++ Nix rejects a float literal when `strtod` sets `ERANGE`: on overflow
+/// (`1.0e309`) and on underflow, where glibc's result is subnormal or zero
+/// for a non-zero literal (`5.0e-324`, `1.0e-400`).
+fn float_out_of_range(v: f64, text: &str) -> bool {
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    v.is_infinite() || (v.abs() < f64::MIN_POSITIVE && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')))
 }

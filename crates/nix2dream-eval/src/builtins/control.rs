@@ -102,13 +102,15 @@ fn deep_seq(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
     ev.force(&args[1])
 }
 
+// A path message is copied to the store, as in C++ Nix's coerceToString:
+// `throw ./f` says "/nix/store/<hash>-f".
 fn throw(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (msg, _) = ev.coerce_to_string(&args[0], span, false, false)?;
+    let (msg, _) = ev.coerce_to_string(&args[0], span, false, true)?;
     Err(EvalError::new(ErrorKind::Throw, msg, Some(span)))
 }
 
 fn abort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (msg, _) = ev.coerce_to_string(&args[0], span, false, false)?;
+    let (msg, _) = ev.coerce_to_string(&args[0], span, false, true)?;
     Err(EvalError::new(
         ErrorKind::Abort,
         format!("evaluation aborted with the following error message: '{}'", msg),

@@ -33,7 +33,7 @@ fn hash_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
     let algo_name = expect_str_no_ctx(ev, &args[0], span)?;
     let algo = HashAlgo::parse(&algo_name).ok_or_else(|| unknown_algo(&algo_name, span))?;
     let s = ev.expect_string(&args[1], span)?;
-    Ok(Value::string(base16_encode(&algo.digest(s.text.as_bytes()))))
+    Ok(Value::string(base16_encode(&algo.digest(s.as_bytes()))))
 }
 
 fn hash_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {

@@ -48,7 +48,8 @@ fn tail(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 
 fn elem_at(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let l = ev.expect_list(&args[0], span)?;
-    let i = ev.expect_int(&args[1], span)?;
+    // C++ Nix 2.8 takes the index as a C `int`: 2^32 + 1 selects element 1.
+    let i = ev.expect_int(&args[1], span)? as i32;
     if i < 0 || i as usize >= l.len() {
         return Err(EvalError::new(ErrorKind::Other, format!("list index {} is out of bounds", i), Some(span)));
     }
@@ -202,52 +203,137 @@ fn sort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     Ok(Value::list(sorted))
 }
 
-/// Stable merge sort calling only `less(a, b)`, like `std::stable_sort`.
-/// It sorts indices bottom-up with one scratch buffer, so values are
-/// cloned once, and it never relies on the comparator being a total order
-/// (a user's comparator may be inconsistent; Nix must not crash on it).
+/// `std::stable_sort` step for step as libstdc++ implements it (C++ Nix
+/// 2.8's `sort` calls it on the list), so a comparator that is not a
+/// strict weak order (`a: b: a - b < 2`) still yields C++ Nix's order, with
+/// the same calls to `less(a, b)`. It sorts indices, so values are cloned
+/// once.
 fn merge_sort(v: Vec<Value>, less: &mut dyn FnMut(&Value, &Value) -> bool) -> Vec<Value> {
     let n = v.len();
     if n <= 1 {
         return v;
     }
-    const RUN: usize = 16;
+    let mut lt = |a: u32, b: u32| less(&v[a as usize], &v[b as usize]);
     let mut idx: Vec<u32> = (0..n as u32).collect();
-    for start in (0..n).step_by(RUN) {
-        let end = (start + RUN).min(n);
-        for i in start + 1..end {
+    // Two halves sorted with a buffer of half the length, then merged.
+    let mid = n.div_ceil(2);
+    let mut buf: Vec<u32> = vec![0; mid];
+    let (first, second) = idx.split_at_mut(mid);
+    merge_sort_with_buffer(first, &mut buf, &mut lt);
+    merge_sort_with_buffer(second, &mut buf, &mut lt);
+    merge_adaptive(&mut idx, mid, &mut buf, &mut lt);
+    idx.into_iter().map(|i| v[i as usize].clone()).collect()
+}
+
+type Less<'a> = dyn FnMut(u32, u32) -> bool + 'a;
+
+/// libstdc++'s `__merge_sort_with_buffer`: insertion-sorted chunks of 7,
+/// then merge passes alternating between `s` and `buf`.
+fn merge_sort_with_buffer(s: &mut [u32], buf: &mut [u32], lt: &mut Less) {
+    const CHUNK: usize = 7;
+    let len = s.len();
+    let buf = &mut buf[..len];
+    for chunk in s.chunks_mut(CHUNK) {
+        insertion_sort(chunk, lt);
+    }
+    let mut step = CHUNK;
+    while step < len {
+        merge_sort_loop(s, buf, step, lt);
+        step *= 2;
+        merge_sort_loop(buf, s, step, lt);
+        step *= 2;
+    }
+}
+
+fn insertion_sort(s: &mut [u32], lt: &mut Less) {
+    for i in 1..s.len() {
+        let val = s[i];
+        if lt(val, s[0]) {
+            s.copy_within(0..i, 1);
+            s[0] = val;
+        } else {
+            // Unguarded in libstdc++: `lt(val, s[0])` was just false, and the
+            // comparator is pure, so the scan stops at index 1 at the latest.
             let mut j = i;
-            while j > start && less(&v[idx[j] as usize], &v[idx[j - 1] as usize]) {
-                idx.swap(j, j - 1);
+            while j > 0 && lt(val, s[j - 1]) {
+                s[j] = s[j - 1];
                 j -= 1;
             }
+            s[j] = val;
         }
     }
-    let mut scratch: Vec<u32> = vec![0; n];
-    let mut width = RUN;
-    while width < n {
-        for start in (0..n).step_by(2 * width) {
-            let mid = (start + width).min(n);
-            let end = (start + 2 * width).min(n);
-            let (mut i, mut j, mut k) = (start, mid, start);
-            while i < mid && j < end {
-                if less(&v[idx[j] as usize], &v[idx[i] as usize]) {
-                    scratch[k] = idx[j];
-                    j += 1;
-                } else {
-                    scratch[k] = idx[i];
-                    i += 1;
-                }
-                k += 1;
+}
+
+/// Merges runs of `step` from `src` into `dst` (`__merge_sort_loop`).
+fn merge_sort_loop(src: &[u32], dst: &mut [u32], step: usize, lt: &mut Less) {
+    let len = src.len();
+    let mut f = 0;
+    while len - f >= 2 * step {
+        move_merge(&src[f..f + step], &src[f + step..f + 2 * step], &mut dst[f..], lt);
+        f += 2 * step;
+    }
+    let step = step.min(len - f);
+    move_merge(&src[f..f + step], &src[f + step..], &mut dst[f..], lt);
+}
+
+/// Takes from `b` only when `lt(b, a)`: equal elements keep their order.
+fn move_merge(a: &[u32], b: &[u32], out: &mut [u32], lt: &mut Less) {
+    let (mut i, mut j, mut k) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        if lt(b[j], a[i]) {
+            out[k] = b[j];
+            j += 1;
+        } else {
+            out[k] = a[i];
+            i += 1;
+        }
+        k += 1;
+    }
+    out[k..k + a.len() - i].copy_from_slice(&a[i..]);
+    k += a.len() - i;
+    out[k..k + b.len() - j].copy_from_slice(&b[j..]);
+}
+
+/// `__merge_adaptive` with a buffer that fits either half: the shorter
+/// half goes to the buffer; an odd length merges from the back.
+fn merge_adaptive(s: &mut [u32], mid: usize, buf: &mut [u32], lt: &mut Less) {
+    let n = s.len();
+    let (len1, len2) = (mid, n - mid);
+    if len1 <= len2 {
+        buf[..len1].copy_from_slice(&s[..mid]);
+        let (mut i, mut j, mut k) = (0, mid, 0);
+        while i < len1 && j < n {
+            if lt(s[j], buf[i]) {
+                s[k] = s[j];
+                j += 1;
+            } else {
+                s[k] = buf[i];
+                i += 1;
             }
-            scratch[k..k + (mid - i)].copy_from_slice(&idx[i..mid]);
-            k += mid - i;
-            scratch[k..k + (end - j)].copy_from_slice(&idx[j..end]);
+            k += 1;
         }
-        std::mem::swap(&mut idx, &mut scratch);
-        width *= 2;
+        s[k..k + len1 - i].copy_from_slice(&buf[i..len1]);
+    } else {
+        buf[..len2].copy_from_slice(&s[mid..]);
+        let (mut l1, mut l2, mut r) = (mid - 1, len2 - 1, n);
+        loop {
+            r -= 1;
+            if lt(buf[l2], s[l1]) {
+                s[r] = s[l1];
+                if l1 == 0 {
+                    s[r - l2 - 1..r].copy_from_slice(&buf[..=l2]);
+                    return;
+                }
+                l1 -= 1;
+            } else {
+                s[r] = buf[l2];
+                if l2 == 0 {
+                    return;
+                }
+                l2 -= 1;
+            }
+        }
     }
-    idx.into_iter().map(|i| v[i as usize].clone()).collect()
 }
 
 fn partition(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -354,7 +440,7 @@ fn closure_key_less(ev: &mut Evaluator, a: &Value, b: &Value, span: Span) -> Eva
         (Value::Float(x), Value::Float(y)) => x < y,
         (Value::Int(x), Value::Float(y)) => (*x as f64) < *y,
         (Value::Float(x), Value::Int(y)) => *x < (*y as f64),
-        (Value::String(x), Value::String(y)) => x.text.as_bytes() < y.text.as_bytes(),
+        (Value::String(x), Value::String(y)) => x.as_bytes() < y.as_bytes(),
         (Value::Path(x), Value::Path(y)) => x.as_bytes() < y.as_bytes(),
         _ => {
             return Err(EvalError::new(

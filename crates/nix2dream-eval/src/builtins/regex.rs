@@ -20,6 +20,10 @@ use std::cell::{OnceCell, RefCell};
 pub struct CompiledRegex {
     /// The translated pattern (Rust syntax, bytes, no flags).
     pattern: String,
+    /// Capturing groups in the ERE. The Rust regex may report fewer: it
+    /// drops a group repeated `{0}` times, which libstdc++ still reports
+    /// (as not participating).
+    groups: usize,
     /// `\A(?:re)\z`, for `match`.
     full: OnceCell<regex::bytes::Regex>,
     /// `re`, leftmost-first, to find where the leftmost match starts.
@@ -50,14 +54,15 @@ fn build(pattern: &str) -> regex::bytes::Regex {
         .expect("translated regex is valid")
 }
 
-fn captures_of(caps: &regex::bytes::Captures) -> Captures {
-    Captures { groups: (0..caps.len()).map(|i| caps.get(i).map(|m| (m.start(), m.end()))).collect() }
+fn captures_of(caps: &regex::bytes::Captures, groups: usize) -> Captures {
+    Captures { groups: (0..=groups).map(|i| caps.get(i).map(|m| (m.start(), m.end()))).collect() }
 }
 
 impl CompiledRegex {
     /// Translate and validate; `None` if libstdc++ would reject the regex.
     pub fn new(re: &[u8]) -> Option<CompiledRegex> {
-        let pattern = translate(re)?;
+        let mut t = Translator { s: re, i: 0, depth: 0, groups: 0 };
+        let pattern = t.translate()?;
         // Validate with the real parser as well (repetition limits etc.).
         let ok = regex::bytes::RegexBuilder::new(&pattern)
             .unicode(false)
@@ -71,6 +76,7 @@ impl CompiledRegex {
             ending: OnceCell::new(),
             longest: OnceCell::new(),
             pattern,
+            groups: t.groups,
         };
         let _ = c.search.set(ok);
         Some(c)
@@ -79,7 +85,7 @@ impl CompiledRegex {
     /// `builtins.match`: the whole subject must match.
     pub fn match_full(&self, hay: &[u8]) -> Option<Captures> {
         let full = self.full.get_or_init(|| build(&format!(r"\A(?:{})\z", self.pattern)));
-        full.captures(hay).map(|c| captures_of(&c))
+        full.captures(hay).map(|c| captures_of(&c, self.groups))
     }
 
     fn search(&self) -> &regex::bytes::Regex {
@@ -114,10 +120,9 @@ impl CompiledRegex {
     fn captures_exact(&self, hay: &[u8], start: usize, end: usize) -> Captures {
         let ending = self.ending.get_or_init(|| build(&format!(r"(?:{})\z", self.pattern)));
         match ending.captures_at(&hay[..end], start) {
-            Some(c) if c.get(0).map(|m| m.start()) == Some(start) => captures_of(&c),
+            Some(c) if c.get(0).map(|m| m.start()) == Some(start) => captures_of(&c, self.groups),
             _ => {
-                let n = self.search().captures_len();
-                let mut groups = vec![None; n];
+                let mut groups = vec![None; self.groups + 1];
                 groups[0] = Some((start, end));
                 Captures { groups }
             }
@@ -156,6 +161,15 @@ impl CompiledRegex {
     }
 }
 
+/// The minimum of an unbounded repetition: `*` 0, `+` 1, `{m,}` m.
+fn unbounded_min(q: &str) -> Option<u32> {
+    match q {
+        "*" => Some(0),
+        "+" => Some(1),
+        _ => q.strip_prefix('{')?.strip_suffix(",}")?.parse().ok(),
+    }
+}
+
 /// Whether a translated pattern matches the empty string.
 fn nullable(pattern: &str) -> bool {
     regex::bytes::RegexBuilder::new(&format!(r"\A(?:{})\z", pattern))
@@ -185,15 +199,18 @@ struct Translator<'a> {
 
 /// ERE → Rust regex syntax (bytes); `None` for an invalid ERE.
 pub fn translate(re: &[u8]) -> Option<String> {
-    let mut t = Translator { s: re, i: 0, depth: 0, groups: 0 };
-    let out = t.alternation()?;
-    if t.i != t.s.len() {
-        return None;
-    }
-    Some(out)
+    Translator { s: re, i: 0, depth: 0, groups: 0 }.translate()
 }
 
 impl<'a> Translator<'a> {
+    fn translate(&mut self) -> Option<String> {
+        let out = self.alternation()?;
+        if self.i != self.s.len() {
+            return None;
+        }
+        Some(out)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
@@ -238,16 +255,19 @@ impl<'a> Translator<'a> {
                     while let Some(q) = self.quantifier()? {
                         if !first {
                             atom = format!("(?:{})", atom);
-                        } else if simple_group && (q == "*" || q == "+") && nullable(&atom[1..atom.len() - 1]) {
+                        } else if let Some(min) =
+                            unbounded_min(&q).filter(|_| simple_group && nullable(&atom[1..atom.len() - 1]))
+                        {
                             // libstdc++ runs the loop body once more where
                             // it can match empty, so `(a*)*` on "aa"
                             // captures "", and `(ab)*` the last iteration:
-                            // `(?:(?:X)*(X))?` reports the same captures.
+                            // `(?:(?:X)*(X))?` reports the same captures
+                            // (`(?:X){m-1,}(X)` for `X{m,}`, m > 0).
                             let inner = &atom[1..atom.len() - 1];
-                            atom = if q == "*" {
-                                format!("(?:(?:{})*({}))?", inner, inner)
-                            } else {
-                                format!("(?:{})*({})", inner, inner)
+                            atom = match min {
+                                0 => format!("(?:(?:{})*({}))?", inner, inner),
+                                1 => format!("(?:{})*({})", inner, inner),
+                                m => format!("(?:{}){{{},}}({})", inner, m - 1, inner),
                             };
                             first = false;
                             continue;

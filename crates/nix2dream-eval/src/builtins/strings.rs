@@ -26,8 +26,9 @@ fn string_length(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
 }
 
 fn substring(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let start = ev.expect_int(&args[0], span)?;
-    let len = ev.expect_int(&args[1], span)?;
+    // C++ Nix 2.8 reads both into a C `int`: 2^32 + 1 is 1, 2^31 negative.
+    let start = ev.expect_int(&args[0], span)? as i32;
+    let len = ev.expect_int(&args[1], span)? as i32;
     let (bytes, ctx) = ev.coerce_to_bytes(&args[2], span, false, true)?;
     if start < 0 {
         return Err(EvalError::new(ErrorKind::Other, "negative start position in 'substring'", Some(span)));
@@ -136,8 +137,10 @@ pub(crate) fn compile_regex(ev: &mut Evaluator, re: &str, span: Span) -> EvalRes
     Ok(rc)
 }
 
+/// Exact bytes: a piece may cut through a multi-byte character (`.`
+/// matches one byte).
 fn piece(s: &[u8], start: usize, end: usize) -> Value {
-    Value::string(String::from_utf8_lossy(&s[start..end]).into_owned())
+    Value::string_from_bytes(s[start..end].to_vec(), Default::default())
 }
 
 fn captures_list(s: &[u8], caps: &Captures) -> Value {
@@ -154,7 +157,7 @@ fn captures_list(s: &[u8], caps: &Captures) -> Value {
 fn regex_match(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let re = super::context::expect_str_no_ctx(ev, &args[0], span)?;
     let compiled = compile_regex(ev, &re, span)?;
-    let s = ev.expect_str(&args[1], span)?;
+    let s = ev.expect_string(&args[1], span)?;
     match compiled.match_full(s.as_bytes()) {
         Some(caps) => Ok(captures_list(s.as_bytes(), &caps)),
         None => Ok(Value::Null),
@@ -164,7 +167,7 @@ fn regex_match(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
 fn split(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let re = super::context::expect_str_no_ctx(ev, &args[0], span)?;
     let compiled = compile_regex(ev, &re, span)?;
-    let s = ev.expect_str(&args[1], span)?;
+    let s = ev.expect_string(&args[1], span)?;
     let bytes = s.as_bytes();
     let mut out = Vec::new();
     let mut last = 0;
