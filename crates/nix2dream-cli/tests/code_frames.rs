@@ -1,7 +1,7 @@
 //! The source lines an error shows: which lines C++ Nix 2.8 picks (the one
 //! before, the error's own, the one after, each only if a newline ends it
-//! when read from a file), how it numbers them, how it expands tabs, and
-//! where it places the end of a file.
+//! when read from a file), how it numbers them, how it expands tabs,
+//! where it places the end of a file, and how syntax errors are worded.
 //! Each case's whole stderr is compared with the expected text and, when it
 //! is installed, with what `nix-instantiate` prints.
 
@@ -119,6 +119,40 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "            3|   y =     z;\n",
             "             |      ^\n",
             "            4| in y\n",
+        ),
+    ),
+    (
+        // A string that never ends: what bison expects depends on its kind.
+        "[ \"a\" \"b ]",
+        concat!(
+            "error: syntax error, unexpected end of file, expecting '\"'\n",
+            "\n",
+            "       at «string»:1:8:\n",
+            "\n",
+            "            1| [ \"a\" \"b ]\n",
+            "             |        ^\n",
+        ),
+    ),
+    (
+        "''a${b}c",
+        concat!(
+            "error: syntax error, unexpected end of file, expecting IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE\n",
+            "\n",
+            "       at «string»:1:8:\n",
+            "\n",
+            "            1| ''a${b}c\n",
+            "             |        ^\n",
+        ),
+    ),
+    (
+        "let a = 1 in a",
+        concat!(
+            "error: syntax error, unexpected IN, expecting ';'\n",
+            "\n",
+            "       at «string»:1:11:\n",
+            "\n",
+            "            1| let a = 1 in a\n",
+            "             |           ^\n",
         ),
     ),
 ];

@@ -28,16 +28,23 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             (span_of(*r), error_token_message(got))
         }
+        // rnix reads the rest of a string that never ends as an error token.
+        ParseError::UnexpectedWanted(SyntaxKind::TOKEN_ERROR, r, wanted)
+            if wanted.contains(&SyntaxKind::TOKEN_STRING_END) =>
+        {
+            (span_of(*r), unterminated_string_message(text, r.start().into()))
+        }
         ParseError::UnexpectedWanted(SyntaxKind::TOKEN_ERROR, r, _) => {
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             (span_of(*r), error_token_message(got))
         }
-        ParseError::UnexpectedWanted(got, r, _) => {
-            (span_of(*r), format!("syntax error, unexpected {}", describe_kind(*got)))
+        ParseError::UnexpectedWanted(got, r, wanted) => {
+            (span_of(*r), format!("syntax error, unexpected {}{}", describe_kind(*got), expecting(wanted)))
         }
         ParseError::UnexpectedDoubleBind(r) => (span_of(*r), "syntax error, unexpected '@'".to_string()),
-        ParseError::UnexpectedEOF | ParseError::UnexpectedEOFWanted(_) => {
-            (end_of_file_span(file, text), "syntax error, unexpected end of file".to_string())
+        ParseError::UnexpectedEOF => (end_of_file_span(file, text), "syntax error, unexpected end of file".to_string()),
+        ParseError::UnexpectedEOFWanted(wanted) => {
+            (end_of_file_span(file, text), format!("syntax error, unexpected end of file{}", expecting(wanted)))
         }
         ParseError::DuplicatedArgs(r, name) => (span_of(*r), format!("duplicate formal function argument '{}'", name)),
         ParseError::RecursionLimitExceeded => {
@@ -54,6 +61,41 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
 pub fn end_of_file_span(file: FileId, text: &str) -> Span {
     let start = rnix::tokenize(text).last().map_or(0, |t| text.len() - t.1.len()) as u32;
     Span::new(file, start, start)
+}
+
+/// `, expecting X` when rnix wants one token only.
+fn expecting(wanted: &[SyntaxKind]) -> String {
+    match wanted {
+        [one] => format!(", expecting {}", describe_kind(*one)),
+        _ => String::new(),
+    }
+}
+
+/// Nix's message for a string still open at `offset`: what bison expects
+/// next depends on whether it is a `"` string or an indented `''` one.
+fn unterminated_string_message(text: &str, offset: usize) -> String {
+    // The innermost string open before `offset` (interpolations nest).
+    let mut open = Vec::new();
+    let mut at = 0;
+    for (kind, token) in rnix::tokenize(text) {
+        if at >= offset {
+            break;
+        }
+        match kind {
+            SyntaxKind::TOKEN_STRING_START => open.push(token),
+            SyntaxKind::TOKEN_STRING_END => {
+                open.pop();
+            }
+            _ => {}
+        }
+        at += token.len();
+    }
+    match open.last() {
+        Some(&"''") => {
+            "syntax error, unexpected end of file, expecting IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE".to_string()
+        }
+        _ => "syntax error, unexpected end of file, expecting '\"'".to_string(),
+    }
 }
 
 /// Name the first token of `got` as Nix's bison parser does.
