@@ -196,15 +196,20 @@ fn evaluate(ev: &mut Evaluator, opts: &EvalArgs) -> Result<String, EvalError> {
         let v = if *is_string { Value::string(src.as_str()) } else { ev.eval_string(src, "«string»")? };
         auto.insert(Symbol::intern(name), v, None);
     }
-    let value = ev.auto_call(root, &auto)?;
     let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
     let mut outputs = Vec::new();
     for path in &paths {
-        let mut v = value.clone();
+        // As nix-instantiate: every step of an attribute path calls what it
+        // selects from, and the result is called only when arguments were
+        // given (without them a function prints as `<LAMBDA>`).
+        let mut v = root.clone();
         for part in path.split('.').filter(|p| !p.is_empty()) {
+            v = ev.auto_call(v, &auto)?;
             v = select_attr_path_part(ev, &v, part)?;
         }
-        v = ev.auto_call(v, &auto)?;
+        if !auto.is_empty() {
+            v = ev.auto_call(v, &auto)?;
+        }
         outputs.push(render(ev, &v, opts)?);
     }
     Ok(outputs.join("\n"))

@@ -285,26 +285,46 @@ impl Evaluator {
         })
     }
 
-    /// Call a function value with automatic arguments, as nix-instantiate
-    /// does for a file that evaluates to a function: formals are filled
-    /// from `args`, other functions are returned as they are.
+    /// Call a value with automatic arguments (`--arg`, `--argstr`), as
+    /// nix-instantiate does: a function with formals gets the arguments it
+    /// names (all of them if it takes `...`), and one without a default
+    /// and without an argument is an error; a set with `__functor` is
+    /// called through it; anything else is returned as it is.
     pub fn auto_call(&mut self, f: Value, args: &Attrs) -> EvalResult<Value> {
         let f = self.force(&f)?;
-        match &f {
-            Value::Lambda(c) => match &c.def.param {
-                nix2dream_syntax::ir::Param::Pattern { formals, ellipsis, .. } => {
-                    let mut given = Attrs::default();
-                    for e in args.entries() {
-                        if *ellipsis || formals.iter().any(|fm| fm.name == e.name) {
-                            given.insert(e.name, e.value.clone(), None);
-                        }
-                    }
-                    self.call_value(&f, Value::attrs(given), None)
-                }
-                _ => Ok(f),
-            },
-            _ => Ok(f),
+        // A set with `__functor` is called as the function it makes.
+        if let Value::Attrs(set) = &f {
+            if let Some(functor) = set.get(Symbol::intern("__functor")).cloned() {
+                let made = self.call_value(&functor, f.clone(), None)?;
+                return self.auto_call(made, args);
+            }
         }
+        let Value::Lambda(c) = &f else { return Ok(f) };
+        let nix2dream_syntax::ir::Param::Pattern { formals, ellipsis, .. } = &c.def.param else { return Ok(f) };
+        let mut given = Attrs::default();
+        if *ellipsis {
+            for e in args.entries() {
+                given.insert(e.name, e.value.clone(), None);
+            }
+        } else {
+            for formal in formals.iter() {
+                match args.get(formal.name) {
+                    Some(v) => given.insert(formal.name, v.clone(), None),
+                    None if formal.default.is_none() => {
+                        let message = format!(
+                            "cannot evaluate a function that has an argument without a value ('{}')\n\
+                             The file or expression evaluates to a function, so it is called with the \
+                             arguments given\nby '--arg' and '--argstr'; every argument without a default \
+                             needs one.",
+                            formal.name
+                        );
+                        return Err(EvalError::new(ErrorKind::Type, message, Some(formal.span)));
+                    }
+                    None => {}
+                }
+            }
+        }
+        self.call_value(&f, Value::attrs(given), None)
     }
 
     /// The position of an error, for rendering: file, line, column.
