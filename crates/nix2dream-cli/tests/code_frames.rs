@@ -89,6 +89,21 @@ const FILE_CASES: &[(&str, &str, &str)] = &[
             "            3|\n",
         ),
     ),
+    (
+        // The message names where the first definition is.
+        "duplicate-dynamic-attribute.nix",
+        "let x = \"a\"; in {\n  a = 1;\n  ${x} = 2;\n}\n",
+        concat!(
+            "error: dynamic attribute 'a' already defined at {dir}/duplicate-dynamic-attribute.nix:2:3\n",
+            "\n",
+            "       at {dir}/duplicate-dynamic-attribute.nix:3:3:\n",
+            "\n",
+            "            2|   a = 1;\n",
+            "            3|   ${x} = 2;\n",
+            "             |   ^\n",
+            "            4| }\n",
+        ),
+    ),
 ];
 
 /// (expression given with `-E`, expected stderr): text read with `getline`

@@ -437,13 +437,27 @@ impl Evaluator {
         };
         for d in def.dynamics.iter() {
             let Some(name) = self.attr_key(&AttrKey::Dynamic(d.name.clone()), &scope, d.span)? else { continue };
-            if attrs.contains(name) {
-                return Err(EvalError::type_error(format!("dynamic attribute '{}' already defined", name), d.span));
+            if let Some(first) = attrs.get_entry(name) {
+                return Err(self.duplicate_dynamic_attribute(name, first.pos, d.span));
             }
             let v = self.maybe_thunk(&d.value, &scope);
             attrs.insert(name, v, Some(d.span));
         }
         Ok(Value::attrs(attrs))
+    }
+
+    /// `dynamic attribute 'a' already defined at FILE:L:C`, naming where
+    /// the first definition is, as C++ Nix does.
+    #[cold]
+    fn duplicate_dynamic_attribute(&self, name: Symbol, first: Option<Span>, span: Span) -> EvalError {
+        let at = match first {
+            Some(first) => {
+                let (file, lc) = self.locate(first);
+                format!(" at {}:{}:{}", file, lc.line, lc.column)
+            }
+            None => String::new(),
+        };
+        EvalError::type_error(format!("dynamic attribute '{}' already defined{}", name, at), span)
     }
 
     /// The static attributes of `rec { ...; __overrides = e; }`, as C++ Nix
