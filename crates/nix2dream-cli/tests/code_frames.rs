@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 /// (file name, contents, expected stderr with `{dir}` for the directory)
@@ -208,6 +207,6 @@ fn errors_show_the_source_lines_that_cpp_nix_shows() {
     for (expr, want) in EXPRESSION_CASES {
         check(&["eval", "--strict", "-E", expr], want, oracle, &["--eval", "--strict", "-E", expr], &mut failures);
     }
-    let _ = std::fs::remove_dir_all(Path::new(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

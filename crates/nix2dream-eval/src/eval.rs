@@ -450,13 +450,7 @@ impl Evaluator {
     /// the first definition is, as C++ Nix does.
     #[cold]
     fn duplicate_dynamic_attribute(&self, name: Symbol, first: Option<Span>, span: Span) -> EvalError {
-        let at = match first {
-            Some(first) => {
-                let (file, lc) = self.locate(first);
-                format!(" at {}:{}:{}", file, lc.line, lc.column)
-            }
-            None => String::new(),
-        };
+        let at = first.map(|first| format!(" at {}", self.position_text(first))).unwrap_or_default();
         EvalError::type_error(format!("dynamic attribute '{}' already defined{}", name, at), span)
     }
 
@@ -920,10 +914,10 @@ impl Evaluator {
     #[cold]
     #[inline(never)]
     fn argument_error(&self, def: &LambdaDef, name: Symbol, unexpected: bool, span: Span) -> EvalError {
-        let (file, at) = self.locate(def.span);
+        let at = self.position_text(def.span);
         let function = match def.name {
-            Some(n) => format!("'{}' at {}:{}:{}", n, file, at.line, at.column),
-            None => format!("anonymous function at {}:{}:{}", file, at.line, at.column),
+            Some(n) => format!("'{}' at {}", n, at),
+            None => format!("anonymous function at {}", at),
         };
         if !unexpected {
             return EvalError::type_error(format!("{function} called without required argument '{name}'"), span);

@@ -294,7 +294,7 @@ impl Evaluator {
         let f = self.force(&f)?;
         // A set with `__functor` is called as the function it makes.
         if let Value::Attrs(set) = &f {
-            if let Some(functor) = set.get(Symbol::intern("__functor")).cloned() {
+            if let Some(functor) = set.get(Symbol::FUNCTOR).cloned() {
                 let made = self.call_value(&functor, f.clone(), None)?;
                 return self.auto_call(made, args);
             }
@@ -331,6 +331,12 @@ impl Evaluator {
     pub fn locate(&self, span: Span) -> (String, nix2dream_syntax::LineCol) {
         let file = self.sources.get(span.file);
         (file.origin.display(), file.line_col(span.start))
+    }
+
+    /// `FILE:LINE:COLUMN`, as messages and reports name a position.
+    pub(crate) fn position_text(&self, span: Span) -> String {
+        let (file, lc) = self.locate(span);
+        format!("{}:{}:{}", file, lc.line, lc.column)
     }
 
     pub(crate) fn trace(&mut self, msg: String) {

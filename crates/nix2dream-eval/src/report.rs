@@ -44,21 +44,16 @@ impl Evaluator {
         if span.file.index() == 0 {
             return;
         }
+        let _ = writeln!(out, "\n       at {}:", self.position_text(span));
         let file = self.sources.get(span.file);
         let lc = file.line_col(span.start);
-        let origin = match &file.origin {
-            nix2dream_syntax::Origin::Path(p) => p.display().to_string(),
-            nix2dream_syntax::Origin::Named(n) => n.clone(),
-        };
-        let _ = writeln!(out, "\n       at {}:{}:{}:", origin, lc.line, lc.column);
         // The lines around the error, chosen as C++ Nix 2.8 chooses them. It
         // reads a file again line by line and keeps only lines that a newline
         // ends (without the error's line it shows none); it reads text given
         // on the command line with `getline`, which also returns a last line
-        // with no newline.
+        // with no newline, so the line after shows when the error's has one.
         let from_file = matches!(file.origin, nix2dream_syntax::Origin::Path(_));
-        let shown = |line: u32| !from_file || file.line_is_terminated(line);
-        if !shown(lc.line) {
+        if from_file && !file.line_is_terminated(lc.line) {
             return;
         }
         out.push('\n');
@@ -69,8 +64,7 @@ impl Evaluator {
         if lc.column > 0 {
             let _ = writeln!(out, "{}", caret_line(lc.column));
         }
-        let next = if from_file { shown(lc.line + 1) } else { file.line_is_terminated(lc.line) };
-        if next {
+        if file.line_is_terminated(if from_file { lc.line + 1 } else { lc.line }) {
             let _ = writeln!(out, "{}", source_line(lc.line + 1, file.line_text(lc.line + 1)));
         }
     }

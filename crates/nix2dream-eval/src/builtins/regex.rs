@@ -61,8 +61,7 @@ fn captures_of(caps: &regex::bytes::Captures, groups: usize) -> Captures {
 impl CompiledRegex {
     /// Translate and validate; `None` if libstdc++ would reject the regex.
     pub fn new(re: &[u8]) -> Option<CompiledRegex> {
-        let mut t = Translator { s: re, i: 0, depth: 0, groups: 0 };
-        let pattern = t.translate()?;
+        let (pattern, groups) = translate(re)?;
         // Validate with the real parser as well (repetition limits etc.).
         let ok = regex::bytes::RegexBuilder::new(&pattern)
             .unicode(false)
@@ -76,7 +75,7 @@ impl CompiledRegex {
             ending: OnceCell::new(),
             longest: OnceCell::new(),
             pattern,
-            groups: t.groups,
+            groups,
         };
         let _ = c.search.set(ok);
         Some(c)
@@ -197,20 +196,18 @@ struct Translator<'a> {
     groups: usize,
 }
 
-/// ERE → Rust regex syntax (bytes); `None` for an invalid ERE.
-pub fn translate(re: &[u8]) -> Option<String> {
-    Translator { s: re, i: 0, depth: 0, groups: 0 }.translate()
+/// ERE → Rust regex syntax (bytes), with the ERE's number of capturing
+/// groups; `None` for an invalid ERE.
+pub fn translate(re: &[u8]) -> Option<(String, usize)> {
+    let mut t = Translator { s: re, i: 0, depth: 0, groups: 0 };
+    let out = t.alternation()?;
+    if t.i != t.s.len() {
+        return None;
+    }
+    Some((out, t.groups))
 }
 
 impl<'a> Translator<'a> {
-    fn translate(&mut self) -> Option<String> {
-        let out = self.alternation()?;
-        if self.i != self.s.len() {
-            return None;
-        }
-        Some(out)
-    }
-
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
