@@ -1,6 +1,6 @@
 //! `nix2dream config DEPLOYMENT.nix [--json]`: the typed deployment.
 
-use crate::deployment_args::{deployment_file, load, take_includes};
+use crate::deployment_args::{deployment_file, load, take_evaluation_flags};
 use anyhow::{bail, Context as _};
 use nix2dream_core::{Command, ConfigContents, Deployment, PortRef, Probe, Protocol, Service};
 use std::fmt::Write as _;
@@ -8,20 +8,20 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
-    let (includes, rest) = take_includes(args)?;
+    let (flags, rest) = take_evaluation_flags(args)?;
     let mut json = false;
     let mut positional = Vec::new();
     for a in rest {
         match a.as_str() {
             "--json" => json = true,
             flag if flag.starts_with('-') => {
-                bail!("unrecognised flag '{}' (nix2dream config DEPLOYMENT.nix [--json])", flag)
+                bail!("unrecognised flag '{}' (nix2dream config DEPLOYMENT.nix [--json] [--show-trace])", flag)
             }
             _ => positional.push(a),
         }
     }
     let file = deployment_file(&positional, "config")?;
-    let loaded = match load(&file, &includes) {
+    let loaded = match load(&file, &flags) {
         Ok(loaded) => loaded,
         Err(report) => {
             eprint!("{}", report);

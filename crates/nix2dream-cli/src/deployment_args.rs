@@ -1,15 +1,28 @@
 //! What `config`, `render` and `up` share: the deployment file argument,
-//! `-I` search path entries, and loading the deployment.
+//! the evaluation flags (`-I` search path entries, `--show-trace`), and
+//! loading the deployment.
 
-use crate::eval_cmd;
+use crate::eval_cmd::{self, EMBEDDED_ROOT};
 use anyhow::bail;
 use nix2dream_core::{load_deployment, LoadError, Loaded};
+use nix2dream_eval::{EvalError, Evaluator, TraceFrame};
+use nix2dream_syntax::{Origin, Span};
 use std::path::{Path, PathBuf};
+
+/// How a deployment is evaluated and its errors reported.
+#[derive(Default)]
+pub struct EvaluationFlags {
+    /// `-I [NAME=]PATH` entries, in order.
+    pub includes: Vec<String>,
+    /// Report an evaluation error with its whole trace, the module
+    /// system's own frames included.
+    pub show_trace: bool,
+}
 
 /// Loads a deployment; on failure, the error report as the evaluator
 /// renders it (Nix errors with their source lines), ready for stderr.
-pub fn load(file: &Path, includes: &[String]) -> Result<Loaded, String> {
-    let mut ev = eval_cmd::new_evaluator(includes);
+pub fn load(file: &Path, flags: &EvaluationFlags) -> Result<Loaded, String> {
+    let mut ev = eval_cmd::new_evaluator(&flags.includes);
     let result = load_deployment(&mut ev, file);
     for trace in ev.traces.drain(..) {
         eprintln!("{}", trace);
@@ -21,32 +34,88 @@ pub fn load(file: &Path, includes: &[String]) -> Result<Loaded, String> {
             }
             Ok(loaded)
         }
-        Err(LoadError::Eval(e)) => Err(ev.render_error(&e)),
+        Err(LoadError::Eval(e)) if flags.show_trace => Err(ev.render_error(&e)),
+        Err(LoadError::Eval(e)) => {
+            let (e, shortened) = for_deployment_authors(&ev, e, &module_roots(&flags.includes));
+            let mut report = ev.render_error(&e);
+            if shortened {
+                report.push_str("(use '--show-trace' to see the module system's own frames)\n");
+            }
+            Err(report)
+        }
         Err(rejected @ (LoadError::Invalid(_) | LoadError::Module(_))) => Err(format!("{}\n", rejected)),
     }
 }
 
-/// Split `-I PATH` / `-IPATH` entries off the arguments.
-pub fn take_includes(args: &[String]) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let mut includes = Vec::new();
+/// An evaluation error as the author of a deployment needs it. The
+/// module system's frames say nothing to them: a frame of one of its
+/// native builtins (`while calling the '«modules: ...»' builtin`) goes,
+/// and a frame inside nix2dream's own modules keeps its message (which
+/// option, which file's definitions) but not the code of ours it points
+/// at. Frames that say the same thing twice in a row are shown once.
+/// The message and its position stay as they are. Also says whether
+/// anything was left out.
+fn for_deployment_authors(ev: &Evaluator, mut err: EvalError, module_roots: &[PathBuf]) -> (EvalError, bool) {
+    let ours = |span: Span| match &ev.sources.get(span.file).origin {
+        Origin::Path(p) => module_roots.iter().any(|root| p.starts_with(root)),
+        Origin::Named(_) => false,
+    };
+    let mut shortened = false;
+    let mut kept: Vec<TraceFrame> = Vec::new();
+    for mut frame in std::mem::take(&mut err.0.trace) {
+        if frame.message.starts_with("while calling the '«") {
+            shortened = true;
+            continue;
+        }
+        if frame.span.is_some_and(ours) {
+            frame.span = None;
+            shortened = true;
+        }
+        if kept.last() != Some(&frame) {
+            kept.push(frame);
+        }
+    }
+    err.0.trace = kept;
+    (err, shortened)
+}
+
+/// Where nix2dream's own modules are read from: the copy built into the
+/// binary, and a `-I nix2dream=PATH` checkout.
+fn module_roots(includes: &[String]) -> Vec<PathBuf> {
+    let mut roots = vec![PathBuf::from(EMBEDDED_ROOT)];
+    for entry in includes {
+        if let Some(path) = entry.strip_prefix("nix2dream=") {
+            let path = PathBuf::from(path);
+            roots.push(path.canonicalize().unwrap_or(path));
+        }
+    }
+    roots
+}
+
+/// Split the evaluation flags (`-I PATH`, `-IPATH`, `--show-trace`) off
+/// the arguments.
+pub fn take_evaluation_flags(args: &[String]) -> anyhow::Result<(EvaluationFlags, Vec<String>)> {
+    let mut flags = EvaluationFlags::default();
     let mut rest = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         if a == "-I" || a == "--include" {
             let Some(value) = args.get(i + 1) else { bail!("flag '{}' requires an argument", a) };
-            includes.push(value.clone());
+            flags.includes.push(value.clone());
             i += 2;
             continue;
         }
-        if let Some(value) = a.strip_prefix("-I").filter(|v| !v.is_empty()) {
-            includes.push(value.to_string());
+        if a == "--show-trace" {
+            flags.show_trace = true;
+        } else if let Some(value) = a.strip_prefix("-I").filter(|v| !v.is_empty()) {
+            flags.includes.push(value.to_string());
         } else {
             rest.push(a.clone());
         }
         i += 1;
     }
-    Ok((includes, rest))
+    Ok((flags, rest))
 }
 
 /// The one positional argument: the deployment file (a directory means its

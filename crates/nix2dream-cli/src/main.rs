@@ -29,12 +29,12 @@ commands:
   eval [FILE | -E EXPR] [-A ATTRPATH] [--strict] [--json]
        [--arg NAME EXPR] [--argstr NAME STRING] [-I [NAME=]PATH] [--pure]
                       evaluate a Nix expression (a drop-in for nix-instantiate --eval)
-  config DEPLOYMENT.nix [--json]
+  config DEPLOYMENT.nix [--json] [--show-trace]
                       the typed deployment (services with every setting)
-  render --target TARGET DEPLOYMENT.nix [--out DIR]
+  render --target TARGET DEPLOYMENT.nix [--out DIR] [--show-trace]
                       write a target's files; TARGET: procfile (compose,
                       kubernetes, systemd, nixos, vm, oci: not implemented yet)
-  up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color]
+  up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color] [--show-trace]
                       run the deployment on this machine until Ctrl-C
   options [--json]    every deployment option with its type, default and description
 ";

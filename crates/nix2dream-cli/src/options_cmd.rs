@@ -11,7 +11,9 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
-    let (includes, rest) = crate::deployment_args::take_includes(args)?;
+    // Errors here are in the option declarations, not a user's
+    // deployment: they are always reported with their whole trace.
+    let (flags, rest) = crate::deployment_args::take_evaluation_flags(args)?;
     let mut json = false;
     for a in &rest {
         match a.as_str() {
@@ -19,7 +21,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             other => bail!("unexpected argument '{}' (nix2dream options [--json])", other),
         }
     }
-    let mut ev = new_evaluator(&includes);
+    let mut ev = new_evaluator(&flags.includes);
     let docs = match deployment_option_docs(&mut ev) {
         Ok(docs) => docs,
         Err(e) => {

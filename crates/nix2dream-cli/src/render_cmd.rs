@@ -1,6 +1,6 @@
 //! `nix2dream render --target TARGET DEPLOYMENT.nix [--out DIR]`.
 
-use crate::deployment_args::{deployment_file, load, take_includes};
+use crate::deployment_args::{deployment_file, load, take_evaluation_flags};
 use anyhow::{bail, Context as _};
 use nix2dream_render::{procfile, write_all};
 use std::path::PathBuf;
@@ -18,7 +18,7 @@ pub const TARGETS: &[(&str, bool)] = &[
 ];
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
-    let (includes, rest) = take_includes(args)?;
+    let (flags, rest) = take_evaluation_flags(args)?;
     let mut target = None;
     let mut out = None;
     let mut positional = Vec::new();
@@ -55,7 +55,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let Some(out) = out else {
         bail!("the procfile target writes several files (Procfile, bin/<service>, config/...); pass --out DIR");
     };
-    let loaded = match load(&file, &includes) {
+    let loaded = match load(&file, &flags) {
         Ok(loaded) => loaded,
         Err(report) => {
             eprint!("{}", report);

@@ -1,6 +1,6 @@
 //! `nix2dream up DEPLOYMENT.nix`: run the deployment on this machine.
 
-use crate::deployment_args::{deployment_file, load, take_includes};
+use crate::deployment_args::{deployment_file, load, take_evaluation_flags};
 use anyhow::{bail, Context as _};
 use nix2dream_supervisor::{up, UpOptions};
 use std::io::IsTerminal as _;
@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub const USAGE: &str =
-    "nix2dream up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color]";
+    "nix2dream up DEPLOYMENT.nix [--only SERVICE[,SERVICE...]] [--timestamps] [--color | --no-color] [--show-trace]";
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
-    let (includes, rest) = take_includes(args)?;
+    let (flags, rest) = take_evaluation_flags(args)?;
     let mut only = Vec::new();
     let mut timestamps = false;
     let mut colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -40,7 +40,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     // Evaluate on the big evaluation stack; supervise on the main thread,
     // where the termination signals are blocked before any other thread
     // exists (see nix2dream_supervisor::up).
-    let loaded = match crate::on_evaluation_stack(|| load(&file, &includes)) {
+    let loaded = match crate::on_evaluation_stack(|| load(&file, &flags)) {
         Ok(loaded) => loaded,
         Err(report) => {
             eprint!("{}", report);

@@ -95,6 +95,42 @@ fn an_unknown_service_in_depends_on_is_reported_with_a_suggestion() {
 }
 
 #[test]
+fn an_error_in_a_definition_shows_the_authors_code_not_the_module_systems() {
+    let text = "{\n  services.site = {\n    process.argv = [ \"true\" (toString (1 + \"x\")) ];\n  };\n}\n";
+    let (code, err, file) = config_error("bad-definition", text);
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("error: cannot add a string to an integer"), "{}", err);
+    assert!(err.contains(&format!("at {}:3:", file)), "{}", err);
+    assert!(err.contains(&format!("while evaluating definitions from `{}'", file)), "{}", err);
+    assert!(err.contains("while evaluating the option `services.site.process.argv'"), "{}", err);
+    // Neither the native builtins' frames nor our modules' code.
+    assert!(!err.contains('«'), "{}", err);
+    assert!(!err.contains("nix2dream-embedded"), "{}", err);
+    assert!(err.ends_with("(use '--show-trace' to see the module system's own frames)\n"), "{}", err);
+
+    // All of it, on request.
+    let dir = scratch("config-bad-definition-trace");
+    let file = write(&dir, "bad.nix", text);
+    let traced = run(&["config", "--show-trace", file.to_str().unwrap()], &dir.join("state"));
+    assert_eq!(traced.code, Some(1));
+    assert!(traced.stderr.starts_with("error: cannot add a string to an integer"), "{}", traced.stderr);
+    assert!(traced.stderr.contains("while calling the '«modules:"), "{}", traced.stderr);
+    assert!(traced.stderr.contains("at /nix2dream-embedded/modules/lib/"), "{}", traced.stderr);
+    assert!(!traced.stderr.contains("--show-trace"), "{}", traced.stderr);
+}
+
+#[test]
+fn a_syntax_error_in_the_deployment_is_reported_where_it_is() {
+    let (code, err, file) = config_error("syntax", "{\n  services.site = {\n    process.argv = [ \"true\"\n  };\n}\n");
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("error: syntax error, unexpected '}'"), "{}", err);
+    assert!(err.contains(&format!("at {}:4:3:", file)), "{}", err);
+    assert!(err.contains("while reading the deployment's configuration"), "{}", err);
+    assert!(!err.contains("the option `'"), "{}", err);
+    assert!(!err.contains('«'), "{}", err);
+}
+
+#[test]
 fn config_json_is_the_typed_deployment() {
     let dir = scratch("config-json");
     let example = support::repo().join("examples/web");

@@ -36,9 +36,13 @@ pub struct Reader<'ev> {
 impl Reader<'_> {
     /// Force a node; an evaluation error says which option was being read.
     pub fn force(&mut self, node: &Node) -> Result<Value, LoadError> {
-        self.ev
-            .force(&node.value)
-            .map_err(|e| LoadError::Eval(e.context(None, format!("while reading the option `{}'", node.option_path()))))
+        self.ev.force(&node.value).map_err(|e| {
+            let context = match node.path.is_empty() {
+                true => "while reading the deployment's configuration".to_string(),
+                false => format!("while reading the option `{}'", node.option_path()),
+            };
+            LoadError::Eval(e.context(None, context))
+        })
     }
 
     fn shape_error(&self, node: &Node, wanted: &str, got: &Value) -> LoadError {
