@@ -945,7 +945,14 @@ impl Evaluator {
         let file = self.sources.get(span.file).clone();
         let lc = file.line_col(span.start);
         let mut a = Attrs::with_capacity(3);
-        a.insert(Symbol::intern("file"), Value::string(file.origin.display()), None);
+        // C++ Nix 2.8 names the file of an expression given as text (`-E`,
+        // stdin) by the text itself: the `Pos` keeps the parsed string where
+        // a file's path would be.
+        let name = match &file.origin {
+            nix2dream_syntax::Origin::Path(_) => Value::string(file.origin.display()),
+            nix2dream_syntax::Origin::Named(_) => Value::string(file.text.clone()),
+        };
+        a.insert(Symbol::intern("file"), name, None);
         a.insert(Symbol::intern("line"), Value::Int(lc.line as i64), None);
         a.insert(Symbol::intern("column"), Value::Int(lc.column as i64), None);
         Value::attrs(a)

@@ -3,7 +3,7 @@
 use crate::error::{EvalError, EvalResult};
 use crate::value::*;
 use crate::Evaluator;
-use nix2dream_syntax::{Span, Symbol};
+use nix2dream_syntax::{write_attr_name, write_quoted, Span, Symbol};
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -62,7 +62,7 @@ fn print_inner(
                 }
                 out.push_str("{ ");
                 for e in a.sorted_by_name() {
-                    print_attr_name(e.name.as_str(), out);
+                    write_attr_name(e.name.as_str(), out);
                     out.push_str(" = ");
                     print_inner(ev, &e.value, strict, out, seen)?;
                     out.push_str("; ");
@@ -100,48 +100,7 @@ fn print_inner(
 
 /// A Nix string literal with the escapes C++ Nix prints.
 pub fn print_string(s: &str, out: &mut String) {
-    print_quoted(s, false, out);
-}
-
-/// `every_dollar`: C++ Nix 2.8 escapes every `$` in a quoted attribute
-/// name (`{ "\$" = 1; }`), but in a string value only the `$` of `${`.
-fn print_quoted(s: &str, every_dollar: bool, out: &mut String) {
-    out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if every_dollar || chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn print_attr_name(name: &str, out: &mut String) {
-    if is_plain_identifier(name) {
-        out.push_str(name);
-    } else {
-        print_quoted(name, true, out);
-    }
-}
-
-/// Printed unquoted: identifiers, except the keyword `if` (C++ Nix 2.8
-/// quotes only that one).
-fn is_plain_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    let Some(first) = chars.next() else { return false };
-    if !(first.is_ascii_alphabetic() || first == '_') {
-        return false;
-    }
-    if s == "if" {
-        return false;
-    }
-    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '-'))
+    write_quoted(s, false, out);
 }
 
 /// A float as C++'s `ostream << double` prints it: `%g` with six

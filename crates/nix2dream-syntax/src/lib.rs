@@ -15,10 +15,12 @@ pub mod diagnostics;
 pub mod intern;
 pub mod ir;
 pub mod lower;
+pub mod quote;
 pub mod source;
 mod strings;
 
 pub use diagnostics::Diagnostic;
 pub use intern::{FxHashMap, Symbol, SymbolMap};
 pub use lower::{lower_file, lower_file_scoped, Globals, Lowered};
+pub use quote::{write_attr_name, write_quoted};
 pub use source::{FileId, LineCol, Origin, SourceFile, SourceMap, Span};

@@ -704,8 +704,9 @@ impl<'a> Lowerer<'a> {
                             }
                         }
                         _ => {
+                            // `a = 1; a.b = 2;`: C++ Nix names the whole path being defined.
                             let first = into.statics[idx].2;
-                            self.duplicate(kspan, shown, first);
+                            self.duplicate_path(kspan, shown, rest, first);
                         }
                     }
                 }
@@ -752,8 +753,33 @@ impl<'a> Lowerer<'a> {
     }
 
     fn duplicate(&mut self, span: Span, path: &[Symbol], first: Span) {
-        let shown: Vec<&str> = path.iter().map(|s| s.as_str()).collect();
-        let mut d = Diagnostic::error(span, format!("attribute '{}' already defined", shown.join(".")));
+        self.duplicate_path(span, path, &[], first)
+    }
+
+    /// `attribute 'a.b' already defined`, for the attribute path `path`
+    /// followed by the keys `rest` (a dynamic key shows as `"${...}"`).
+    fn duplicate_path(&mut self, span: Span, path: &[Symbol], rest: &[ast::Attr], first: Span) {
+        let mut shown = String::new();
+        for name in path {
+            if !shown.is_empty() {
+                shown.push('.');
+            }
+            crate::quote::write_attr_name(name.as_str(), &mut shown);
+        }
+        for key in rest {
+            shown.push('.');
+            match self.key_name(key) {
+                KeyName::Static(name) => crate::quote::write_attr_name(name.as_str(), &mut shown),
+                KeyName::Dynamic(attr) => {
+                    let text = attr.syntax().text().to_string();
+                    let inner = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')).unwrap_or(&text);
+                    shown.push_str("\"${");
+                    shown.push_str(inner.trim());
+                    shown.push_str("}\"");
+                }
+            }
+        }
+        let mut d = Diagnostic::error(span, format!("attribute '{}' already defined", shown));
         d.first_definition = Some(first);
         self.diagnostics.push(d);
     }

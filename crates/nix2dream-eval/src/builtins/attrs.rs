@@ -76,7 +76,8 @@ fn map_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
         .iter()
         .map(|e| {
             let value = Value::apply2_thunk(f.clone(), Value::string(e.name.as_str()), e.value.clone(), span);
-            AttrEntry { name: e.name, value, pos: e.pos }
+            // A new attribute: C++ Nix 2.8 gives it no position.
+            AttrEntry { name: e.name, value, pos: None }
         })
         .collect();
     Ok(Value::attrs(Attrs::from_sorted(entries)))

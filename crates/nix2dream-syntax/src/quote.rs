@@ -1,0 +1,69 @@
+//! Nix source written back as C++ Nix 2.8 writes it: attribute names and
+//! string literals, for printed values and for messages that show an
+//! attribute path.
+
+/// An attribute name as C++ Nix 2.8 shows it: bare when it is an
+/// identifier, else quoted (`"b c"`, `"1a"`, and `"if"`, the one keyword
+/// it quotes).
+pub fn write_attr_name(name: &str, out: &mut String) {
+    if is_plain_identifier(name) {
+        out.push_str(name);
+    } else {
+        write_quoted(name, true, out);
+    }
+}
+
+/// A Nix string literal with the escapes C++ Nix prints. `every_dollar`:
+/// C++ Nix 2.8 escapes every `$` in a quoted attribute name (`{ "\$" = 1; }`),
+/// but in a string value only the `$` of `${`.
+pub fn write_quoted(s: &str, every_dollar: bool, out: &mut String) {
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if every_dollar || chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Written unquoted: identifiers, except the keyword `if` (C++ Nix 2.8
+/// quotes only that one).
+fn is_plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else { return false };
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return false;
+    }
+    if s == "if" {
+        return false;
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_quoted_where_nix_quotes_them() {
+        let shown = |name: &str| {
+            let mut out = String::new();
+            write_attr_name(name, &mut out);
+            out
+        };
+        assert_eq!(shown("a-b'"), "a-b'");
+        assert_eq!(shown("then"), "then");
+        assert_eq!(shown("if"), "\"if\"");
+        assert_eq!(shown("b c"), "\"b c\"");
+        assert_eq!(shown("1a"), "\"1a\"");
+        assert_eq!(shown(""), "\"\"");
+        assert_eq!(shown("$x"), "\"\\$x\"");
+    }
+}
