@@ -175,32 +175,43 @@ fn sort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     for x in l.iter() {
         items.push(ev.force(x)?);
     }
-    // A stable merge sort driven by the user's comparator; errors escape
-    // through `failure` because the comparator closure cannot return them.
     let is_less_than_builtin = matches!(&f, Value::PrimOp(op) if op.name == "lessThan");
-    let mut failure: Option<EvalError> = None;
-    let mut cmp = |a: &Value, b: &Value| -> bool {
-        if failure.is_some() {
-            return false;
-        }
-        let r = if is_less_than_builtin {
+    let sorted = ev.sort_like_nix(items, |ev, a, b| {
+        if is_less_than_builtin {
             ev.less_than(a, b, span)
         } else {
-            ev.call_value2(&f, a.clone(), b.clone(), span).and_then(|r| ev.expect_bool(&r, span))
-        };
-        match r {
-            Ok(b) => b,
-            Err(e) => {
+            let r = ev.call_value2(&f, a.clone(), b.clone(), span)?;
+            ev.expect_bool(&r, span)
+        }
+    })?;
+    Ok(Value::list(sorted))
+}
+
+impl Evaluator {
+    /// Sort as C++ Nix's `builtins.sort` sorts (see `merge_sort`): the
+    /// same order and the same calls of `less`, which may fail. The first
+    /// failure stops the comparisons and is the result.
+    pub fn sort_like_nix(
+        &mut self,
+        items: Vec<Value>,
+        mut less: impl FnMut(&mut Evaluator, &Value, &Value) -> EvalResult<bool>,
+    ) -> EvalResult<Vec<Value>> {
+        // Errors escape through `failure`: the sort's comparison returns a bool.
+        let mut failure: Option<EvalError> = None;
+        let sorted = merge_sort(items, &mut |a, b| {
+            if failure.is_some() {
+                return false;
+            }
+            less(self, a, b).unwrap_or_else(|e| {
                 failure = Some(e);
                 false
-            }
+            })
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(sorted),
         }
-    };
-    let sorted = merge_sort(items, &mut cmp);
-    if let Some(e) = failure {
-        return Err(e);
     }
-    Ok(Value::list(sorted))
 }
 
 /// `std::stable_sort` step for step as libstdc++ implements it (C++ Nix

@@ -31,8 +31,14 @@ pub(super) fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, 
         (sym!("checkedAndMerged"), checked),
         (sym!("isDefined"), is_defined),
         (sym!("optionalValue"), optional),
+        (sym!("useV2"), lazy(&MD_USE_V2, [ty.clone()], span)),
     ])
 }
+
+static MD_USE_V2: PrimOp =
+    PrimOp {
+        name: "«modules: useV2»", arity: 1, run: |ev, args, span| Ok(Value::Bool(uses_v2(ev, &args[0], span)?))
+    };
 
 /// A merge as native callers hold it: two thunks, `defsFinal'` (`core`)
 /// and `checkedAndMerged` (`checked`). The other fields of the record are
@@ -123,7 +129,8 @@ fn final_of(ev: &mut Evaluator, default: Option<OptionDefault>, defs: Vec<Value>
     let mut values = Vec::new();
     for m in defs {
         let value = select(ev, &m, sym!("value"), span)?;
-        let file = select(ev, &m, sym!("file"), span)?;
+        // `inherit (m) file`: read only if something asks for it.
+        let file = lazy_select(ev, &m, sym!("file"), span)?;
         values.clear();
         // `Some(is a definition record)` for a plain value, `None` once
         // `mkMerge`/`mkIf` are discharged into `values`.
@@ -170,7 +177,7 @@ fn final_of(ev: &mut Evaluator, default: Option<OptionDefault>, defs: Vec<Value>
         }
     }
     let values = if any_order { sort_properties(ev, kept, span)? } else { kept };
-    Ok(set([(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
+    Ok(set([(sym!("values"), Value::list(values)), (sym!("highestPrio"), highest)]))
 }
 
 pub(super) fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {

@@ -209,6 +209,27 @@ pub(super) fn select_or(ev: &mut Evaluator, v: &Value, name: Symbol) -> EvalResu
     }
 }
 
+/// `set.name`, unforced: the attribute itself when `set` (forced) has it,
+/// else a thunk that fails as the selection would, if it is ever read.
+pub(super) fn lazy_select(ev: &mut Evaluator, set: &Value, name: Symbol, span: Span) -> EvalResult<Value> {
+    if let Value::Attrs(a) = ev.force_ref(set)? {
+        if let Some(v) = a.get(name) {
+            return Ok(v.clone());
+        }
+    }
+    Ok(lazy(&SELECT_NAMED, [set.clone(), name_string(name)], span))
+}
+
+static SELECT_NAMED: PrimOp = PrimOp {
+    name: "«modules: select»",
+    arity: 2,
+    run: |ev, args, span| {
+        let name = sym(&ev.expect_str(&args[1], span)?);
+        let v = select(ev, &args[0], name, span)?;
+        ev.force(&v)
+    },
+};
+
 /// `v._type or ""`, when it is a string.
 pub(super) fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<Rc<str>>> {
     let tag = match ev.force_ref(v)? {

@@ -94,43 +94,82 @@ pub(super) fn discharge_properties_op(ev: &mut Evaluator, args: &[Value], span: 
 ///
 /// `option_default` is an option's default, first of all definitions, with
 /// `mkOptionDefault`'s priority implied: it is already unwrapped.
+///
+/// Priorities are compared as the Nix code compares them (`lib.min` is
+/// `<`, then `==`): any number will do, and a priority that is not one
+/// fails as `<` fails.
 pub(super) fn filter_overrides(
     ev: &mut Evaluator,
     option_default: Option<OptionDefault>,
     defs: Vec<Value>,
     span: Span,
-) -> EvalResult<(Vec<Value>, i64)> {
+) -> EvalResult<(Vec<Value>, Value)> {
     let mut prios = Vec::with_capacity(defs.len());
-    let mut highest = if option_default.is_some() { OPTION_DEFAULT_PRIORITY } else { 9999 };
+    let mut highest = Value::Int(if option_default.is_some() { OPTION_DEFAULT_PRIORITY } else { 9999 });
     for def in &defs {
-        let value = select(ev, def, sym!("value"), span)?;
-        let prio = if is_tag(&type_tag(ev, &value)?, "override") {
-            let p = select(ev, &value, sym!("priority"), span)?;
-            ev.expect_int(&p, span)?
-        } else {
-            DEFAULT_OVERRIDE_PRIORITY
+        // `getPrio def`, folded with `lib.min (getPrio def) highest`.
+        let prio = match def_value_tag(ev, def)? {
+            Some(tag) if &*tag == "override" => {
+                let value = select(ev, def, sym!("value"), span)?;
+                let p = select(ev, &value, sym!("priority"), span)?;
+                ev.force(&p)?
+            }
+            _ => Value::Int(DEFAULT_OVERRIDE_PRIORITY),
         };
-        highest = highest.min(prio);
+        if priority_less(ev, &prio, &highest, span)? {
+            highest = prio.clone();
+        }
         prios.push(prio);
     }
     let mut kept = Vec::with_capacity(defs.len() + 1);
-    if highest == OPTION_DEFAULT_PRIORITY {
+    if priority_equal(ev, &Value::Int(OPTION_DEFAULT_PRIORITY), &highest, span)? {
         kept.extend(option_default.map(OptionDefault::definition));
     }
     for (def, prio) in defs.into_iter().zip(prios) {
-        if prio != highest {
+        if !priority_equal(ev, &prio, &highest, span)? {
             continue;
         }
-        let value = select(ev, &def, sym!("value"), span)?;
-        if is_tag(&type_tag(ev, &value)?, "override") {
-            let content = select(ev, &value, sym!("content"), span)?;
-            let a = attrs_of(ev, &def, span)?;
-            kept.push(with_fields(&a, vec![(sym!("value"), content)]));
-        } else {
-            kept.push(def);
+        match def_value_tag(ev, &def)? {
+            // `def // { value = def.value.content; }`
+            Some(tag) if &*tag == "override" => {
+                let value = select(ev, &def, sym!("value"), span)?;
+                let content = lazy_select(ev, &value, sym!("content"), span)?;
+                let a = attrs_of(ev, &def, span)?;
+                kept.push(with_fields(&a, vec![(sym!("value"), content)]));
+            }
+            _ => kept.push(def),
         }
     }
     Ok((kept, highest))
+}
+
+/// `a < b` of two priorities, forced.
+fn priority_less(ev: &mut Evaluator, a: &Value, b: &Value, span: Span) -> EvalResult<bool> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Ok(x < y),
+        _ => ev.less_than(a, b, span),
+    }
+}
+
+/// `a == b` of two priorities, forced.
+fn priority_equal(ev: &mut Evaluator, a: &Value, b: &Value, span: Span) -> EvalResult<bool> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Ok(x == y),
+        _ => ev.values_equal(a, b, span),
+    }
+}
+
+/// `def.value._type or ""`, when it is a string: a definition that is not
+/// a set, or whose value is not one, has no property.
+fn def_value_tag(ev: &mut Evaluator, def: &Value) -> EvalResult<Option<Rc<str>>> {
+    let value = match ev.force_ref(def)? {
+        Value::Attrs(a) => match a.get(sym!("value")) {
+            Some(v) => v.clone(),
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    type_tag(ev, &value)
 }
 
 /// An option's default and the file that declares it: the definition
@@ -150,31 +189,40 @@ impl OptionDefault {
 pub(super) fn filter_overrides_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let defs = list_of(ev, &args[1], span)?;
     let (values, highest) = filter_overrides(ev, None, defs, span)?;
-    Ok(set([(sym!("values"), Value::list(values)), (sym!("highestPrio"), Value::Int(highest))]))
+    Ok(set([(sym!("values"), Value::list(values)), (sym!("highestPrio"), highest)]))
 }
 
-/// Stable sort by `mkOrder` priority, unwrapping the order properties.
+/// `sortProperties`: the definitions with their `mkOrder` wrappers
+/// removed (`def // { value = def.value.content; inherit (def.value)
+/// priority; }`), sorted by `a.priority or 1000 < b.priority or 1000` as
+/// `builtins.sort` sorts. Priorities are read when the sort compares them,
+/// so a single definition's is never read.
 pub(super) fn sort_properties(ev: &mut Evaluator, defs: Vec<Value>, span: Span) -> EvalResult<Vec<Value>> {
-    let mut keyed = Vec::with_capacity(defs.len());
+    let mut stripped = Vec::with_capacity(defs.len());
     for def in defs {
-        let value = select(ev, &def, sym!("value"), span)?;
-        if is_tag(&type_tag(ev, &value)?, "order") {
-            let content = select(ev, &value, sym!("content"), span)?;
-            let priority = select(ev, &value, sym!("priority"), span)?;
-            let prio = ev.expect_int(&priority, span)?;
-            let a = attrs_of(ev, &def, span)?;
-            keyed.push((prio, with_fields(&a, vec![(sym!("value"), content), (sym!("priority"), priority)])));
-        } else {
-            // `a.priority or 1000`: a definition record may carry its own.
-            let prio = match select_or(ev, &def, sym!("priority"))? {
-                Some(p) => ev.expect_int(&p, span)?,
-                None => DEFAULT_ORDER_PRIORITY,
-            };
-            keyed.push((prio, def));
+        match def_value_tag(ev, &def)? {
+            Some(tag) if &*tag == "order" => {
+                let value = select(ev, &def, sym!("value"), span)?;
+                let content = lazy_select(ev, &value, sym!("content"), span)?;
+                let priority = lazy_select(ev, &value, sym!("priority"), span)?;
+                let a = attrs_of(ev, &def, span)?;
+                stripped.push(with_fields(&a, vec![(sym!("value"), content), (sym!("priority"), priority)]));
+            }
+            _ => stripped.push(def),
         }
     }
-    keyed.sort_by_key(|(p, _)| *p);
-    Ok(keyed.into_iter().map(|(_, d)| d).collect())
+    ev.sort_like_nix(stripped, |ev, a, b| {
+        let (a, b) = (order_priority(ev, a)?, order_priority(ev, b)?);
+        priority_less(ev, &a, &b, span)
+    })
+}
+
+/// `def.priority or 1000`, forced.
+fn order_priority(ev: &mut Evaluator, def: &Value) -> EvalResult<Value> {
+    match select_or(ev, def, sym!("priority"))? {
+        Some(p) => ev.force(&p),
+        None => Ok(Value::Int(DEFAULT_ORDER_PRIORITY)),
+    }
 }
 
 pub(super) fn sort_properties_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
