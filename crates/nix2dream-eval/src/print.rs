@@ -90,6 +90,8 @@ fn print_inner(
                 out.push(']');
             }
             Value::Lambda(_) => out.push_str("<LAMBDA>"),
+            Value::PrimOp(op) if op.lambda => out.push_str("<LAMBDA>"),
+            Value::PrimOpApp(app) if app.op.lambda => out.push_str("<LAMBDA>"),
             Value::PrimOp(_) => out.push_str("<PRIMOP>"),
             Value::PrimOpApp(_) => out.push_str("<PRIMOP-APP>"),
             Value::Thunk(_) => out.push_str("<CODE>"),

@@ -122,6 +122,8 @@ impl Value {
             Value::Attrs(_) => "a set",
             Value::List(_) => "a list",
             Value::Lambda(_) => "a function",
+            Value::PrimOp(op) if op.lambda => "a function",
+            Value::PrimOpApp(app) if app.op.lambda => "a function",
             Value::PrimOp(op) => return format!("the built-in function '{}'", op.name).into(),
             Value::PrimOpApp(app) => {
                 return format!("the partially applied built-in function '{}'", app.op.name).into()
@@ -382,6 +384,11 @@ pub struct Closure {
 /// called; the arguments are *not* forced beforehand.
 pub struct PrimOp {
     pub name: &'static str,
+    /// A native stand-in for a function written in Nix (the module
+    /// system's, in nix2dream-modules): printed and described as the
+    /// lambda it replaces (`<LAMBDA>`, "a function"), as C++ Nix shows the
+    /// Nix code. A builtin is `false`.
+    pub lambda: bool,
     pub arity: usize,
     pub run: fn(&mut crate::Evaluator, &[Value], Span) -> EvalResult<Value>,
 }

@@ -139,7 +139,7 @@ fn search_path_value(ev: &Evaluator) -> Value {
 /// Shorthand for the static tables.
 macro_rules! primop {
     ($name:literal, $arity:literal, $f:expr) => {
-        $crate::value::PrimOp { name: $name, arity: $arity, run: $f }
+        $crate::value::PrimOp { name: $name, lambda: false, arity: $arity, run: $f }
     };
 }
 pub(crate) use primop;

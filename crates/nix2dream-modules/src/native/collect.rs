@@ -59,7 +59,7 @@ pub(super) fn collect_with_graph(
     Ok(set([(sym!("modules"), Value::list(modules)), (sym!("graph"), graph)]))
 }
 
-pub(super) static GRAPH: PrimOp = PrimOp { name: "«modules: module graph»", arity: 3, run: graph };
+pub(super) static GRAPH: PrimOp = PrimOp { lambda: true, name: "«modules: module graph»", arity: 3, run: graph };
 
 pub(super) fn graph(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let tree = list_of(ev, &args[1], span)?;
@@ -482,7 +482,8 @@ pub(super) fn is_function(ev: &mut Evaluator, v: &Value) -> EvalResult<bool> {
     })
 }
 
-pub(super) static MODULE_ARG: PrimOp = PrimOp { name: "«modules: module argument»", arity: 4, run: module_arg };
+pub(super) static MODULE_ARG: PrimOp =
+    PrimOp { lambda: true, name: "«modules: module argument»", arity: 4, run: module_arg };
 
 /// `args.${name} or config._module.args.${name}`, in the context Nix
 /// gives it. `args[3]` is the evaluation's merge (or null), from which an

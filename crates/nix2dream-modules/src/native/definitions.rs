@@ -35,10 +35,12 @@ pub(super) fn merge_definitions_value(helpers: &Value, loc: &Value, ty: &Value, 
     ])
 }
 
-static MD_USE_V2: PrimOp =
-    PrimOp {
-        name: "«modules: useV2»", arity: 1, run: |ev, args, span| Ok(Value::Bool(uses_v2(ev, &args[0], span)?))
-    };
+static MD_USE_V2: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: useV2»",
+    arity: 1,
+    run: |ev, args, span| Ok(Value::Bool(uses_v2(ev, &args[0], span)?)),
+};
 
 /// A merge as native callers hold it: two thunks, `defsFinal'` (`core`)
 /// and `checkedAndMerged` (`checked`). The other fields of the record are
@@ -99,14 +101,19 @@ pub(super) fn final_definitions(ev: &mut Evaluator, core: &Value, span: Span) ->
     ev.expect_list(&values, span)
 }
 
-pub(super) static MD_FINAL: PrimOp = PrimOp { name: "«modules: defsFinal'»", arity: 1, run: md_final };
+pub(super) static MD_FINAL: PrimOp = PrimOp { lambda: true, name: "«modules: defsFinal'»", arity: 1, run: md_final };
 pub(super) static MD_OPTION_FINAL: PrimOp =
-    PrimOp { name: "«modules: option defsFinal'»", arity: 7, run: md_option_final };
-pub(super) static MD_IS_DEFINED: PrimOp = PrimOp { name: "«modules: isDefined»", arity: 1, run: md_is_defined };
-pub(super) static MD_V2_RESULT: PrimOp = PrimOp { name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
-pub(super) static MD_CHECKED: PrimOp = PrimOp { name: "«modules: checkedAndMerged»", arity: 6, run: md_checked };
-pub(super) static MD_MERGED: PrimOp = PrimOp { name: "«modules: mergedValue»", arity: 5, run: md_merged };
-pub(super) static MD_OPTIONAL: PrimOp = PrimOp { name: "«modules: optionalValue»", arity: 2, run: md_optional };
+    PrimOp { lambda: true, name: "«modules: option defsFinal'»", arity: 7, run: md_option_final };
+pub(super) static MD_IS_DEFINED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: isDefined»", arity: 1, run: md_is_defined };
+pub(super) static MD_V2_RESULT: PrimOp =
+    PrimOp { lambda: true, name: "«modules: v2 merge»", arity: 4, run: md_v2_result };
+pub(super) static MD_CHECKED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: checkedAndMerged»", arity: 6, run: md_checked };
+pub(super) static MD_MERGED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: mergedValue»", arity: 5, run: md_merged };
+pub(super) static MD_OPTIONAL: PrimOp =
+    PrimOp { lambda: true, name: "«modules: optionalValue»", arity: 2, run: md_optional };
 
 /// Discharge, filter by priority, sort by order.
 pub(super) fn md_final(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -223,7 +230,7 @@ pub(super) fn md_checked(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
     }
 }
 
-static V2_META: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 2, run: v2_meta };
+static V2_META: PrimOp = PrimOp { lambda: true, name: "«modules: valueMeta»", arity: 2, run: v2_meta };
 
 fn v2_meta(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let meta = match &args[1] {
@@ -484,7 +491,8 @@ pub(super) fn declare_option(
     Ok(DeclaredOption { opt: opt.clone(), declaration, merge }.into_value())
 }
 
-pub(super) static OPTION_VALUE: PrimOp = PrimOp { name: "«modules: option value»", arity: 3, run: option_value };
+pub(super) static OPTION_VALUE: PrimOp =
+    PrimOp { lambda: true, name: "«modules: option value»", arity: 3, run: option_value };
 
 /// An option's value: `apply` over the merged value (or the type's empty
 /// value), inside "while evaluating the option".
@@ -541,11 +549,20 @@ pub(super) fn option_record(
 }
 
 field_select!(FIELD_DECLARATIONS, "declarations");
-pub(super) static EOV_TO_STRING: PrimOp = PrimOp { name: "«modules: option name»", arity: 3, run: eov_to_string };
-pub(super) static PLUCK_VALUE: PrimOp =
-    PrimOp { name: "«modules: definitions»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("value"), span) };
-pub(super) static PLUCK_FILE: PrimOp =
-    PrimOp { name: "«modules: files»", arity: 1, run: |ev, args, span| pluck(ev, args, sym!("file"), span) };
+pub(super) static EOV_TO_STRING: PrimOp =
+    PrimOp { lambda: true, name: "«modules: option name»", arity: 3, run: eov_to_string };
+pub(super) static PLUCK_VALUE: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: definitions»",
+    arity: 1,
+    run: |ev, args, span| pluck(ev, args, sym!("value"), span),
+};
+pub(super) static PLUCK_FILE: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: files»",
+    arity: 1,
+    run: |ev, args, span| pluck(ev, args, sym!("file"), span),
+};
 
 /// `map (def: def.NAME) list`
 pub(super) fn pluck(ev: &mut Evaluator, args: &[Value], name: Symbol, span: Span) -> EvalResult<Value> {
@@ -598,7 +615,7 @@ pub(super) fn first_declaration(opt: &Value, span: Span) -> Value {
 }
 
 pub(super) static FIRST_DECLARATION: PrimOp =
-    PrimOp { name: "«modules: first declaration»", arity: 1, run: first_declaration_of };
+    PrimOp { lambda: true, name: "«modules: first declaration»", arity: 1, run: first_declaration_of };
 
 pub(super) fn first_declaration_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let list = select(ev, &args[0], sym!("declarations"), span)?;

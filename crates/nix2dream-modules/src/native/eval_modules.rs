@@ -82,7 +82,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
 }
 
 pub(super) static INTERNAL_OPTIONS: PrimOp =
-    PrimOp { name: "«modules: internal options»", arity: 2, run: internal_options };
+    PrimOp { lambda: true, name: "«modules: internal options»", arity: 2, run: internal_options };
 
 /// `internalOptionsFor prefix`: `if prefix == [ ] then internalOptionsRoot
 /// else internalOptionsNested`, both made once by the Nix code.
@@ -93,21 +93,27 @@ pub(super) fn internal_options(ev: &mut Evaluator, args: &[Value], span: Span) -
     ev.force(&options)
 }
 
-pub(super) static MODULE_ARGS: PrimOp = PrimOp { name: "«modules: module arguments»", arity: 7, run: module_args };
-pub(super) static COLLECT_FOR_EVAL: PrimOp = PrimOp { name: "«modules: collected»", arity: 7, run: collect_for_eval };
-pub(super) static MERGE_FOR_EVAL: PrimOp = PrimOp { name: "«modules: merged»", arity: 3, run: merge_for_eval };
+pub(super) static MODULE_ARGS: PrimOp =
+    PrimOp { lambda: true, name: "«modules: module arguments»", arity: 7, run: module_args };
+pub(super) static COLLECT_FOR_EVAL: PrimOp =
+    PrimOp { lambda: true, name: "«modules: collected»", arity: 7, run: collect_for_eval };
+pub(super) static MERGE_FOR_EVAL: PrimOp =
+    PrimOp { lambda: true, name: "«modules: merged»", arity: 3, run: merge_for_eval };
 pub(super) static DECLARED_CONFIG: PrimOp =
-    PrimOp { name: "«modules: declared config»", arity: 1, run: declared_config };
-pub(super) static CONFIG_ENTRY: PrimOp = PrimOp { name: "«modules: config value»", arity: 1, run: config_entry };
-pub(super) static EVAL_CONFIG: PrimOp = PrimOp { name: "«modules: config»", arity: 4, run: eval_config };
-pub(super) static CHECK_UNMATCHED: PrimOp = PrimOp { name: "«modules: check»", arity: 5, run: check_unmatched };
-pub(super) static CHECKED: PrimOp = PrimOp { name: "«modules: checked»", arity: 2, run: checked };
+    PrimOp { lambda: true, name: "«modules: declared config»", arity: 1, run: declared_config };
+pub(super) static CONFIG_ENTRY: PrimOp =
+    PrimOp { lambda: true, name: "«modules: config value»", arity: 1, run: config_entry };
+pub(super) static EVAL_CONFIG: PrimOp =
+    PrimOp { lambda: true, name: "«modules: config»", arity: 4, run: eval_config };
+pub(super) static CHECK_UNMATCHED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: check»", arity: 5, run: check_unmatched };
+pub(super) static CHECKED: PrimOp = PrimOp { lambda: true, name: "«modules: checked»", arity: 2, run: checked };
 pub(super) static CHECKED_CONFIG: PrimOp =
-    PrimOp { name: "«modules: checked config»", arity: 2, run: checked_config };
+    PrimOp { lambda: true, name: "«modules: checked config»", arity: 2, run: checked_config };
 pub(super) static CHECKED_MODULE: PrimOp =
-    PrimOp { name: "«modules: checked _module»", arity: 2, run: checked_module };
+    PrimOp { lambda: true, name: "«modules: checked _module»", arity: 2, run: checked_module };
 pub(super) static CONFIG_ARGUMENT: PrimOp =
-    PrimOp { name: "«modules: config argument»", arity: 2, run: config_argument };
+    PrimOp { lambda: true, name: "«modules: config argument»", arity: 2, run: config_argument };
 
 /// `{ inherit lib options specialArgs; _class; _prefix; config; } // specialArgs`
 pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -200,8 +206,12 @@ fn config_of_options(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Va
     ev.force(&value)
 }
 
-pub(super) static OPTIONS_CONFIG: PrimOp =
-    PrimOp { name: "«modules: config value»", arity: 1, run: |ev, args, span| config_of_options(ev, &args[0], span) };
+pub(super) static OPTIONS_CONFIG: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: config value»",
+    arity: 1,
+    run: |ev, args, span| config_of_options(ev, &args[0], span),
+};
 
 /// The declared options' values, or with a freeform type, those merged
 /// with the definitions that have no option.

@@ -10,7 +10,8 @@ pub(super) fn merge_modules(_: &mut Evaluator, args: &[Value], span: Span) -> Ev
     Ok(merge_modules_value(helpers, prefix, modules, &configs, span))
 }
 
-pub(super) static MODULE_CONFIGS: PrimOp = PrimOp { name: "«modules: configs»", arity: 1, run: module_configs };
+pub(super) static MODULE_CONFIGS: PrimOp =
+    PrimOp { lambda: true, name: "«modules: configs»", arity: 1, run: module_configs };
 
 /// `concatMap (m: map (config: { file = m._file; inherit config; }) (pushDownProperties m.config)) modules`
 pub(super) fn module_configs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -97,7 +98,7 @@ fn merge_modules_parts(
 }
 
 static INTERNAL_NAMESPACE: PrimOp =
-    PrimOp { name: "«modules: internal namespace»", arity: 2, run: internal_namespace };
+    PrimOp { lambda: true, name: "«modules: internal namespace»", arity: 2, run: internal_namespace };
 
 /// The per-name results' `_module`, if only the internal module declares
 /// it: `[ declared configs ]`, else null.
@@ -110,11 +111,15 @@ fn internal_namespace(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
     })
 }
 
-pub(super) static DEFS_BY_NAME: PrimOp = PrimOp { name: "«modules: definitions»", arity: 3, run: defs_by_name };
-pub(super) static RESULTS_BY_NAME: PrimOp = PrimOp { name: "«modules: options»", arity: 4, run: results_by_name };
-pub(super) static MATCHED: PrimOp = PrimOp { name: "«modules: matched options»", arity: 1, run: matched };
-pub(super) static UNMATCHED: PrimOp = PrimOp { name: "«modules: unmatched definitions»", arity: 4, run: unmatched };
-pub(super) static PER_NAME: PrimOp = PrimOp { name: "«modules: option»", arity: 5, run: per_name };
+pub(super) static DEFS_BY_NAME: PrimOp =
+    PrimOp { lambda: true, name: "«modules: definitions»", arity: 3, run: defs_by_name };
+pub(super) static RESULTS_BY_NAME: PrimOp =
+    PrimOp { lambda: true, name: "«modules: options»", arity: 4, run: results_by_name };
+pub(super) static MATCHED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: matched options»", arity: 1, run: matched };
+pub(super) static UNMATCHED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: unmatched definitions»", arity: 4, run: unmatched };
+pub(super) static PER_NAME: PrimOp = PrimOp { lambda: true, name: "«modules: option»", arity: 5, run: per_name };
 
 /// A map from names to values, built in module order (what `zipAttrsWith
 /// (n: concatLists)` gives).
@@ -215,7 +220,8 @@ pub(super) fn defs_by_name(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
     Ok(Value::attrs(Attrs::from_entries(entries)))
 }
 
-pub(super) static DEFS_PART: PrimOp = PrimOp { name: "«modules: definitions of»", arity: 3, run: defs_part };
+pub(super) static DEFS_PART: PrimOp =
+    PrimOp { lambda: true, name: "«modules: definitions of»", arity: 3, run: defs_part };
 
 /// The definitions of a name: raw (0) or pushed down (1); none if absent.
 /// Each name's parts are read by one `per_name` only, which holds them in
@@ -290,7 +296,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
 }
 
 pub(super) static OPTION_DECLARED: PrimOp =
-    PrimOp { name: "«modules: option declaration»", arity: 5, run: option_declared };
+    PrimOp { lambda: true, name: "«modules: option declaration»", arity: 5, run: option_declared };
 
 /// `fixupOptionType loc (mergeOptionDecls loc decls)` and the thunks of its
 /// merge with `defs`, as a [`DeclaredOption`] list.
@@ -401,7 +407,8 @@ pub(super) fn matched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
     Ok(map_lazily(&results, &MATCHED_OPTION, span))
 }
 
-static MATCHED_OPTION: PrimOp = PrimOp { name: "«modules: matched option»", arity: 1, run: matched_option };
+static MATCHED_OPTION: PrimOp =
+    PrimOp { lambda: true, name: "«modules: matched option»", arity: 1, run: matched_option };
 
 /// One name's `matchedOptions`: an option's record, or a namespace's.
 fn matched_option(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -536,9 +543,9 @@ pub(super) fn unmatched(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalR
 }
 
 pub(super) static POSITION: PrimOp =
-    PrimOp { name: "«modules: position»", arity: 0, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
+    PrimOp { lambda: true, name: "«modules: position»", arity: 0, run: |ev, _, span| Ok(ev.pos_attrs(span)) };
 pub(super) static DECLARATION_POSITIONS: PrimOp =
-    PrimOp { name: "«modules: declaration positions»", arity: 1, run: declaration_positions };
+    PrimOp { lambda: true, name: "«modules: declaration positions»", arity: 1, run: declaration_positions };
 
 /// `if opt.pos or null != null then [ opt.pos ] else [ { file = opt._file; line = null; column = null; } ]`
 pub(super) fn declaration_positions(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {

@@ -36,31 +36,31 @@ pub(crate) fn install(ev: &mut Evaluator) {
     ev.register_primop(&ENTRY, false);
 }
 
-static ENTRY: PrimOp = PrimOp { name: "__nix2dreamModules", arity: 1, run: entry };
+static ENTRY: PrimOp = PrimOp { lambda: true, name: "__nix2dreamModules", arity: 1, run: entry };
 
 /// The exported functions; each receives HELPERS as its first argument.
 static EXPORTS: &[PrimOp] = &[
-    PrimOp { name: "mergeDefinitions", arity: 4, run: merge_definitions },
-    PrimOp { name: "evalOptionValue", arity: 4, run: eval_option_value },
-    PrimOp { name: "mergeModules'", arity: 4, run: merge_modules_prime },
-    PrimOp { name: "mergeModules", arity: 3, run: merge_modules },
-    PrimOp { name: "pushDownProperties", arity: 2, run: push_down_properties_op },
-    PrimOp { name: "dischargeProperties", arity: 2, run: discharge_properties_op },
-    PrimOp { name: "filterOverrides'", arity: 2, run: filter_overrides_op },
-    PrimOp { name: "sortProperties", arity: 2, run: sort_properties_op },
-    PrimOp { name: "collectModulesWithGraph", arity: 5, run: collect_modules_with_graph },
-    PrimOp { name: "evalModules", arity: 6, run: eval_modules },
-    PrimOp { name: "checkDefsForError", arity: 4, run: check_defs_for_error },
-    PrimOp { name: "attrsMergeV2", arity: 5, run: attrs_merge_v2 },
-    PrimOp { name: "listMergeV2", arity: 4, run: list_merge_v2 },
-    PrimOp { name: "submoduleMergeV2", arity: 6, run: submodule_merge_v2 },
-    PrimOp { name: "nullOrCheck", arity: 3, run: null_or_check },
-    PrimOp { name: "nullOrMerge", arity: 5, run: null_or_merge },
-    PrimOp { name: "eitherCheck", arity: 4, run: either_check },
-    PrimOp { name: "addCheckCheck", arity: 4, run: add_check_check },
-    PrimOp { name: "eitherMergeV2", arity: 6, run: either_merge_v2 },
-    PrimOp { name: "constant", arity: 3, run: constant },
-    PrimOp { name: "v2Functor", arity: 4, run: v2_functor },
+    PrimOp { lambda: true, name: "mergeDefinitions", arity: 4, run: merge_definitions },
+    PrimOp { lambda: true, name: "evalOptionValue", arity: 4, run: eval_option_value },
+    PrimOp { lambda: true, name: "mergeModules'", arity: 4, run: merge_modules_prime },
+    PrimOp { lambda: true, name: "mergeModules", arity: 3, run: merge_modules },
+    PrimOp { lambda: true, name: "pushDownProperties", arity: 2, run: push_down_properties_op },
+    PrimOp { lambda: true, name: "dischargeProperties", arity: 2, run: discharge_properties_op },
+    PrimOp { lambda: true, name: "filterOverrides'", arity: 2, run: filter_overrides_op },
+    PrimOp { lambda: true, name: "sortProperties", arity: 2, run: sort_properties_op },
+    PrimOp { lambda: true, name: "collectModulesWithGraph", arity: 5, run: collect_modules_with_graph },
+    PrimOp { lambda: true, name: "evalModules", arity: 6, run: eval_modules },
+    PrimOp { lambda: true, name: "checkDefsForError", arity: 4, run: check_defs_for_error },
+    PrimOp { lambda: true, name: "attrsMergeV2", arity: 5, run: attrs_merge_v2 },
+    PrimOp { lambda: true, name: "listMergeV2", arity: 4, run: list_merge_v2 },
+    PrimOp { lambda: true, name: "submoduleMergeV2", arity: 6, run: submodule_merge_v2 },
+    PrimOp { lambda: true, name: "nullOrCheck", arity: 3, run: null_or_check },
+    PrimOp { lambda: true, name: "nullOrMerge", arity: 5, run: null_or_merge },
+    PrimOp { lambda: true, name: "eitherCheck", arity: 4, run: either_check },
+    PrimOp { lambda: true, name: "addCheckCheck", arity: 4, run: add_check_check },
+    PrimOp { lambda: true, name: "eitherMergeV2", arity: 6, run: either_merge_v2 },
+    PrimOp { lambda: true, name: "constant", arity: 3, run: constant },
+    PrimOp { lambda: true, name: "v2Functor", arity: 4, run: v2_functor },
 ];
 
 fn entry(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -221,6 +221,7 @@ pub(super) fn lazy_select(ev: &mut Evaluator, set: &Value, name: Symbol, span: S
 }
 
 static SELECT_NAMED: PrimOp = PrimOp {
+    lambda: true,
     name: "«modules: select»",
     arity: 2,
     run: |ev, args, span| {
@@ -289,7 +290,7 @@ pub(super) fn show_option(ev: &mut Evaluator, helpers: &Value, loc: &Value, span
 }
 
 /// A thunk of `f a b ...`: see [`lazy`].
-pub(super) static APPLY_ALL: PrimOp = PrimOp { name: "«modules: apply»", arity: 2, run: apply_all };
+pub(super) static APPLY_ALL: PrimOp = PrimOp { lambda: true, name: "«modules: apply»", arity: 2, run: apply_all };
 
 /// `f a b ...` for the list `[ a b ... ]`.
 pub(super) fn apply_all(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -320,6 +321,7 @@ pub(super) fn with_context<T>(
 macro_rules! field_select {
     ($op:ident, $name:literal) => {
         pub(super) static $op: PrimOp = PrimOp {
+            lambda: true,
             name: concat!("«modules: ", $name, "»"),
             arity: 1,
             run: |ev, args, span| {

@@ -25,7 +25,7 @@ pub(super) fn check_defs_for_error(ev: &mut Evaluator, args: &[Value], span: Spa
 }
 
 pub(super) static DEFINITION_VALUES: PrimOp =
-    PrimOp { name: "«modules: definition values»", arity: 2, run: definition_values };
+    PrimOp { lambda: true, name: "«modules: definition values»", arity: 2, run: definition_values };
 
 /// `"Definition values: ${showDefs invalidDefs}"`
 pub(super) fn definition_values(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -61,13 +61,17 @@ fn container_merge_result(head_error: Value, merged: Value, kind: Symbol, span: 
 }
 
 pub(super) static CHECK_DEFS: PrimOp =
-    PrimOp { name: "«modules: checkDefsForError»", arity: 4, run: check_defs_for_error };
-pub(super) static ATTRS_MERGED: PrimOp = PrimOp { name: "«modules: attrsOf merge»", arity: 5, run: attrs_merged };
-pub(super) static LIST_MERGED: PrimOp = PrimOp { name: "«modules: listOf merge»", arity: 4, run: list_merged };
-pub(super) static SELECT_FIRST: PrimOp = PrimOp { name: "«modules: value»", arity: 1, run: select_first };
-pub(super) static SELECT_SECOND: PrimOp = PrimOp { name: "«modules: valueMeta»", arity: 1, run: select_second };
+    PrimOp { lambda: true, name: "«modules: checkDefsForError»", arity: 4, run: check_defs_for_error };
+pub(super) static ATTRS_MERGED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: attrsOf merge»", arity: 5, run: attrs_merged };
+pub(super) static LIST_MERGED: PrimOp =
+    PrimOp { lambda: true, name: "«modules: listOf merge»", arity: 4, run: list_merged };
+pub(super) static SELECT_FIRST: PrimOp =
+    PrimOp { lambda: true, name: "«modules: value»", arity: 1, run: select_first };
+pub(super) static SELECT_SECOND: PrimOp =
+    PrimOp { lambda: true, name: "«modules: valueMeta»", arity: 1, run: select_second };
 pub(super) static LAZY_ATTR_VALUE: PrimOp =
-    PrimOp { name: "«modules: lazy attribute»", arity: 3, run: lazy_attr_value };
+    PrimOp { lambda: true, name: "«modules: lazy attribute»", arity: 3, run: lazy_attr_value };
 
 pub(super) fn select_first(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let pair = ev.expect_list(&args[0], span)?;
@@ -126,6 +130,7 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
 /// `mapAttrs (n: v: v.checkedAndMerged.valueMeta)`, from the attributes'
 /// `checkedAndMerged`.
 static VALUE_METAS: PrimOp = PrimOp {
+    lambda: true,
     name: "«modules: valueMeta.attrs»",
     arity: 1,
     run: |ev, args, span| Ok(map_lazily(&attrs_of(ev, &args[0], span)?, &FIELD_VALUE_META, span)),
@@ -266,7 +271,7 @@ pub(super) fn checked_merge(
     Ok(set([(sym!("value"), value), (sym!("headError"), head_error), (sym!("valueMeta"), empty_set())]))
 }
 
-pub(super) static MERGE_CALL: PrimOp = PrimOp { name: "«modules: merge»", arity: 4, run: merge_call };
+pub(super) static MERGE_CALL: PrimOp = PrimOp { lambda: true, name: "«modules: merge»", arity: 4, run: merge_call };
 
 /// `type.merge loc defs`, lazily (see [`call_merge`]).
 pub(super) fn merge_call(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -371,11 +376,13 @@ pub(super) fn submodule_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span)
     ]))
 }
 
-static SUBMODULE_MODULES: PrimOp = PrimOp { name: "«modules: submodule modules»", arity: 5, run: submodule_modules };
+static SUBMODULE_MODULES: PrimOp =
+    PrimOp { lambda: true, name: "«modules: submodule modules»", arity: 5, run: submodule_modules };
 static SUBMODULE_EVAL_ARGS: PrimOp =
-    PrimOp { name: "«modules: submodule evalModules arguments»", arity: 3, run: submodule_eval_args };
-static DEFINITION_MODULE: PrimOp = PrimOp { name: "«modules: definition module»", arity: 3, run: definition_module };
-static LAST: PrimOp = PrimOp { name: "«modules: last»", arity: 1, run: last };
+    PrimOp { lambda: true, name: "«modules: submodule evalModules arguments»", arity: 3, run: submodule_eval_args };
+static DEFINITION_MODULE: PrimOp =
+    PrimOp { lambda: true, name: "«modules: definition module»", arity: 3, run: definition_module };
+static LAST: PrimOp = PrimOp { lambda: true, name: "«modules: last»", arity: 1, run: last };
 
 /// `baseArgs.modules ++ [ { _module.args.name = last loc; } ] ++ allModules defs`
 fn submodule_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
