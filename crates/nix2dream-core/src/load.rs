@@ -135,20 +135,7 @@ fn option_path(shown: &str) -> Vec<String> {
 /// A Nix string literal with the given contents.
 pub fn nix_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            other => out.push(other),
-        }
-    }
-    out.push('"');
+    nix2dream_syntax::write_quoted(text, false, &mut out);
     out
 }
 
