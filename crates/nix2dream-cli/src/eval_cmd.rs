@@ -160,14 +160,21 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     // Non-strict output shows which values are still thunks: evaluate
     // exactly as lazily as C++ Nix then.
     ev.options.speculate = opts.strict;
-    let result = evaluate(&mut ev, &opts);
-    flush_traces(&mut ev);
-    let code = match result {
-        Ok(text) => {
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{}", text).context("writing to stdout")?;
-            ExitCode::SUCCESS
+    // Each attribute path's result is printed as soon as it is known, as
+    // nix-instantiate prints it: a value and a newline, or JSON alone (the
+    // JSON of several paths runs together, as it does there).
+    let mut written: std::io::Result<()> = Ok(());
+    let result = evaluate(&mut ev, &opts, &mut |text| {
+        let mut stdout = std::io::stdout().lock();
+        let w = if opts.json { write!(stdout, "{}", text) } else { writeln!(stdout, "{}", text) };
+        if let Err(e) = w.and_then(|_| stdout.flush()) {
+            written = Err(e);
         }
+    });
+    flush_traces(&mut ev);
+    written.context("writing to stdout")?;
+    let code = match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprint!("{}", ev.render_error(&e));
             ExitCode::from(1)
@@ -185,7 +192,7 @@ fn flush_traces(ev: &mut Evaluator) {
     }
 }
 
-fn evaluate(ev: &mut Evaluator, opts: &EvalArgs) -> Result<String, EvalError> {
+fn evaluate(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
     let root = match (&opts.expr, &opts.file) {
         (Some(e), _) => ev.eval_string(e, "«string»")?,
         (None, Some(f)) => ev.eval_file(Path::new(f))?,
@@ -197,7 +204,6 @@ fn evaluate(ev: &mut Evaluator, opts: &EvalArgs) -> Result<String, EvalError> {
         auto.insert(Symbol::intern(name), v, None);
     }
     let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
-    let mut outputs = Vec::new();
     for path in &paths {
         // As nix-instantiate: every step of an attribute path calls what it
         // selects from, and the result is called only when arguments were
@@ -210,9 +216,9 @@ fn evaluate(ev: &mut Evaluator, opts: &EvalArgs) -> Result<String, EvalError> {
         if !auto.is_empty() {
             v = ev.auto_call(v, &auto)?;
         }
-        outputs.push(render(ev, &v, opts)?);
+        emit(&render(ev, &v, opts)?);
     }
-    Ok(outputs.join("\n"))
+    Ok(())
 }
 
 fn select_attr_path_part(ev: &mut Evaluator, v: &Value, part: &str) -> Result<Value, EvalError> {
