@@ -50,6 +50,18 @@ fn endless_structures_fail_cleanly_in_every_walk() {
         assert_eq!(code, 1, "{}: stdout {} stderr {}", expr, out, err);
         assert!(err.starts_with("error: stack overflow (possible infinite recursion)"), "{}: {}", expr, err);
     }
+    // Coercions and calls that lead back to themselves (found by fuzzing:
+    // each overflowed the stack and aborted the process).
+    for expr in [
+        "\"${{ __toString = self: self; }}\"",
+        "let s = { outPath = s; }; in toString s",
+        "let s = { __functor = self: self; }; in s 1 2",
+        "let s = { __functor = self: s; }; in s 1",
+    ] {
+        let (code, out, err) = eval(expr);
+        assert_eq!(code, 1, "{}: stdout {} stderr {}", expr, out, err);
+        assert!(err.starts_with("error: stack overflow (possible infinite recursion)"), "{}: {}", expr, err);
+    }
     // Cycles that C++ Nix handles stay fine.
     let (code, out, _) = eval("let x = [ x ]; in x == x");
     assert_eq!((code, out.as_str()), (0, "true\n"));

@@ -743,7 +743,9 @@ impl Evaluator {
             Value::Attrs(a) => {
                 if let Some(functor) = a.get(Symbol::FUNCTOR).cloned() {
                     let inner = self.call_value(&functor, f.clone(), Some(span))?;
-                    return self.call_value(&inner, arg, Some(span));
+                    // Nested: a functor may give back a set with a functor
+                    // (itself, say), and calling that must end in an error.
+                    return self.nested(Some(span), |ev| ev.call_value(&inner, arg, Some(span)));
                 }
                 Err(EvalError::type_error(
                     format!("attempt to call something which is not a function but {}", f.type_desc()),

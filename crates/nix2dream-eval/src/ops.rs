@@ -121,12 +121,14 @@ impl Evaluator {
                 }
             }
             Value::Attrs(a) => {
+                // Both can lead back to this set (`__toString = self: self`):
+                // nested, so that endless coercion is a stack overflow error.
                 if let Some(f) = a.get(Symbol::TO_STRING).cloned() {
                     let r = self.call_value(&f, v.clone(), Some(span))?;
-                    return self.coerce_to_string(&r, span, coerce_more, copy_to_store);
+                    return self.nested(Some(span), |ev| ev.coerce_to_string(&r, span, coerce_more, copy_to_store));
                 }
                 if let Some(out) = a.get(Symbol::OUT_PATH).cloned() {
-                    return self.coerce_to_string(&out, span, coerce_more, copy_to_store);
+                    return self.nested(Some(span), |ev| ev.coerce_to_string(&out, span, coerce_more, copy_to_store));
                 }
                 Err(EvalError::type_error("cannot coerce a set to a string", span))
             }
