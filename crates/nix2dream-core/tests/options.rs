@@ -45,7 +45,7 @@ fn eval(ev: &mut Evaluator, expr: &str) -> Result<Value, String> {
 /// result's `options` in `then` (Nix code using `options`).
 fn with_options(modules: &str, then: &str) -> String {
     format!(
-        "let lib = (import <nix2dream>).lib; options = (lib.evalModules {{ modules = [ {} ]; }}).options; in {}",
+        "let lib = (import <nix2dream>).lib; options = (lib.evalModules {{ modules = [ ({}) ]; }}).options; in {}",
         modules, then
     )
 }

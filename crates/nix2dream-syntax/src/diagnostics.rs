@@ -52,7 +52,58 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         }
         _ => (Span::new(file, 0, 0), format!("syntax error, {}", err)),
     };
+    let (span, message) = match unterminated_comment(text, span.start as usize) {
+        Some((at, unexpected)) => (Span::new(file, at as u32, at as u32), unexpected),
+        None => (span, message),
+    };
     Diagnostic { span, message, is_syntax: true, first_definition: None }
+}
+
+/// The error for an unterminated comment at `start` (rnix reads it as one
+/// error token): Nix's lexer reads its `/` and `*` as operators, and its
+/// parser stops at the `/` unless a division may come there (after an
+/// operand, outside a list), then at the `*`.
+pub(crate) fn unterminated_comment(text: &str, start: usize) -> Option<(usize, String)> {
+    use SyntaxKind::*;
+    if !text.get(start..)?.starts_with("/*") {
+        return None;
+    }
+    let mut open = Vec::new();
+    let mut previous = None;
+    for (kind, _) in rnix::tokenize(&text[..start]) {
+        match kind {
+            TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE | TOKEN_INTERPOL_START => open.push(kind),
+            TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE | TOKEN_INTERPOL_END => {
+                open.pop();
+            }
+            _ => {}
+        }
+        if !kind.is_trivia() {
+            previous = Some(kind);
+        }
+    }
+    let after_operand = matches!(
+        previous,
+        Some(
+            TOKEN_INTEGER
+                | TOKEN_FLOAT
+                | TOKEN_IDENT
+                | TOKEN_R_PAREN
+                | TOKEN_R_BRACK
+                | TOKEN_R_BRACE
+                | TOKEN_STRING_END
+                | TOKEN_PATH_ABS
+                | TOKEN_PATH_REL
+                | TOKEN_PATH_HOME
+                | TOKEN_PATH_SEARCH
+                | TOKEN_URI
+        )
+    );
+    Some(if after_operand && open.last() != Some(&TOKEN_L_BRACK) {
+        (start + 1, "syntax error, unexpected '*'".to_string())
+    } else {
+        (start, "syntax error, unexpected '/'".to_string())
+    })
 }
 
 /// Where C++ Nix reports the end of a file: at the start of its last token,
@@ -111,7 +162,7 @@ fn describe_text(got: &str) -> String {
 
 /// rnix reports a bad token as an error token; Nix has specific messages
 /// for the common ones.
-fn error_token_message(text: &str) -> String {
+pub(crate) fn error_token_message(text: &str) -> String {
     let t = text.trim();
     if t.starts_with('"') || t.starts_with("''") {
         "syntax error, unexpected end of file".to_string()
@@ -124,10 +175,10 @@ fn error_token_message(text: &str) -> String {
     }
 }
 
-fn describe_kind(kind: SyntaxKind) -> String {
+pub(crate) fn describe_kind(kind: SyntaxKind) -> String {
     use SyntaxKind::*;
     let s = match kind {
-        TOKEN_R_BRACE => "'}'",
+        TOKEN_R_BRACE | TOKEN_INTERPOL_END => "'}'",
         TOKEN_L_BRACE => "'{'",
         TOKEN_R_PAREN => "')'",
         TOKEN_L_PAREN => "'('",

@@ -12,6 +12,7 @@
 //! which global names exist through [`lower::Globals`].
 
 pub mod diagnostics;
+mod grammar;
 pub mod intern;
 pub mod ir;
 pub mod lower;

@@ -73,6 +73,7 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
     for err in parse.errors() {
         lowerer.diagnostics.push(crate::diagnostics::from_parse_error(err, file, text));
     }
+    lowerer.diagnostics.extend(crate::grammar::check(&parse.syntax(), file, text));
     let root = parse.tree();
     let expr = match root.expr() {
         Some(e) => lowerer.expr(e),

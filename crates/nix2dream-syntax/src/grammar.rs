@@ -1,0 +1,173 @@
+//! Nix's grammar where rnix's parser is more lenient: programs that rnix
+//! parses without an error but C++ Nix's parser rejects. Each check gives
+//! the syntax error C++ Nix 2.8 reports, at the token where it stops.
+//!
+//! - A function is an operand (`1 == x: x`, `f x: x`, `[ x: x ]`,
+//!   `a.b or x: x`): Nix allows `x: ...` only where a whole expression
+//!   goes, so `x` is read as a variable and the `:` after it is
+//!   unexpected.
+//! - A parenthesis closed by something else (`(1]`): rnix takes any
+//!   closing token.
+//! - An unterminated comment inside parentheses (`(1 /* x`): rnix keeps it
+//!   as an error token inside the parenthesis and reports nothing.
+
+use crate::diagnostics::{describe_kind, error_token_message, unterminated_comment, Diagnostic};
+use crate::source::{FileId, Span};
+use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
+use rowan::NodeOrToken;
+
+/// The syntax errors of `root` that rnix did not report.
+pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let error = |token: &SyntaxToken, message: String| {
+        let start = u32::from(token.text_range().start());
+        Diagnostic { span: Span::new(file, start, start), message, is_syntax: true, first_definition: None }
+    };
+    for node in root.descendants() {
+        match node.kind() {
+            SyntaxKind::NODE_LAMBDA if is_operand(&node) => {
+                if let Some((token, unexpected, expecting)) = lambda_error(&node) {
+                    let expecting = expecting.map(|e| format!(", expecting {}", e)).unwrap_or_default();
+                    out.push(error(&token, format!("syntax error, unexpected {}{}", unexpected, expecting)));
+                }
+            }
+            SyntaxKind::NODE_PAREN => {
+                let Some(last) = significant_tokens(&node).last() else { continue };
+                match last.kind() {
+                    SyntaxKind::TOKEN_R_PAREN => {}
+                    SyntaxKind::TOKEN_ERROR => {
+                        let start = usize::from(last.text_range().start());
+                        let mut d = error(&last, error_token_message(last.text()));
+                        if let Some((at, message)) = unterminated_comment(text, start) {
+                            (d.span, d.message) = (Span::new(file, at as u32, at as u32), message);
+                        }
+                        out.push(d);
+                    }
+                    kind if node.text_range().end() == last.text_range().end() && is_closing(kind) => out
+                        .push(error(&last, format!("syntax error, unexpected {}, expecting ')'", describe_kind(kind)))),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn is_closing(kind: SyntaxKind) -> bool {
+    matches!(kind, SyntaxKind::TOKEN_R_BRACK | SyntaxKind::TOKEN_R_BRACE | SyntaxKind::TOKEN_INTERPOL_END)
+}
+
+/// The node's own tokens, without blanks and comments.
+fn significant_tokens(node: &SyntaxNode) -> impl Iterator<Item = SyntaxToken> {
+    node.children_with_tokens().filter_map(|c| match c {
+        NodeOrToken::Token(t) if !t.kind().is_trivia() => Some(t),
+        _ => None,
+    })
+}
+
+/// Whether a lambda sits where Nix wants an operand (a function's
+/// argument or callee, an operator's operand, a list element, an `or`
+/// default), where Nix's grammar has no functions.
+fn is_operand(lambda: &SyntaxNode) -> bool {
+    let Some(parent) = lambda.parent() else { return false };
+    matches!(
+        parent.kind(),
+        SyntaxKind::NODE_APPLY
+            | SyntaxKind::NODE_BIN_OP
+            | SyntaxKind::NODE_UNARY_OP
+            | SyntaxKind::NODE_LIST
+            | SyntaxKind::NODE_SELECT
+            | SyntaxKind::NODE_HAS_ATTR
+    )
+}
+
+/// Where Nix's parser stops in a function written as an operand: the
+/// token, how Nix names it, and what it expected there instead.
+fn lambda_error(lambda: &SyntaxNode) -> Option<(SyntaxToken, String, Option<String>)> {
+    let param = lambda.first_child()?;
+    let after_param = || significant_tokens(lambda).next();
+    match param.kind() {
+        // `x: ...`: `x` is a variable, the `:` is unexpected.
+        SyntaxKind::NODE_IDENT_PARAM => {
+            let colon = after_param()?;
+            Some((colon, "':'".to_string(), expected_after(lambda)))
+        }
+        SyntaxKind::NODE_PATTERN => {
+            let at_sign = || {
+                param
+                    .descendants_with_tokens()
+                    .filter_map(|c| c.into_token())
+                    .find(|t| t.kind() == SyntaxKind::TOKEN_AT)
+            };
+            let mut parts = param.children_with_tokens().filter(|c| !c.kind().is_trivia());
+            // `y@{ ... }: ...`: `y` is a variable, the `@` is unexpected.
+            if parts.next()?.kind() == SyntaxKind::NODE_PAT_BIND {
+                return Some((at_sign()?, "'@'".to_string(), expected_after(lambda)));
+            }
+            // `{ ... }`: read as a set; where that stops depends on what is inside.
+            match parts.next()? {
+                // `{ a ...`: a set wants `.` or `=` after the name.
+                NodeOrToken::Node(entry) if entry.kind() == SyntaxKind::NODE_PAT_ENTRY => {
+                    let name_end = entry.first_child()?.text_range().end();
+                    let next = param
+                        .descendants_with_tokens()
+                        .filter_map(|c| c.into_token())
+                        .find(|t| !t.kind().is_trivia() && t.text_range().start() >= name_end)?;
+                    Some((next.clone(), describe_kind(next.kind()), Some("'.' or '='".to_string())))
+                }
+                NodeOrToken::Token(t) if t.kind() == SyntaxKind::TOKEN_ELLIPSIS => {
+                    Some((t, "ELLIPSIS".to_string(), None))
+                }
+                // `{ }` is an empty set: the `@` or `:` after it is unexpected.
+                _ => {
+                    let next = at_sign().or_else(after_param)?;
+                    Some((next.clone(), describe_kind(next.kind()), expected_after(lambda)))
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// What Nix expects after the expression that contains `node`: the token
+/// that ends the innermost construct that takes a whole expression (`)`
+/// of a parenthesis, `;` of a binding, `ELSE` after `then ...`, the end
+/// of the file), or nothing where it expects one of many (a list).
+fn expected_after(node: &SyntaxNode) -> Option<String> {
+    let mut child = node.clone();
+    while let Some(parent) = child.parent() {
+        let before = |kind: SyntaxKind| {
+            significant_tokens(&parent)
+                .find(|t| t.kind() == kind)
+                .is_some_and(|t| child.text_range().end() <= t.text_range().start())
+        };
+        let found = match parent.kind() {
+            SyntaxKind::NODE_ROOT => Some("end of file"),
+            SyntaxKind::NODE_PAREN => Some("')'"),
+            SyntaxKind::NODE_INTERPOL => Some("'}'"),
+            SyntaxKind::NODE_ATTRPATH_VALUE => Some("';'"),
+            SyntaxKind::NODE_LIST => return None,
+            SyntaxKind::NODE_IF_ELSE if before(SyntaxKind::TOKEN_THEN) => Some("THEN"),
+            SyntaxKind::NODE_IF_ELSE if before(SyntaxKind::TOKEN_ELSE) => Some("ELSE"),
+            SyntaxKind::NODE_ASSERT | SyntaxKind::NODE_WITH if before(SyntaxKind::TOKEN_SEMICOLON) => Some("';'"),
+            // Operands, and the bodies that end where their parent ends.
+            SyntaxKind::NODE_APPLY
+            | SyntaxKind::NODE_BIN_OP
+            | SyntaxKind::NODE_UNARY_OP
+            | SyntaxKind::NODE_SELECT
+            | SyntaxKind::NODE_HAS_ATTR
+            | SyntaxKind::NODE_LAMBDA
+            | SyntaxKind::NODE_LET_IN
+            | SyntaxKind::NODE_IF_ELSE
+            | SyntaxKind::NODE_ASSERT
+            | SyntaxKind::NODE_WITH => None,
+            _ => return None,
+        };
+        if let Some(found) = found {
+            return Some(found.to_string());
+        }
+        child = parent;
+    }
+    None
+}
