@@ -389,8 +389,12 @@ impl Evaluator {
     fn eval_has_attr(&mut self, target: &ExprRef, path: &[AttrKey], env: &Env, span: Span) -> EvalResult<Value> {
         let mut cur = self.eval(target, env)?;
         for (i, key) in path.iter().enumerate() {
+            // The name first, as C++ Nix: a failing or null name is an error
+            // even where the value is not a set.
+            let Some(name) = self.attr_key(key, env, span)? else {
+                return Err(EvalError::type_error("value is null while a string was expected", span));
+            };
             let Value::Attrs(a) = &cur else { return Ok(Value::Bool(false)) };
-            let Some(name) = self.attr_key(key, env, span)? else { return Ok(Value::Bool(false)) };
             match a.get(name) {
                 // Only the sets along the path are forced, never the value
                 // found at its end.
@@ -519,7 +523,14 @@ impl Evaluator {
                 Ok(Value::Bool(!self.values_equal(&a, &b, span)?))
             }
             BinOp::Less | BinOp::LessEq | BinOp::Greater | BinOp::GreaterEq => {
-                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                // C++ Nix parses `a > b` as `__lessThan b a` and `a <= b` as
+                // `!(b < a)`: their right side is evaluated first.
+                let (a, b) = if matches!(op, BinOp::Greater | BinOp::LessEq) {
+                    let b = self.eval(r, env)?;
+                    (self.eval(l, env)?, b)
+                } else {
+                    (self.eval(l, env)?, self.eval(r, env)?)
+                };
                 if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
                     return Ok(Value::Bool(match op {
                         BinOp::Less => x < y,
@@ -552,8 +563,10 @@ impl Evaluator {
                 Ok(Value::list(v))
             }
             BinOp::Update => {
-                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
+                // Each side is checked to be a set as soon as it is evaluated.
+                let a = self.eval(l, env)?;
                 let aa = self.expect_attrs(&a, span)?;
+                let b = self.eval(r, env)?;
                 let ab = self.expect_attrs(&b, span)?;
                 if ab.is_empty() {
                     return Ok(a);
@@ -563,7 +576,25 @@ impl Evaluator {
                 }
                 Ok(Value::Attrs(AttrSet::update(&aa, &ab)))
             }
-            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+            BinOp::Add => {
+                let a = self.eval(l, env)?;
+                // C++ Nix's `+` takes its first operand's kind first: what is
+                // not a number, string or path is coerced to a string before
+                // the second operand is evaluated.
+                // Then, with a first operand that is not a string, no path
+                // is copied to the store.
+                if let Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Path(_) = a {
+                    let b = self.eval(r, env)?;
+                    return self.arith(op, a, b, span);
+                }
+                let (mut text, mut context) = self.coerce_to_string(&a, span, false, false)?;
+                let b = self.eval(r, env)?;
+                let (more, more_context) = self.coerce_to_string(&b, span, false, false)?;
+                text.push_str(&more);
+                context.extend(more_context);
+                Ok(Value::string_with_context(text, context))
+            }
+            BinOp::Sub | BinOp::Mul | BinOp::Div => {
                 let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
                 self.arith(op, a, b, span)
             }

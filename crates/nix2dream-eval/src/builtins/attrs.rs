@@ -136,8 +136,9 @@ fn function_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
 }
 
 fn zip_attrs_with(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    // The function is forced first, even for an empty list (C++ Nix 2.8).
+    let f = ev.expect_function(&args[0], span)?;
     let list = ev.expect_list(&args[1], span)?;
-    let f = args[0].clone();
     let mut groups: nix2dream_syntax::SymbolMap<Vec<Value>> = Default::default();
     let mut order = Vec::new();
     for item in list.iter() {

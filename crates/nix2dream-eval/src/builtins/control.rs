@@ -60,14 +60,28 @@ fn is_type(ev: &mut Evaluator, args: &[Value], pred: fn(&Value) -> bool) -> Eval
 fn arith(ev: &mut Evaluator, args: &[Value], span: Span, op: BinOp) -> EvalResult<Value> {
     let a = ev.force(&args[0])?;
     let b = ev.force(&args[1])?;
-    for v in [&a, &b] {
-        if !matches!(v, Value::Int(_) | Value::Float(_)) {
-            return Err(EvalError::type_error(
-                format!("value is {} while an integer was expected", v.type_desc()),
-                span,
-            ));
+    // As C++ Nix 2.8 checks them: as floats when either is a float, else as
+    // integers; `div` checks its divisor as a float first.
+    let float = matches!(a, Value::Float(_)) || matches!(b, Value::Float(_));
+    let check = |v: &Value, as_float: bool| match v {
+        Value::Int(_) | Value::Float(_) => Ok(()),
+        other => Err(EvalError::type_error(
+            format!(
+                "value is {} while {} was expected",
+                other.type_desc(),
+                if as_float { "a float" } else { "an integer" }
+            ),
+            span,
+        )),
+    };
+    if op == BinOp::Div {
+        check(&b, true)?;
+        if matches!(b, Value::Int(0)) || matches!(b, Value::Float(f) if f == 0.0) {
+            return Err(EvalError::new(crate::ErrorKind::Other, "division by zero", Some(span)));
         }
     }
+    check(&a, float)?;
+    check(&b, float)?;
     ev.arith(op, a, b, span)
 }
 

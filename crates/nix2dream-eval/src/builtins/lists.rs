@@ -47,9 +47,10 @@ fn tail(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn elem_at(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[0], span)?;
-    // C++ Nix 2.8 takes the index as a C `int`: 2^32 + 1 selects element 1.
+    // The index first, as C++ Nix 2.8 reads it: as a C `int`, so 2^32 + 1
+    // selects element 1.
     let i = ev.expect_int(&args[1], span)? as i32;
+    let l = ev.expect_list(&args[0], span)?;
     if i < 0 || i as usize >= l.len() {
         return Err(EvalError::new(ErrorKind::Other, format!("list index {} is out of bounds", i), Some(span)));
     }
@@ -63,8 +64,8 @@ fn map(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn filter(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
+    let l = ev.expect_list(&args[1], span)?;
     let mut out = Vec::new();
     let mut all_kept = true;
     for x in l.iter() {
@@ -124,8 +125,8 @@ fn concat_lists(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Va
 }
 
 fn concat_map(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
+    let l = ev.expect_list(&args[1], span)?;
     let mut out = Vec::new();
     for x in l.iter() {
         let r = ev.call_value(&f, x.clone(), Some(span))?;
@@ -145,8 +146,8 @@ fn elem(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn all(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
+    let l = ev.expect_list(&args[1], span)?;
     for x in l.iter() {
         let r = ev.call_value(&f, x.clone(), Some(span))?;
         if !ev.expect_bool(&r, span)? {
@@ -157,8 +158,8 @@ fn all(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn any(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
+    let l = ev.expect_list(&args[1], span)?;
     for x in l.iter() {
         let r = ev.call_value(&f, x.clone(), Some(span))?;
         if ev.expect_bool(&r, span)? {
@@ -169,8 +170,8 @@ fn any(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn sort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
+    let l = ev.expect_list(&args[1], span)?;
     let mut items: Vec<Value> = Vec::with_capacity(l.len());
     for x in l.iter() {
         items.push(ev.force(x)?);
@@ -348,8 +349,8 @@ fn merge_adaptive(s: &mut [u32], mid: usize, buf: &mut [u32], lt: &mut Less) {
 }
 
 fn partition(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
+    let l = ev.expect_list(&args[1], span)?;
     let (mut right, mut wrong) = (Vec::new(), Vec::new());
     for x in l.iter() {
         let r = ev.call_value(&f, x.clone(), Some(span))?;
@@ -366,8 +367,8 @@ fn partition(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 }
 
 fn group_by(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let l = ev.expect_list(&args[1], span)?;
     let f = ev.expect_function(&args[0], span)?;
+    let l = ev.expect_list(&args[1], span)?;
     let mut groups: Vec<(Symbol, Vec<Value>)> = Vec::new();
     let mut index: nix2dream_syntax::SymbolMap<usize> = Default::default();
     for x in l.iter() {
