@@ -248,7 +248,7 @@ impl Evaluator {
                 Expr::Let(values, body) => {
                     let new_env = Env::new(Some(env.clone()), values.len());
                     for v in values.iter() {
-                        let val = self.maybe_thunk(v, &new_env);
+                        let val = self.maybe_thunk(&v.value, &new_env);
                         new_env.push(val);
                     }
                     (body.clone(), new_env)

@@ -113,8 +113,16 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
         Expr::Let(values, body) => {
             out.push_str("(let ");
             for v in values.iter() {
-                show(ev, v, out);
-                out.push_str("; ");
+                if v.inherited {
+                    out.push_str("inherit ");
+                    out.push_str(v.name.as_str());
+                    out.push_str("; ");
+                } else {
+                    nix2dream_syntax::write_attr_name(v.name.as_str(), out);
+                    out.push_str(" = ");
+                    show(ev, &v.value, out);
+                    out.push_str("; ");
+                }
             }
             out.push_str("in ");
             show(ev, body, out);

@@ -28,7 +28,8 @@ pub enum Expr {
     Lambda(Rc<LambdaDef>),
     /// `f a b c`, flattened.
     Call(ExprRef, Box<[ExprRef]>, Span),
-    Let(Box<[ExprRef]>, ExprRef),
+    /// The bindings in their slot order, then the body.
+    Let(Box<[LetBinding]>, ExprRef),
     With(ExprRef, ExprRef, Span),
     If(ExprRef, ExprRef, ExprRef, Span),
     Assert(ExprRef, ExprRef, Span),
@@ -86,6 +87,15 @@ pub struct AttrsDef {
     /// `__overrides`: its attributes replace the set's own, also for the
     /// other attributes that refer to them.
     pub overrides: Option<usize>,
+}
+
+/// One binding of a `let`: its name and whether it is a plain `inherit`
+/// are only for showing the expression in messages.
+#[derive(Debug)]
+pub struct LetBinding {
+    pub name: Symbol,
+    pub value: ExprRef,
+    pub inherited: bool,
 }
 
 #[derive(Debug)]

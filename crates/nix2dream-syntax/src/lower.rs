@@ -797,8 +797,14 @@ impl<'a> Lowerer<'a> {
             names.insert(*name, i as u32);
         }
         self.scopes.push(Scope::Static(names));
-        let values: Vec<ExprRef> =
-            pending.statics.into_iter().map(|(name, v, _)| self.pending_value(v, name, true)).collect();
+        let values: Vec<LetBinding> = pending
+            .statics
+            .into_iter()
+            .map(|(name, v, _)| {
+                let inherited = matches!(v, PendingValue::Inherit(None, _, _));
+                LetBinding { name, value: self.pending_value(v, name, true), inherited }
+            })
+            .collect();
         let body = body(self);
         self.scopes.pop();
         let _ = span;
