@@ -195,6 +195,14 @@ fn flush_traces(ev: &mut Evaluator) {
 fn evaluate(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
     let root = match (&opts.expr, &opts.file) {
         (Some(e), _) => ev.eval_string(e, "«string»")?,
+        // `-` is standard input, as for nix-instantiate.
+        (None, Some(f)) if f == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                EvalError::new(nix2dream_eval::ErrorKind::Io, format!("reading standard input: {}", e), None)
+            })?;
+            ev.eval_string(&text, "«stdin»")?
+        }
         (None, Some(f)) => ev.eval_file(Path::new(f))?,
         (None, None) => ev.eval_file(Path::new("default.nix"))?,
     };

@@ -79,3 +79,26 @@ fn recorded_cli_outputs_agree_with_nix_instantiate() {
         assert_eq!(output_of(cmd, &case, &dir), case.expected, "case {}", case.name);
     }
 }
+
+/// `-` reads the expression from standard input, as nix-instantiate does:
+/// relative paths are relative to the working directory, and positions
+/// name the text itself as their file (recorded from nix-instantiate).
+#[test]
+fn a_dash_reads_standard_input() {
+    use std::io::Write as _;
+    let dir = common::fixtures_dir("cli");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nix2dream"))
+        .args(["eval", "--strict", "-"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"{ a = baseNameOf ./x; b = __curPos; }\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{ a = \"x\"; b = { column = 27; file = \"{ a = baseNameOf ./x; b = __curPos; }\\n\"; line = 1; }; }\n"
+    );
+}

@@ -193,13 +193,7 @@ impl Evaluator {
         let d = &diags[0];
         let mut msg = d.message.clone();
         if let Some(first) = d.first_definition {
-            let file = self.sources.get(first.file);
-            let lc = file.line_col(first.start);
-            let origin = match &file.origin {
-                Origin::Path(p) => p.display().to_string(),
-                Origin::Named(_) => "(string)".to_string(),
-            };
-            msg = format!("{} at {}:{}:{}", msg, origin, lc.line, lc.column);
+            msg = format!("{} at {}", msg, self.position_text(first));
         }
         EvalError::new(ErrorKind::Syntax, msg, Some(d.span))
     }
@@ -333,10 +327,23 @@ impl Evaluator {
         (file.origin.display(), file.line_col(span.start))
     }
 
-    /// `FILE:LINE:COLUMN`, as messages and reports name a position.
-    pub(crate) fn position_text(&self, span: Span) -> String {
+    /// `FILE:LINE:COLUMN`, as an error report's `at` line names a position
+    /// (`«string»:1:2` for `-E`).
+    pub(crate) fn location_text(&self, span: Span) -> String {
         let (file, lc) = self.locate(span);
         format!("{}:{}:{}", file, lc.line, lc.column)
+    }
+
+    /// `FILE:LINE:COLUMN`, as C++ Nix 2.8 names a position inside a message
+    /// (`'f' at FILE:1:9 called without ...`): text given on the command
+    /// line or stdin is `(string)` there.
+    pub(crate) fn position_text(&self, span: Span) -> String {
+        let file = self.sources.get(span.file);
+        let lc = file.line_col(span.start);
+        match &file.origin {
+            Origin::Path(p) => format!("{}:{}:{}", p.display(), lc.line, lc.column),
+            Origin::Named(_) => format!("(string):{}:{}", lc.line, lc.column),
+        }
     }
 
     pub(crate) fn trace(&mut self, msg: String) {

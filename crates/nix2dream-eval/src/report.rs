@@ -44,7 +44,7 @@ impl Evaluator {
         if span.file.index() == 0 {
             return;
         }
-        let _ = writeln!(out, "\n       at {}:", self.position_text(span));
+        let _ = writeln!(out, "\n       at {}:", self.location_text(span));
         let file = self.sources.get(span.file);
         let lc = file.line_col(span.start);
         // The lines around the error, chosen as C++ Nix 2.8 chooses them. It

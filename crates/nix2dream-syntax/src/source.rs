@@ -80,7 +80,8 @@ impl SourceFile {
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1) - 1;
         let start = self.line_starts[line] as usize;
         let end = (offset as usize).min(self.text.len());
-        let column = self.text.get(start..end).map_or(end - start, |s| s.chars().count()) + 1;
+        // In bytes, as C++ Nix counts them: `"ä" + x` puts `x` in column 8.
+        let column = end.saturating_sub(start) + 1;
         LineCol { line: line as u32 + 1, column: column as u32 }
     }
 
