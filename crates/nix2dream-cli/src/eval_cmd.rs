@@ -278,7 +278,13 @@ fn reject_thunks(v: &Value, depth: usize) -> Result<(), EvalError> {
     }
     match &v {
         Value::List(l) => l.iter().try_for_each(|x| reject_thunks(x, depth + 1)),
-        Value::Attrs(a) => a.entries().iter().try_for_each(|e| reject_thunks(&e.value, depth + 1)),
+        // A set with `__toString` is written as the string it gives, which
+        // forces what it needs; one with `outPath` as that.
+        Value::Attrs(a) if a.contains(Symbol::TO_STRING) => Ok(()),
+        Value::Attrs(a) => match a.get(Symbol::OUT_PATH) {
+            Some(out_path) => reject_thunks(out_path, depth + 1),
+            None => a.entries().iter().try_for_each(|e| reject_thunks(&e.value, depth + 1)),
+        },
         _ => Ok(()),
     }
 }

@@ -172,7 +172,9 @@ pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, c
             }
             Value::Attrs(a) => {
                 if a.contains(Symbol::TO_STRING) {
-                    let (s, c) = ev.coerce_to_string(&v, span, false, true)?;
+                    // As C++ Nix's `tryAttrsToString`: a path it returns is
+                    // not copied to the store.
+                    let (s, c) = ev.coerce_to_string(&v, span, false, false)?;
                     json_string(&s, out);
                     ctx.extend(c);
                     return Ok(());
