@@ -27,6 +27,18 @@ const CASES: &[(&str, &str, &str)] = &[
         "error: 'g' at {dir}/attribute.nix:1:7 called without required argument 'a'",
     ),
     (
+        // The name passes down to a function in the body, even through
+        // parentheses (C++ Nix's `setName`).
+        "curried.nix",
+        "let f = x: (y: { a }: a); in f 1 2 { }\n",
+        "error: 'f' at {dir}/curried.nix:1:16 called without required argument 'a'",
+    ),
+    (
+        "functor.nix",
+        "let s = { __functor = self: { a }: a; }; in s { }\n",
+        "error: '__functor' at {dir}/functor.nix:1:29 called without required argument 'a'",
+    ),
+    (
         "imported.nix",
         "(import ./function.nix) { }\n",
         "error: anonymous function at {dir}/function.nix:1:1 called without required argument 'x'",

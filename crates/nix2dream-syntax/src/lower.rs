@@ -445,7 +445,7 @@ impl<'a> Lowerer<'a> {
                     .map(|(n, d, s)| Formal { name: n, default: d.map(|d| self.expr(d)), span: s, referenced: true })
                     .collect::<Vec<_>>();
                 let ellipsis = p.ellipsis_token().is_some();
-                let body = self.opt_expr(l.body(), l.syntax());
+                let body = self.lambda_body(l, name);
                 self.scopes.pop();
                 let (_, used) = self.formal_uses.pop().expect("pushed above");
                 for (formal, used) in formals.iter_mut().zip(used) {
@@ -465,9 +465,22 @@ impl<'a> Lowerer<'a> {
             }
         };
         self.scopes.push(Scope::Static(names));
-        let body = self.opt_expr(l.body(), l.syntax());
+        let body = self.lambda_body(l, name);
         self.scopes.pop();
         Rc::new(Expr::Lambda(Rc::new(LambdaDef { param, body, env_size: 1, span, name })))
+    }
+
+    /// A lambda's body. A function there takes the lambda's name too, as C++
+    /// Nix's `setName` passes it down: in `f = x: { a }: a;` both are `'f'`
+    /// in messages. Parentheses are no node in Nix's tree, so they pass it on.
+    fn lambda_body(&mut self, l: &ast::Lambda, name: Option<Symbol>) -> ExprRef {
+        if name.is_some() {
+            if let Some(ast::Expr::Lambda(inner)) = l.body().map(strip_parens) {
+                let span = self.span(inner.syntax());
+                return self.lambda(&inner, span, name);
+            }
+        }
+        self.opt_expr(l.body(), l.syntax())
     }
 
     fn string(&mut self, s: &ast::Str, span: Span) -> ExprRef {
@@ -845,11 +858,14 @@ impl<'a> Lowerer<'a> {
     /// to, so a plain `inherit x;` must skip it.
     fn pending_value(&mut self, v: PendingValue, name: Symbol, in_new_scope: bool) -> ExprRef {
         match v {
-            PendingValue::Expr(ast::Expr::Lambda(l)) => {
-                let span = self.span(l.syntax());
-                self.lambda(&l, span, Some(name))
-            }
-            PendingValue::Expr(e) => self.expr(e),
+            // A function bound to a name is named by it (through parentheses).
+            PendingValue::Expr(e) => match strip_parens(e.clone()) {
+                ast::Expr::Lambda(l) => {
+                    let span = self.span(l.syntax());
+                    self.lambda(&l, span, Some(name))
+                }
+                _ => self.expr(e),
+            },
             PendingValue::Nested(p) => self.attrs_from_pending(p),
             PendingValue::Inherit(None, n, span) => self.var(n, span, in_new_scope as usize),
             PendingValue::Inherit(Some(from), n, span) => {
@@ -888,6 +904,17 @@ enum PathKind {
     Abs,
     Rel,
     Home,
+}
+
+/// `e` without the parentheses around it.
+fn strip_parens(mut e: ast::Expr) -> ast::Expr {
+    while let ast::Expr::Paren(p) = &e {
+        match p.expr() {
+            Some(inner) => e = inner,
+            None => break,
+        }
+    }
+    e
 }
 
 fn ident_name(id: &ast::Ident) -> Symbol {
