@@ -26,7 +26,7 @@ const USAGE: &str = "\
 usage: nix2dream <command> [args]
 
 commands:
-  eval [FILE | -E EXPR] [-A ATTRPATH] [--strict] [--json]
+  eval [FILE | - | -E EXPR] [-A ATTRPATH] [--strict] [--json]
        [--arg NAME EXPR] [--argstr NAME STRING] [-I [NAME=]PATH] [--pure]
                       evaluate a Nix expression (a drop-in for nix-instantiate --eval)
   config DEPLOYMENT.nix [--json] [--show-trace]
