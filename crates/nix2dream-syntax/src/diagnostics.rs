@@ -7,8 +7,9 @@ use rnix::{ParseError, SyntaxKind};
 pub struct Diagnostic {
     pub span: Span,
     pub message: String,
-    /// A parse error (as opposed to a lowering check such as an undefined
-    /// variable); Nix reports those first.
+    /// Found while parsing: a syntax error, or what C++ Nix's parser checks
+    /// (a duplicate attribute), as opposed to a check once the tree is
+    /// built (an undefined variable). Nix reports those first.
     pub is_syntax: bool,
     /// For "already defined" errors: where the first definition is.
     pub first_definition: Option<Span>,

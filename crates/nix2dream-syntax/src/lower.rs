@@ -795,6 +795,8 @@ impl<'a> Lowerer<'a> {
         }
         let mut d = Diagnostic::error(span, format!("attribute '{}' already defined", shown));
         d.first_definition = Some(first);
+        // C++ Nix finds a duplicate while it parses, before it resolves names.
+        d.is_syntax = true;
         self.diagnostics.push(d);
     }
 
@@ -803,7 +805,9 @@ impl<'a> Lowerer<'a> {
     fn let_like(&mut self, pending: PendingAttrs, span: Span, body: impl FnOnce(&mut Self) -> ExprRef) -> ExprRef {
         for (key, _, kspan) in &pending.dynamics {
             let _ = key;
-            self.error(*kspan, "dynamic attributes not allowed in let".into());
+            let mut d = Diagnostic::error(*kspan, "dynamic attributes not allowed in let".into());
+            d.is_syntax = true;
+            self.diagnostics.push(d);
         }
         let mut names = HashMap::new();
         for (i, (name, _, _)) in pending.statics.iter().enumerate() {
