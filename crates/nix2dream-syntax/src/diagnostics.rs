@@ -25,9 +25,39 @@ impl Diagnostic {
 pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnostic {
     let span_of = |r: rnix::TextRange| Span::new(file, r.start().into(), r.end().into());
     let (span, message) = match err {
-        ParseError::Unexpected(r) | ParseError::UnexpectedExtra(r) => {
+        ParseError::Unexpected(r) => {
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             (span_of(*r), error_token_message(got))
+        }
+        // Tokens after a whole expression: Nix has reduced it to the file's
+        // expression, after which only the end of the file may come.
+        ParseError::UnexpectedExtra(r) => {
+            let got = &text[usize::from(r.start())..usize::from(r.end())];
+            let message = error_token_message(got);
+            let message = match message.starts_with("syntax error, unexpected ") {
+                true => format!("{}, expecting end of file", message),
+                false => message,
+            };
+            (span_of(*r), message)
+        }
+        // `let` where an operand goes starts Nix's old `let { ... }`: what
+        // follows the keyword is unexpected unless it is `{`.
+        ParseError::UnexpectedWanted(SyntaxKind::TOKEN_LET, r, _) if !followed_by_brace(text, usize::from(r.end())) => {
+            let after = usize::from(r.end());
+            let mut next = rnix::tokenize(&text[after..]).scan(after, |at, (kind, token)| {
+                let start = *at;
+                *at += token.len();
+                Some((kind, start))
+            });
+            match next.find(|(kind, _)| !kind.is_trivia()) {
+                Some((kind, start)) => (
+                    Span::new(file, start as u32, start as u32),
+                    format!("syntax error, unexpected {}, expecting '{{'", describe_kind(kind)),
+                ),
+                None => {
+                    (end_of_file_span(file, text), "syntax error, unexpected end of file, expecting '{'".to_string())
+                }
+            }
         }
         // rnix reads the rest of a string that never ends as an error token.
         ParseError::UnexpectedWanted(SyntaxKind::TOKEN_ERROR, r, wanted)
@@ -105,6 +135,12 @@ pub(crate) fn unterminated_comment(text: &str, start: usize) -> Option<(usize, S
     } else {
         (start, "syntax error, unexpected '/'".to_string())
     })
+}
+
+/// Whether the next token after `at` is `{`.
+fn followed_by_brace(text: &str, at: usize) -> bool {
+    rnix::tokenize(&text[at..]).find(|(kind, _)| !kind.is_trivia()).map(|(kind, _)| kind)
+        == Some(SyntaxKind::TOKEN_L_BRACE)
 }
 
 /// Where C++ Nix reports the end of a file: at the start of its last token,
@@ -227,6 +263,7 @@ pub(crate) fn describe_kind(kind: SyntaxKind) -> String {
         TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME => "PATH",
         TOKEN_PATH_SEARCH => "SPATH",
         TOKEN_URI => "URI",
+        TOKEN_ERROR => "invalid token",
         _ => return format!("{:?}", kind).trim_start_matches("TOKEN_").to_lowercase(),
     };
     s.to_string()
