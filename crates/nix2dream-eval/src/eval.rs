@@ -576,29 +576,30 @@ impl Evaluator {
                 }
                 Ok(Value::Attrs(AttrSet::update(&aa, &ab)))
             }
-            BinOp::Add => {
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
                 let a = self.eval(l, env)?;
-                // C++ Nix's `+` takes its first operand's kind first: what is
-                // not a number, string or path is coerced to a string before
-                // the second operand is evaluated.
-                // Then, with a first operand that is not a string, no path
-                // is copied to the store.
-                if let Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Path(_) = a {
-                    let b = self.eval(r, env)?;
-                    return self.arith(op, a, b, span);
+                if op == BinOp::Add && !matches!(a, Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Path(_))
+                {
+                    return self.add_to_coerced(a, r, env, span);
                 }
-                let (mut text, mut context) = self.coerce_to_string(&a, span, false, false)?;
                 let b = self.eval(r, env)?;
-                let (more, more_context) = self.coerce_to_string(&b, span, false, false)?;
-                text.push_str(&more);
-                context.extend(more_context);
-                Ok(Value::string_with_context(text, context))
-            }
-            BinOp::Sub | BinOp::Mul | BinOp::Div => {
-                let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
                 self.arith(op, a, b, span)
             }
         }
+    }
+
+    /// `a + b` where `a` is not a number, string or path: C++ Nix's `+`
+    /// takes its first operand's kind first, so `a` is coerced to a string
+    /// before `b` is evaluated, and then no path is copied to the store.
+    #[cold]
+    #[inline(never)]
+    fn add_to_coerced(&mut self, a: Value, r: &ExprRef, env: &Env, span: Span) -> EvalResult<Value> {
+        let (mut text, mut context) = self.coerce_to_string(&a, span, false, false)?;
+        let b = self.eval(r, env)?;
+        let (more, more_context) = self.coerce_to_string(&b, span, false, false)?;
+        text.push_str(&more);
+        context.extend(more_context);
+        Ok(Value::string_with_context(text, context))
     }
 
     /// Arithmetic and `+` on strings and paths. Both operands are forced.
