@@ -488,6 +488,9 @@ impl Evaluator {
         Ok(attrs)
     }
 
+    // Inlined into `eval_loop`, its one hot caller: arithmetic and
+    // comparisons are most of what small functions do.
+    #[inline(always)]
     fn eval_binop(&mut self, op: BinOp, l: &ExprRef, r: &ExprRef, env: &Env, span: Span) -> EvalResult<Value> {
         match op {
             BinOp::And => {
