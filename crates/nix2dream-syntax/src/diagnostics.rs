@@ -42,14 +42,13 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         }
         // `let` where an operand goes starts Nix's old `let { ... }`: what
         // follows the keyword is unexpected unless it is `{`.
-        ParseError::UnexpectedWanted(SyntaxKind::TOKEN_LET, r, _) if !followed_by_brace(text, usize::from(r.end())) => {
-            let after = usize::from(r.end());
-            let mut next = rnix::tokenize(&text[after..]).scan(after, |at, (kind, token)| {
-                let start = *at;
-                *at += token.len();
-                Some((kind, start))
-            });
-            match next.find(|(kind, _)| !kind.is_trivia()) {
+        ParseError::UnexpectedWanted(SyntaxKind::TOKEN_LET, r, wanted) => {
+            match next_token(text, usize::from(r.end())) {
+                // Nix's old `let { ... }`, which we do not take as an operand.
+                Some((SyntaxKind::TOKEN_L_BRACE, _)) => (
+                    span_of(*r),
+                    format!("syntax error, unexpected {}{}", describe_kind(SyntaxKind::TOKEN_LET), expecting(wanted)),
+                ),
                 Some((kind, start)) => (
                     Span::new(file, start as u32, start as u32),
                     format!("syntax error, unexpected {}, expecting '{{'", describe_kind(kind)),
@@ -137,10 +136,17 @@ pub(crate) fn unterminated_comment(text: &str, start: usize) -> Option<(usize, S
     })
 }
 
-/// Whether the next token after `at` is `{`.
-fn followed_by_brace(text: &str, at: usize) -> bool {
-    rnix::tokenize(&text[at..]).find(|(kind, _)| !kind.is_trivia()).map(|(kind, _)| kind)
-        == Some(SyntaxKind::TOKEN_L_BRACE)
+/// The first token after offset `at` that is not a blank or a comment: its
+/// kind and where it starts.
+fn next_token(text: &str, at: usize) -> Option<(SyntaxKind, usize)> {
+    let mut start = at;
+    for (kind, token) in rnix::tokenize(&text[at..]) {
+        if !kind.is_trivia() {
+            return Some((kind, start));
+        }
+        start += token.len();
+    }
+    None
 }
 
 /// Where C++ Nix reports the end of a file: at the start of its last token,

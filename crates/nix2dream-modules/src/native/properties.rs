@@ -108,36 +108,35 @@ pub(super) fn filter_overrides(
     let mut highest = Value::Int(if option_default.is_some() { OPTION_DEFAULT_PRIORITY } else { 9999 });
     for def in &defs {
         // `getPrio def`, folded with `lib.min (getPrio def) highest`.
-        let prio = match def_value_tag(ev, def)? {
-            Some(tag) if &*tag == "override" => {
-                let value = select(ev, def, sym!("value"), span)?;
-                let p = select(ev, &value, sym!("priority"), span)?;
-                ev.force(&p)?
-            }
-            _ => Value::Int(DEFAULT_OVERRIDE_PRIORITY),
+        let is_override = is_tag(&def_value_tag(ev, def)?, "override");
+        let prio = if is_override {
+            let value = select(ev, def, sym!("value"), span)?;
+            let p = select(ev, &value, sym!("priority"), span)?;
+            ev.force(&p)?
+        } else {
+            Value::Int(DEFAULT_OVERRIDE_PRIORITY)
         };
         if priority_less(ev, &prio, &highest, span)? {
             highest = prio.clone();
         }
-        prios.push(prio);
+        prios.push((prio, is_override));
     }
     let mut kept = Vec::with_capacity(defs.len() + 1);
     if priority_equal(ev, &Value::Int(OPTION_DEFAULT_PRIORITY), &highest, span)? {
         kept.extend(option_default.map(OptionDefault::definition));
     }
-    for (def, prio) in defs.into_iter().zip(prios) {
+    for (def, (prio, is_override)) in defs.into_iter().zip(prios) {
         if !priority_equal(ev, &prio, &highest, span)? {
             continue;
         }
-        match def_value_tag(ev, &def)? {
+        if is_override {
             // `def // { value = def.value.content; }`
-            Some(tag) if &*tag == "override" => {
-                let value = select(ev, &def, sym!("value"), span)?;
-                let content = lazy_select(ev, &value, sym!("content"), span)?;
-                let a = attrs_of(ev, &def, span)?;
-                kept.push(with_fields(&a, vec![(sym!("value"), content)]));
-            }
-            _ => kept.push(def),
+            let value = select(ev, &def, sym!("value"), span)?;
+            let content = lazy_select(ev, &value, sym!("content"), span)?;
+            let a = attrs_of(ev, &def, span)?;
+            kept.push(with_fields(&a, vec![(sym!("value"), content)]));
+        } else {
+            kept.push(def);
         }
     }
     Ok((kept, highest))
