@@ -484,6 +484,9 @@ impl<'a> Lowerer<'a> {
     }
 
     fn string(&mut self, s: &ast::Str, span: Span) -> ExprRef {
+        if let Some(text) = crate::strings::plain_text(s) {
+            return Rc::new(Expr::Str(text.as_str().into()));
+        }
         let parts = crate::strings::string_parts(s);
         let mut lowered: Vec<ExprRef> = Vec::with_capacity(parts.len());
         let mut all_literal = true;
@@ -922,12 +925,19 @@ fn strip_parens(mut e: ast::Expr) -> ast::Expr {
 }
 
 fn ident_name(id: &ast::Ident) -> Symbol {
-    let text = id.syntax().text().to_string();
-    Symbol::intern(text.trim())
+    // The identifier's one token, read in place: collecting the node's
+    // text would format it into a fresh string for every name.
+    match id.ident_token() {
+        Some(token) => Symbol::intern(token.text()),
+        None => Symbol::intern(id.syntax().text().to_string().trim()),
+    }
 }
 
 /// The text of a string without interpolation, or `None`.
 fn static_string(s: &ast::Str) -> Option<String> {
+    if let Some(text) = crate::strings::plain_text(s) {
+        return Some(text.as_str().to_string());
+    }
     let mut out = String::new();
     for part in crate::strings::string_parts(s) {
         match part {

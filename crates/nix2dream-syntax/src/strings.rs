@@ -21,6 +21,32 @@ enum Tok {
     Interp(ast::Interpol),
 }
 
+/// The content of a `"..."` string that is one run of text without
+/// escapes or interpolation (most strings in a deployment), read in place:
+/// what [`string_parts`] would give, without its copies.
+pub fn plain_text(s: &ast::Str) -> Option<PlainText> {
+    let mut content = None;
+    for child in s.syntax().children_with_tokens() {
+        let NodeOrToken::Token(t) = child else { return None };
+        match t.kind() {
+            SyntaxKind::TOKEN_STRING_START if t.text() != "\"" => return None,
+            SyntaxKind::TOKEN_STRING_CONTENT if content.is_some() || t.text().contains('\\') => return None,
+            SyntaxKind::TOKEN_STRING_CONTENT => content = Some(t),
+            _ => {}
+        }
+    }
+    Some(PlainText(content))
+}
+
+/// See [`plain_text`]: the string's one content token, if it is not empty.
+pub struct PlainText(Option<rnix::SyntaxToken>);
+
+impl PlainText {
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref().map_or("", |t| t.text())
+    }
+}
+
 pub fn string_parts(s: &ast::Str) -> Vec<Part> {
     let mut multiline = false;
     let mut raw: Vec<NodeOrToken<String, ast::Interpol>> = Vec::new();
