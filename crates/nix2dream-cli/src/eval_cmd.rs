@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context as _};
 use nix2dream_eval::{print, Attrs, EvalError, EvalOptions, Evaluator, MemoryFs, RealFs, Value};
-use nix2dream_syntax::Symbol;
+use nix2dream_syntax::{Origin, Symbol};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,6 +25,8 @@ struct EvalArgs {
     /// `--pure`: no environment, reads only below the evaluated file's
     /// directory, the search path and the embedded modules.
     pure: bool,
+    /// `--parse`: print the parsed expression instead of evaluating it.
+    parse: bool,
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
@@ -39,7 +41,8 @@ fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
     while i < args.len() {
         let a = args[i].as_str();
         match a {
-            "--eval" | "--eval-only" | "--show-trace" | "--no-show-trace" | "--read-write-mode" | "--parse" => {}
+            "--eval" | "--eval-only" | "--show-trace" | "--no-show-trace" | "--read-write-mode" => {}
+            "--parse" => out.parse = true,
             "--strict" => out.strict = true,
             "--pure" | "--pure-eval" => out.pure = true,
             "--json" => out.json = true,
@@ -164,6 +167,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     // nix-instantiate prints it: a value and a newline, or JSON alone (the
     // JSON of several paths runs together, as it does there).
     let mut written: std::io::Result<()> = Ok(());
+    let evaluate = if opts.parse { show_parsed } else { evaluate };
     let result = evaluate(&mut ev, &opts, &mut |text| {
         let mut stdout = std::io::stdout().lock();
         let w = if opts.json { write!(stdout, "{}", text) } else { writeln!(stdout, "{}", text) };
@@ -190,6 +194,35 @@ fn flush_traces(ev: &mut Evaluator) {
     for t in ev.traces.drain(..) {
         eprintln!("{}", t);
     }
+}
+
+/// `--parse`: the expression as nix-instantiate prints it, unevaluated.
+fn show_parsed(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
+    let io_error = |what: String, e: std::io::Error| {
+        EvalError::new(nix2dream_eval::ErrorKind::Io, format!("{}: {}", what, e), None)
+    };
+    let (origin, text) = match (&opts.expr, &opts.file) {
+        (Some(e), _) => (Origin::Named("«string»".into()), e.clone()),
+        (None, Some(f)) if f == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| io_error("reading standard input".into(), e))?;
+            (Origin::Named("«stdin»".into()), text)
+        }
+        (None, file) => {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+            let path = cwd.join(file.as_deref().unwrap_or("default.nix"));
+            let mut path = PathBuf::from(nix2dream_syntax::lower::canonicalize(&path));
+            if path.is_dir() {
+                path.push("default.nix");
+            }
+            let bytes =
+                std::fs::read(&path).map_err(|e| io_error(format!("getting status of '{}'", path.display()), e))?;
+            (Origin::Path(path), String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    emit(&ev.show_parsed(origin, &text)?);
+    Ok(())
 }
 
 fn evaluate(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {

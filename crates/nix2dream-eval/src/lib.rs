@@ -208,6 +208,15 @@ impl Evaluator {
         self.eval(&expr, &env)
     }
 
+    /// Parse a source text and print it as `nix-instantiate --parse` does:
+    /// the lowered expression, fully parenthesized (see `show`).
+    pub fn show_parsed(&mut self, origin: Origin, text: &str) -> EvalResult<String> {
+        match self.parse(origin, text) {
+            Ok((_, expr)) => Ok(show::show_expr(self, &expr)),
+            Err((_, diags)) => Err(self.diagnostics_error(&diags)),
+        }
+    }
+
     /// Evaluate a file (a directory means its `default.nix`), cached per
     /// path as `import` is.
     pub fn eval_file(&mut self, path: &Path) -> EvalResult<Value> {

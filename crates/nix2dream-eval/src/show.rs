@@ -15,7 +15,8 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
     match e {
         Expr::Int(i) => out.push_str(&i.to_string()),
         Expr::Float(f) => out.push_str(&crate::print::format_float(*f)),
-        Expr::Str(s) => crate::print::print_string(s, out),
+        // Every `$` escaped, as C++ Nix shows a string literal.
+        Expr::Str(s) => nix2dream_syntax::write_quoted(s, true, out),
         Expr::Path(p) => out.push_str(p),
         Expr::HomePath(p) => {
             out.push('~');
@@ -45,11 +46,17 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
                 out.push_str("rec ");
             }
             out.push_str("{ ");
-            for a in &def.statics {
+            // By name, as C++ Nix keeps a set's attributes; `let` keeps
+            // its bindings in source order.
+            let mut statics: Vec<&StaticAttr> = def.statics.iter().collect();
+            statics.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+            for a in statics {
                 if a.inherited {
-                    out.push_str(&format!("inherit {}; ", a.name));
+                    // Sic: C++ Nix 2.8 writes a blank before the `;` here.
+                    out.push_str(&format!("inherit {} ; ", a.name));
                 } else {
-                    out.push_str(&format!("{} = ", a.name));
+                    nix2dream_syntax::write_attr_name(a.name.as_str(), out);
+                    out.push_str(" = ");
                     show(ev, &a.value, out);
                     out.push_str("; ");
                 }
@@ -66,8 +73,9 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
         Expr::List(items) => {
             out.push_str("[ ");
             for i in items.iter() {
+                out.push('(');
                 show(ev, i, out);
-                out.push(' ');
+                out.push_str(") ");
             }
             out.push(']');
         }
@@ -103,7 +111,19 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
         }
         Expr::Call(f, args, _) => {
             out.push('(');
-            show(ev, f, out);
+            // `(f a) b` is one call of `f` with two arguments to C++ Nix's
+            // parser, parentheses or not.
+            let mut callee = f;
+            let mut inner: Vec<&ExprRef> = Vec::new();
+            while let Expr::Call(g, first, _) = &**callee {
+                inner.extend(first.iter().rev());
+                callee = g;
+            }
+            show(ev, callee, out);
+            for a in inner.into_iter().rev() {
+                out.push(' ');
+                show(ev, a, out);
+            }
             for a in args.iter() {
                 out.push(' ');
                 show(ev, a, out);
@@ -221,7 +241,7 @@ fn show_path(ev: &Evaluator, path: &[AttrKey], out: &mut String) {
             out.push('.');
         }
         match k {
-            AttrKey::Static(s) => out.push_str(s.as_str()),
+            AttrKey::Static(s) => nix2dream_syntax::write_attr_name(s.as_str(), out),
             AttrKey::Dynamic(e) => {
                 out.push_str("\"${");
                 show(ev, e, out);

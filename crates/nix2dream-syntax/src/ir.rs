@@ -103,7 +103,8 @@ pub struct StaticAttr {
     pub name: Symbol,
     pub value: ExprRef,
     pub span: Span,
-    /// `inherit x;` in a `rec` set: evaluated in the enclosing scope.
+    /// `inherit x;`: evaluated in the enclosing scope (the lowering
+    /// resolves it there, also in a `rec` set); shown as written.
     pub inherited: bool,
 }
 

@@ -846,7 +846,7 @@ impl<'a> Lowerer<'a> {
         for (name, v, aspan) in pending.statics {
             let inherited = matches!(v, PendingValue::Inherit(None, _, _));
             let value = self.pending_value(v, name, rec);
-            statics.push(StaticAttr { name, value, span: aspan, inherited: inherited && rec });
+            statics.push(StaticAttr { name, value, span: aspan, inherited });
         }
         let mut dynamics = Vec::with_capacity(pending.dynamics.len());
         for (key, v, kspan) in pending.dynamics {
