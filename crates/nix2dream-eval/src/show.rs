@@ -85,7 +85,10 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
                 Param::Ident(n) => out.push_str(n.as_str()),
                 Param::Pattern { formals, ellipsis, bind } => {
                     out.push_str("{ ");
-                    for (i, f) in formals.iter().enumerate() {
+                    // In source order; the lowering sorts them by name.
+                    let mut in_order: Vec<&Formal> = formals.iter().collect();
+                    in_order.sort_by_key(|f| f.span.start);
+                    for (i, f) in in_order.into_iter().enumerate() {
                         if i > 0 {
                             out.push_str(", ");
                         }
@@ -107,6 +110,15 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
             }
             out.push_str(": ");
             show(ev, &l.body, out);
+            out.push(')');
+        }
+        // `<name>`: a call of `__findFile` on `__nixPath`, both lowered as
+        // variables spanning the `<name>` token.
+        Expr::Call(f, args, _)
+            if args.len() == 2 && matches!(&**f, Expr::Var(_, span) if ev.source_text(*span).starts_with('<')) =>
+        {
+            out.push_str("(__findFile __nixPath ");
+            show(ev, &args[1], out);
             out.push(')');
         }
         Expr::Call(f, args, _) => {
