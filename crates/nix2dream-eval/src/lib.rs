@@ -229,14 +229,18 @@ impl Evaluator {
     /// same path return the same value.
     pub fn import_path(&mut self, path: &Path, span: Option<Span>) -> EvalResult<Value> {
         let mut path = path.to_path_buf();
-        if self.io.is_dir(&path) {
+        let directory = self.io.is_dir(&path);
+        if directory {
             path.push("default.nix");
         }
         if let Some(v) = self.import_cache.get(&path).cloned() {
             return self.force(&v);
         }
         let bytes = self.io.read_file(&path).map_err(|e| {
-            EvalError::new(ErrorKind::Io, format!("getting status of '{}': {}", path.display(), io_message(&e)), span)
+            // C++ Nix stats the path it was given and opens what it resolves
+            // to: a directory without `default.nix` fails on the opening.
+            let doing = if directory { "opening file" } else { "getting status of" };
+            EvalError::new(ErrorKind::Io, format!("{} '{}': {}", doing, path.display(), io_message(&e)), span)
         })?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let (_, expr) = match self.parse(Origin::Path(path.clone()), &text) {
