@@ -230,7 +230,8 @@ impl<'a> Collector<'a> {
                 let imported = ev.force(&imported)?;
                 let applied =
                     if is_function(ev, &imported)? { self.apply_args(ev, &name, &imported)? } else { imported };
-                self.unify(ev, &name, &name, &applied)
+                // `toString m`, a thunk to the Nix code, shows as one too.
+                self.unify(ev, &lazy(&FILE_STRING, [name.clone()], span), &name, &applied)
             }
         }
     }
@@ -293,7 +294,16 @@ impl<'a> Collector<'a> {
         if explicit && a.entries().iter().any(|e| !self.is_module_attribute(e.name, true)) {
             return self.fail(ev, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()]);
         }
-        let file = to_string(ev, get(sym!("_file")), file)?;
+        // `toString m._file or file`, read only when a declaration's or a
+        // definition's file is (the key, in contrast, is read right away).
+        let file = match get(sym!("_file")) {
+            Some(Value::Thunk(t)) if matches!(t.done_ref(), Some(Value::String(_))) => t.done().unwrap_or(Value::Null),
+            Some(own @ Value::String(_)) => own,
+            Some(own) => lazy(&FILE_STRING, [own], span),
+            // The fallback is a file this collection made: a string already,
+            // or a thunk of one.
+            None => file.clone(),
+        };
         let key = to_string(ev, get(sym!("key")), key)?;
         let (imports, options, config) = if explicit {
             let mut config = get(sym!("config")).unwrap_or_else(empty_set);
@@ -345,6 +355,20 @@ impl<'a> Collector<'a> {
         }
     }
 }
+
+static FILE_STRING: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: module file»",
+    arity: 1,
+    run: |ev, args, span| {
+        let file = ev.force(&args[0])?;
+        if let Value::String(_) = file {
+            return Ok(file);
+        }
+        let (s, context) = ev.coerce_to_string(&file, span, true, false)?;
+        Ok(Value::string_with_context(s, context))
+    },
+};
 
 /// A module in canonical form, with the attributes that the collection
 /// reads kept beside its set rather than looked up in it again.

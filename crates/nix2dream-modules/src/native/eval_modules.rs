@@ -150,15 +150,24 @@ pub(super) fn config_argument(ev: &mut Evaluator, args: &[Value], span: Span) ->
 pub(super) fn collect_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, class, special_args, modules, internal_module, module_args, merged) =
         (&args[0], &args[1], &args[2], &args[3], &args[4], &args[5], &args[6]);
-    let modules_path = match select_or(ev, special_args, sym!("modulesPath"))? {
-        Some(p) => p,
-        None => text!(""),
-    };
+    // Read only by a `disabledModules` entry that is a string: `specialArgs`
+    // stays unread until a module function asks for its arguments.
+    let modules_path = lazy(&MODULES_PATH, [special_args.clone()], span);
     let mut all = list_of(ev, modules, span)?;
     all.push(internal_module.clone());
     let collector = Collector::new(ev, helpers, class, module_args, merged, span)?;
     collect_with_graph(ev, collector, &modules_path, &Value::list(all))
 }
+
+static MODULES_PATH: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: modulesPath»",
+    arity: 1,
+    run: |ev, args, _| match select_or(ev, &args[0], sym!("modulesPath"))? {
+        Some(path) => ev.force(&path),
+        None => Ok(text!("")),
+    },
+};
 
 /// `mergeModules prefix (reverseList collected.modules)`
 pub(super) fn merge_for_eval(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
