@@ -27,8 +27,9 @@ usage: nix2dream <command> [args]
 
 commands:
   eval [FILE | - | -E EXPR] [-A ATTRPATH] [--strict] [--json]
-       [--arg NAME EXPR] [--argstr NAME STRING] [-I [NAME=]PATH] [--pure]
-                      evaluate a Nix expression (a drop-in for nix-instantiate --eval)
+       [--arg NAME EXPR] [--argstr NAME STRING] [-I [NAME=]PATH] [--pure] [--parse]
+                      evaluate a Nix expression (a drop-in for nix-instantiate --eval);
+                      --parse prints the parsed expression instead
   config DEPLOYMENT.nix [--json] [--show-trace]
                       the typed deployment (services with every setting)
   render --target TARGET DEPLOYMENT.nix [--out DIR] [--show-trace]
