@@ -95,7 +95,9 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
 /// operand, outside a list), then at the `*`.
 pub(crate) fn unterminated_comment(text: &str, start: usize) -> Option<(usize, String)> {
     use SyntaxKind::*;
-    if !text.get(start..)?.starts_with("/*") {
+    // A comment that ends is no error of its own (it may be the last token
+    // before an unexpected end of the file).
+    if !text.get(start..)?.starts_with("/*") || text[start + 2..].contains("*/") {
         return None;
     }
     let mut open = Vec::new();

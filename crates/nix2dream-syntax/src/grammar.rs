@@ -11,7 +11,7 @@
 //! - An unterminated comment inside parentheses (`(1 /* x`): rnix keeps it
 //!   as an error token inside the parenthesis and reports nothing.
 
-use crate::diagnostics::{describe_kind, error_token_message, unterminated_comment, Diagnostic};
+use crate::diagnostics::{describe_kind, end_of_file_span, error_token_message, unterminated_comment, Diagnostic};
 use crate::source::{FileId, Span};
 use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
 use rowan::NodeOrToken;
@@ -31,8 +31,11 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                     out.push(error(&token, format!("syntax error, unexpected {}{}", unexpected, expecting)));
                 }
             }
+            // rnix ends a parenthesis with whichever token follows its
+            // expression, `)` or not, and with nothing at the end of the file.
             SyntaxKind::NODE_PAREN => {
-                let Some(last) = significant_tokens(&node).last() else { continue };
+                let own: Vec<SyntaxToken> = significant_tokens(&node).collect();
+                let Some(last) = own.last().cloned() else { continue };
                 match last.kind() {
                     SyntaxKind::TOKEN_R_PAREN => {}
                     SyntaxKind::TOKEN_ERROR => {
@@ -40,22 +43,32 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                         let mut d = error(&last, error_token_message(last.text()));
                         if let Some((at, message)) = unterminated_comment(text, start) {
                             (d.span, d.message) = (Span::new(file, at as u32, at as u32), message);
+                        } else if d.message == "syntax error, unexpected invalid token" {
+                            d.message.push_str(", expecting ')'");
                         }
                         out.push(d);
                     }
-                    kind if node.text_range().end() == last.text_range().end() && is_closing(kind) => out
+                    // An expression, then the end of the file (without one,
+                    // the expression is what is missing).
+                    SyntaxKind::TOKEN_L_PAREN
+                        if own.len() == 1 && node.children().any(|c| c.kind() != SyntaxKind::NODE_ERROR) =>
+                    {
+                        out.push(Diagnostic {
+                            span: end_of_file_span(file, text),
+                            message: "syntax error, unexpected end of file, expecting ')'".to_string(),
+                            is_syntax: true,
+                            first_definition: None,
+                        })
+                    }
+                    SyntaxKind::TOKEN_L_PAREN if own.len() == 1 => {}
+                    kind => out
                         .push(error(&last, format!("syntax error, unexpected {}, expecting ')'", describe_kind(kind)))),
-                    _ => {}
                 }
             }
             _ => {}
         }
     }
     out
-}
-
-fn is_closing(kind: SyntaxKind) -> bool {
-    matches!(kind, SyntaxKind::TOKEN_R_BRACK | SyntaxKind::TOKEN_R_BRACE | SyntaxKind::TOKEN_INTERPOL_END)
 }
 
 /// The node's own tokens, without blanks and comments.

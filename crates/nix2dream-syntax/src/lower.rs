@@ -70,10 +70,12 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
         diagnostics: Vec::new(),
         text_len: text.len() as u32,
     };
+    // The grammar check's errors first: where one and rnix's are at one
+    // place, the check's (the innermost construct, Nix's words) is Nix's.
+    lowerer.diagnostics.extend(crate::grammar::check(&parse.syntax(), file, text));
     for err in parse.errors() {
         lowerer.diagnostics.push(crate::diagnostics::from_parse_error(err, file, text));
     }
-    lowerer.diagnostics.extend(crate::grammar::check(&parse.syntax(), file, text));
     let root = parse.tree();
     let expr = match root.expr() {
         Some(e) => lowerer.expr(e),
@@ -85,9 +87,11 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
             Rc::new(Expr::Error(Span::new(file, 0, 0)))
         }
     };
-    // Syntax errors come first in the file order, as Nix reports the first.
+    // Syntax errors come first in the file order, as Nix reports the first;
+    // the others in the order the lowering met them, which is the order of
+    // C++ Nix's checks of the (desugared) tree.
     let mut diagnostics = lowerer.diagnostics;
-    diagnostics.sort_by_key(|d| (!d.is_syntax, d.span.start));
+    diagnostics.sort_by_key(|d| (!d.is_syntax, if d.is_syntax { d.span.start } else { 0 }));
     Lowered { expr, diagnostics }
 }
 
@@ -340,9 +344,16 @@ impl<'a> Lowerer<'a> {
                 }
             }
             ast::Expr::BinOp(b) => {
-                let lhs = self.opt_expr(b.lhs(), b.syntax());
-                let rhs = self.opt_expr(b.rhs(), b.syntax());
                 use ast::BinOpKind as K;
+                // `a > b` and `a <= b` are `__lessThan b a` to C++ Nix, whose
+                // checks of variables follow that order.
+                let (lhs, rhs) = if matches!(b.operator(), Some(K::More) | Some(K::LessOrEq)) {
+                    let rhs = self.opt_expr(b.rhs(), b.syntax());
+                    (self.opt_expr(b.lhs(), b.syntax()), rhs)
+                } else {
+                    let lhs = self.opt_expr(b.lhs(), b.syntax());
+                    (lhs, self.opt_expr(b.rhs(), b.syntax()))
+                };
                 let op = match b.operator() {
                     Some(K::Add) => BinOp::Add,
                     Some(K::Sub) => BinOp::Sub,
@@ -684,7 +695,7 @@ impl<'a> Lowerer<'a> {
             KeyName::Static(name) => {
                 shown.push(name);
                 if rest.is_empty() {
-                    let v = match value {
+                    let v = match unparenthesized_set(value) {
                         ast::Expr::AttrSet(set) if into.index.contains_key(&name) => {
                             // `a.x = 1; a = { y = 2; };` merges into the first.
                             let mut nested = PendingAttrs::new(set.rec_token().is_some(), self.span(set.syntax()));
@@ -930,6 +941,24 @@ fn ident_name(id: &ast::Ident) -> Symbol {
     match id.ident_token() {
         Some(token) => Symbol::intern(token.text()),
         None => Symbol::intern(id.syntax().text().to_string().trim()),
+    }
+}
+
+/// A set literal in parentheses, as the set itself: C++ Nix's parser has no
+/// node for parentheses, so `a = ({ b = 1; }); a.c = 2;` merges as
+/// `a = { b = 1; }; a.c = 2;` does. Any other expression as it is.
+fn unparenthesized_set(e: ast::Expr) -> ast::Expr {
+    let mut inner = e.clone();
+    while let ast::Expr::Paren(p) = &inner {
+        match p.expr() {
+            Some(next) => inner = next,
+            None => return e,
+        }
+    }
+    if matches!(inner, ast::Expr::AttrSet(_)) {
+        inner
+    } else {
+        e
     }
 }
 

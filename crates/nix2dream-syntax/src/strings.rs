@@ -30,7 +30,7 @@ pub fn plain_text(s: &ast::Str) -> Option<PlainText> {
         let NodeOrToken::Token(t) = child else { return None };
         match t.kind() {
             SyntaxKind::TOKEN_STRING_START if t.text() != "\"" => return None,
-            SyntaxKind::TOKEN_STRING_CONTENT if content.is_some() || t.text().contains('\\') => return None,
+            SyntaxKind::TOKEN_STRING_CONTENT if content.is_some() || t.text().contains(['\\', '\r']) => return None,
             SyntaxKind::TOKEN_STRING_CONTENT => content = Some(t),
             _ => {}
         }
@@ -78,9 +78,15 @@ pub fn string_parts(s: &ast::Str) -> Vec<Part> {
 
 fn unescape_plain(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
+    let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\\' {
+        // A CR or CRLF line ending is a newline, as in C++ Nix's lexer.
+        if c == '\r' {
+            out.push('\n');
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+        } else if c == '\\' {
             match chars.next() {
                 Some('n') => out.push('\n'),
                 Some('r') => out.push('\r'),
