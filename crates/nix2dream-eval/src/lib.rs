@@ -208,6 +208,16 @@ impl Evaluator {
         self.eval(&expr, &env)
     }
 
+    /// Parse a source text now and evaluate it when forced, as C++ Nix makes
+    /// `--arg` values: a syntax error is reported at once, an evaluation
+    /// error only if the argument is used.
+    pub fn lazy_string(&mut self, text: &str, name: &str) -> EvalResult<Value> {
+        match self.parse(Origin::Named(name.to_string()), text) {
+            Ok((_, expr)) => Ok(Value::thunk(expr, self.root_env.clone())),
+            Err((_, diags)) => Err(self.diagnostics_error(&diags)),
+        }
+    }
+
     /// Parse a source text and print it as `nix-instantiate --parse` does:
     /// the lowered expression, fully parenthesized (see `show`).
     pub fn show_parsed(&mut self, origin: Origin, text: &str) -> EvalResult<String> {

@@ -144,7 +144,9 @@ impl Evaluator {
                 let mut out = String::new();
                 let mut ctx = Context::new();
                 for (i, item) in items.iter().enumerate() {
-                    let (s, c) = self.coerce_to_string(item, span, coerce_more, copy_to_store)?;
+                    // Nested: a list that contains itself is a stack overflow error.
+                    let (s, c) =
+                        self.nested(Some(span), |ev| ev.coerce_to_string(item, span, coerce_more, copy_to_store))?;
                     out.push_str(&s);
                     ctx.extend(c);
                     // Like C++ Nix: no separator after an empty list element.

@@ -475,6 +475,13 @@ impl Thunk {
         }
     }
 
+    /// Whether it is a call suspended by a builtin (`map f xs`): what C++
+    /// Nix calls "a function application" rather than "a thunk".
+    pub fn is_application(&self) -> bool {
+        // SAFETY: as in `done`.
+        matches!(unsafe { &*self.state.get() }, ThunkState::Apply(_) | ThunkState::Apply2(_))
+    }
+
     /// The value, borrowed, if the thunk has been evaluated.
     #[inline]
     pub fn done_ref(&self) -> Option<&Value> {

@@ -180,9 +180,11 @@ fn append_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
         let name = e.name.as_str();
         let pos = e.pos.unwrap_or(span);
         if !is_store_path(name) {
+            let mut shown = String::new();
+            nix2dream_syntax::write_attr_name(name, &mut shown);
             return Err(EvalError::new(
                 ErrorKind::Other,
-                format!("Context key '\"{}\"' is not a store path", name),
+                format!("Context key '{}' is not a store path", shown),
                 Some(pos),
             ));
         }

@@ -163,11 +163,10 @@ fn try_eval(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
 fn add_error_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     match ev.force(&args[1]) {
         Ok(v) => Ok(v),
+        // The context is made only on failure, and a context that fails to
+        // be a string is the error then, as in C++ Nix.
         Err(e) => {
-            let msg = match ev.coerce_to_string(&args[0], span, false, false) {
-                Ok((m, _)) => m,
-                Err(_) => return Err(e),
-            };
+            let (msg, _) = ev.coerce_to_string(&args[0], span, false, false)?;
             Err(e.context(Some(span), msg))
         }
     }
@@ -247,8 +246,9 @@ fn to_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
 
 /// `__findFile nixPath "name/sub"`: the lookup behind `<name/sub>`.
 fn find_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    // As C++ Nix: the whole search path is read before the name.
     let list = ev.expect_list(&args[0], span)?;
-    let wanted = ev.expect_str(&args[1], span)?;
+    let mut search_path = Vec::with_capacity(list.len());
     for item in list.iter() {
         let a = ev.expect_attrs(item, span)?;
         let prefix = match a.get(Symbol::intern("prefix")).cloned() {
@@ -256,9 +256,13 @@ fn find_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
             None => Rc::from(""),
         };
         let Some(path_v) = a.get(Symbol::intern("path")).cloned() else {
-            return Err(EvalError::type_error("attribute 'path' missing", span));
+            return Err(EvalError::type_error("attribute 'path' missing for call to 'findFile'", span));
         };
         let (path, _) = ev.coerce_to_string(&path_v, span, false, false)?;
+        search_path.push((prefix, path));
+    }
+    let wanted = ev.expect_str(&args[1], span)?;
+    for (prefix, path) in search_path {
         let rest = if prefix.is_empty() {
             Some(wanted.to_string())
         } else if *wanted == *prefix {

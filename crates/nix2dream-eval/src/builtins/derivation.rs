@@ -33,8 +33,11 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
 
 /// `derivation`, as C++ Nix 2.8 defines it (`primops/derivation.nix`): a
 /// Nix function around `derivationStrict`, so laziness, attribute order
-/// and sharing (`all`, one set per output) are exactly Nix's.
-const DERIVATION_NIX: &str = r#"/* This is the implementation of the ‘derivation’ builtin function.
+/// and sharing (`all`, one set per output) are exactly Nix's. It starts
+/// with a blank line, as the text C++ Nix builds in does, so that
+/// positions in it are the same lines.
+const DERIVATION_NIX: &str = r#"
+/* This is the implementation of the ‘derivation’ builtin function.
    It's actually a wrapper around the ‘derivationStrict’ primop. */
 
 drvAttrs @ { outputs ? [ "out" ], ... }:
@@ -72,8 +75,16 @@ pub(crate) fn install(ev: &mut Evaluator) {
     }
     // The source refers to `builtins`, which must exist to be lowered.
     super::refresh_builtins_set(ev);
-    let drv =
-        ev.eval_string(DERIVATION_NIX, "//builtin/derivation.nix").expect("the embedded derivation.nix evaluates");
+    // A file to positions, as in C++ Nix (`unsafeGetAttrPos "type" drv`
+    // names it), where an expression's text would name itself.
+    let origin = nix2dream_syntax::Origin::Path(std::path::PathBuf::from("//builtin/derivation.nix"));
+    let drv = match ev.parse(origin, DERIVATION_NIX) {
+        Ok((_, expr)) => {
+            let env = ev.root_env.clone();
+            ev.eval(&expr, &env).expect("the embedded derivation.nix evaluates")
+        }
+        Err(_) => panic!("the embedded derivation.nix parses"),
+    };
     super::register(ev, "derivation", drv, true);
 }
 

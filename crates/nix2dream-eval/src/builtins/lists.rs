@@ -83,15 +83,13 @@ fn filter(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn foldl(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    // C++ Nix forces the function first, even for an empty list.
-    ev.force(&args[0])?;
+    // C++ Nix wants the function first, even for an empty list.
+    let f = ev.expect_function(&args[0], span)?;
     let l = ev.expect_list(&args[2], span)?;
-    let f = args[0].clone();
     let mut acc = args[1].clone();
     if l.is_empty() {
         return ev.force(&acc);
     }
-    let f = ev.expect_function(&f, span)?;
     for x in l.iter() {
         acc = ev.call_value2(&f, acc, x.clone(), span)?;
     }
