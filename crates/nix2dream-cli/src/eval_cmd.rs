@@ -14,8 +14,12 @@ pub const EMBEDDED_ROOT: &str = "/nix2dream-embedded/modules";
 
 #[derive(Default)]
 struct EvalArgs {
-    file: Option<String>,
-    expr: Option<String>,
+    /// The positional arguments: files, or with `-E` expressions.
+    sources: Vec<String>,
+    /// `-E`: the positional arguments are expressions.
+    from_args: bool,
+    /// `-`: standard input is read, before any other source.
+    read_stdin: bool,
     attr_paths: Vec<String>,
     strict: bool,
     json: bool,
@@ -50,11 +54,10 @@ fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
                 need(i, 1, a)?;
                 i += 1;
             }
-            "-E" | "--expr" => {
-                need(i, 1, a)?;
-                out.expr = Some(args[i + 1].clone());
-                i += 1;
-            }
+            // A switch, as in nix-instantiate: `-E 1 2` and `-E 1 -E 2` both
+            // evaluate two expressions.
+            "-E" | "--expr" => out.from_args = true,
+            "-" => out.read_stdin = true,
             "-A" | "--attr" => {
                 need(i, 1, a)?;
                 out.attr_paths.push(args[i + 1].clone());
@@ -76,13 +79,8 @@ fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
                 i += 1;
             }
             _ if a.starts_with("-I") && a.len() > 2 => out.include.push(a[2..].to_string()),
-            _ if a.starts_with('-') && a != "-" => bail!("unrecognised flag '{}'", a),
-            _ => {
-                if out.file.is_some() {
-                    bail!("only one file can be evaluated at a time (got '{}')", a);
-                }
-                out.file = Some(a.to_string());
-            }
+            _ if a.starts_with('-') => bail!("unrecognised flag '{}'", a),
+            _ => out.sources.push(a.to_string()),
         }
         i += 1;
     }
@@ -146,8 +144,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let mut roots = Vec::new();
     if opts.pure {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let root = match (&opts.expr, &opts.file) {
-            (None, Some(f)) => {
+        let root = match (opts.from_args, opts.sources.first()) {
+            (false, Some(f)) => {
                 let abs = cwd.join(f);
                 if abs.is_dir() {
                     abs
@@ -170,7 +168,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let evaluate = if opts.parse { show_parsed } else { evaluate };
     let result = evaluate(&mut ev, &opts, &mut |text| {
         let mut stdout = std::io::stdout().lock();
-        let w = if opts.json { write!(stdout, "{}", text) } else { writeln!(stdout, "{}", text) };
+        // `--parse` ends its output with a newline, JSON or not.
+        let w = if opts.json && !opts.parse { write!(stdout, "{}", text) } else { writeln!(stdout, "{}", text) };
         if let Err(e) = w.and_then(|_| stdout.flush()) {
             written = Err(e);
         }
@@ -196,103 +195,162 @@ fn flush_traces(ev: &mut Evaluator) {
     }
 }
 
-/// `--parse`: the expression as nix-instantiate prints it, unevaluated.
+/// What nix-instantiate reads, in its order: standard input (`-`), then
+/// each positional argument, a file or with `-E` an expression; with
+/// neither, `default.nix`.
+enum Source {
+    Stdin,
+    Expr(String),
+    File(String),
+}
+
+fn sources(opts: &EvalArgs) -> Vec<Source> {
+    let mut out = Vec::new();
+    if opts.read_stdin {
+        out.push(Source::Stdin);
+    } else if opts.sources.is_empty() && !opts.from_args {
+        out.push(Source::File("default.nix".into()));
+    }
+    for s in &opts.sources {
+        out.push(if opts.from_args { Source::Expr(s.clone()) } else { Source::File(s.clone()) });
+    }
+    out
+}
+
+fn read_stdin() -> Result<String, EvalError> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|e| EvalError::new(nix2dream_eval::ErrorKind::Io, format!("reading standard input: {}", e), None))?;
+    Ok(text)
+}
+
+/// `--parse`: each expression as nix-instantiate prints it, unevaluated.
 fn show_parsed(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
-    let io_error = |what: String, e: std::io::Error| {
-        EvalError::new(nix2dream_eval::ErrorKind::Io, format!("{}: {}", what, e), None)
-    };
-    let (origin, text) = match (&opts.expr, &opts.file) {
-        (Some(e), _) => (Origin::Named("«string»".into()), e.clone()),
-        (None, Some(f)) if f == "-" => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| io_error("reading standard input".into(), e))?;
-            (Origin::Named("«stdin»".into()), text)
-        }
-        (None, file) => {
-            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-            let path = cwd.join(file.as_deref().unwrap_or("default.nix"));
-            let mut path = PathBuf::from(nix2dream_syntax::lower::canonicalize(&path));
-            if path.is_dir() {
-                path.push("default.nix");
+    for source in sources(opts) {
+        let (origin, text) = match source {
+            Source::Expr(e) => (Origin::Named("«string»".into()), e),
+            Source::Stdin => (Origin::Named("«stdin»".into()), read_stdin()?),
+            Source::File(file) => {
+                let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+                let mut path = PathBuf::from(nix2dream_syntax::lower::canonicalize(&cwd.join(file)));
+                if path.is_dir() {
+                    path.push("default.nix");
+                }
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    let message = format!("getting status of '{}': {}", path.display(), e);
+                    EvalError::new(nix2dream_eval::ErrorKind::Io, message, None)
+                })?;
+                (Origin::Path(path), String::from_utf8_lossy(&bytes).into_owned())
             }
-            let bytes =
-                std::fs::read(&path).map_err(|e| io_error(format!("getting status of '{}'", path.display()), e))?;
-            (Origin::Path(path), String::from_utf8_lossy(&bytes).into_owned())
-        }
-    };
-    emit(&ev.show_parsed(origin, &text)?);
+        };
+        emit(&ev.show_parsed(origin, &text)?);
+    }
     Ok(())
 }
 
 fn evaluate(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
-    let root = match (&opts.expr, &opts.file) {
-        (Some(e), _) => ev.eval_string(e, "«string»")?,
-        // `-` is standard input, as for nix-instantiate.
-        (None, Some(f)) if f == "-" => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
-                EvalError::new(nix2dream_eval::ErrorKind::Io, format!("reading standard input: {}", e), None)
-            })?;
-            ev.eval_string(&text, "«stdin»")?
-        }
-        (None, Some(f)) => ev.eval_file(Path::new(f))?,
-        (None, None) => ev.eval_file(Path::new("default.nix"))?,
-    };
+    // Parsed now, evaluated when used, as nix-instantiate's `--arg`s are.
     let mut auto = Attrs::default();
     for (name, src, is_string) in &opts.auto_args {
-        let v = if *is_string { Value::string(src.as_str()) } else { ev.eval_string(src, "«string»")? };
+        let v = if *is_string { Value::string(src.as_str()) } else { ev.lazy_string(src, "«string»")? };
         auto.insert(Symbol::intern(name), v, None);
     }
+    for source in sources(opts) {
+        let root = match source {
+            Source::Expr(e) => ev.eval_string(&e, "«string»")?,
+            Source::Stdin => {
+                let text = read_stdin()?;
+                ev.eval_string(&text, "«stdin»")?
+            }
+            Source::File(f) => ev.eval_file(Path::new(&f))?,
+        };
+        evaluate_root(ev, opts, &auto, root, emit)?;
+    }
+    Ok(())
+}
+
+/// One expression's results: the value at each `-A` path, or the whole.
+fn evaluate_root(
+    ev: &mut Evaluator,
+    opts: &EvalArgs,
+    auto: &Attrs,
+    root: Value,
+    emit: &mut dyn FnMut(&str),
+) -> Result<(), EvalError> {
     let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
     for path in &paths {
         // As nix-instantiate: every step of an attribute path calls what it
         // selects from, and the result is called only when arguments were
         // given (without them a function prints as `<LAMBDA>`).
         let mut v = root.clone();
-        for part in path.split('.').filter(|p| !p.is_empty()) {
-            v = ev.auto_call(v, &auto)?;
-            v = select_attr_path_part(ev, &v, part)?;
+        for part in parse_attr_path(path)? {
+            v = ev.auto_call(v, auto)?;
+            v = select_attr_path_part(ev, &v, &part, path)?;
         }
         if !auto.is_empty() {
-            v = ev.auto_call(v, &auto)?;
+            v = ev.auto_call(v, auto)?;
         }
         emit(&render(ev, &v, opts)?);
     }
     Ok(())
 }
 
-fn select_attr_path_part(ev: &mut Evaluator, v: &Value, part: &str) -> Result<Value, EvalError> {
-    let v = ev.force(v)?;
-    match &v {
-        Value::List(l) if part.chars().all(|c| c.is_ascii_digit()) => {
-            let i: usize = part.parse().unwrap_or(usize::MAX);
-            match l.get(i) {
-                Some(item) => ev.force(item),
-                None => Err(EvalError::new(
-                    nix2dream_eval::ErrorKind::Type,
-                    format!("list index {} in selection path '{}' is out of range", i, part),
-                    None,
-                )),
-            }
+fn path_error(message: String) -> EvalError {
+    EvalError::new(nix2dream_eval::ErrorKind::Type, message, None)
+}
+
+/// An `-A` path's names, split at dots outside double quotes (`a."b.c"`).
+fn parse_attr_path(path: &str) -> Result<Vec<String>, EvalError> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = path.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => parts.push(std::mem::take(&mut current)),
+            '"' => loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some(c) => current.push(c),
+                    None => return Err(path_error(format!("missing closing quote in selection path '{}'", path))),
+                }
+            },
+            c => current.push(c),
         }
-        Value::Attrs(a) => match a.get(Symbol::intern(part)).cloned() {
-            Some(x) => ev.force(&x),
-            None => Err(EvalError::new(
-                nix2dream_eval::ErrorKind::Type,
-                format!("attribute '{}' in selection path '{}' not found", part, part),
-                None,
-            )),
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    Ok(parts)
+}
+
+/// One step of an `-A` path: a list index when `part` is a number, else
+/// an attribute; errors name the whole `path`, as nix-instantiate's do.
+fn select_attr_path_part(ev: &mut Evaluator, v: &Value, part: &str, path: &str) -> Result<Value, EvalError> {
+    let v = ev.force(v)?;
+    let index =
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) { part.parse::<u32>().ok() } else { None };
+    match (index, &v) {
+        (Some(i), Value::List(l)) => match l.get(i as usize) {
+            Some(item) => ev.force(item),
+            None => Err(path_error(format!("list index {} in selection path '{}' is out of range", i, path))),
         },
-        other => Err(EvalError::new(
-            nix2dream_eval::ErrorKind::Type,
-            format!(
-                "the expression selected by the selection path '{}' should be a set but is {}",
-                part,
-                other.type_desc()
-            ),
-            None,
-        )),
+        (Some(_), other) => Err(path_error(format!(
+            "the expression selected by the selection path '{}' should be a list but is {}",
+            path,
+            other.type_desc()
+        ))),
+        (None, Value::Attrs(_)) if part.is_empty() => {
+            Err(path_error(format!("empty attribute name in selection path '{}'", path)))
+        }
+        (None, Value::Attrs(a)) => match a.get(Symbol::intern(part)).cloned() {
+            Some(x) => ev.force(&x),
+            None => Err(path_error(format!("attribute '{}' in selection path '{}' not found", part, path))),
+        },
+        (None, other) => Err(path_error(format!(
+            "the expression selected by the selection path '{}' should be a set but is {}",
+            path,
+            other.type_desc()
+        ))),
     }
 }
 
@@ -302,7 +360,11 @@ fn reject_thunks(v: &Value, depth: usize) -> Result<(), EvalError> {
     let v = match v {
         Value::Thunk(t) => match t.done() {
             Some(v) => v,
-            _ => return Err(EvalError::new(nix2dream_eval::ErrorKind::Type, "cannot convert a thunk to JSON", None)),
+            _ => {
+                let what = if t.is_application() { "a function application" } else { "a thunk" };
+                let message = format!("cannot convert {} to JSON", what);
+                return Err(EvalError::new(nix2dream_eval::ErrorKind::Type, message, None));
+            }
         },
         other => other.clone(),
     };
