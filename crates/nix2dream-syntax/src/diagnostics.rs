@@ -34,7 +34,8 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         ParseError::UnexpectedExtra(r) => {
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             let message = error_token_message(got);
-            let message = match message.starts_with("syntax error, unexpected ") {
+            let chained = next_token(text, usize::from(r.start())).is_some_and(|(kind, _)| is_comparison(kind));
+            let message = match message.starts_with("syntax error, unexpected ") && !chained {
                 true => format!("{}, expecting end of file", message),
                 false => message,
             };
@@ -68,6 +69,9 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             (span_of(*r), error_token_message(got))
         }
+        ParseError::UnexpectedWanted(got, r, _) if is_comparison(*got) => {
+            (span_of(*r), format!("syntax error, unexpected {}", describe_kind(*got)))
+        }
         ParseError::UnexpectedWanted(got, r, wanted) => {
             (span_of(*r), format!("syntax error, unexpected {}{}", describe_kind(*got), expecting(wanted)))
         }
@@ -87,6 +91,14 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         None => (span, message),
     };
     Diagnostic { span, message, is_syntax: true, first_definition: None }
+}
+
+/// A comparison operator: Nix's are non-associative, and where one is
+/// unexpected (`a == b == c`) so many tokens could come instead that Bison
+/// lists none.
+pub(crate) fn is_comparison(kind: SyntaxKind) -> bool {
+    use SyntaxKind::*;
+    matches!(kind, TOKEN_EQUAL | TOKEN_NOT_EQUAL | TOKEN_LESS | TOKEN_LESS_OR_EQ | TOKEN_MORE | TOKEN_MORE_OR_EQ)
 }
 
 /// The error for an unterminated comment at `start` (rnix reads it as one

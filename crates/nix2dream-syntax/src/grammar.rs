@@ -11,7 +11,9 @@
 //! - An unterminated comment inside parentheses (`(1 /* x`): rnix keeps it
 //!   as an error token inside the parenthesis and reports nothing.
 
-use crate::diagnostics::{describe_kind, end_of_file_span, error_token_message, unterminated_comment, Diagnostic};
+use crate::diagnostics::{
+    describe_kind, end_of_file_span, error_token_message, is_comparison, unterminated_comment, Diagnostic,
+};
 use crate::source::{FileId, Span};
 use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
 use rowan::NodeOrToken;
@@ -61,6 +63,9 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                         })
                     }
                     SyntaxKind::TOKEN_L_PAREN if own.len() == 1 => {}
+                    kind if is_comparison(kind) => {
+                        out.push(error(&last, format!("syntax error, unexpected {}", describe_kind(kind))))
+                    }
                     kind => out
                         .push(error(&last, format!("syntax error, unexpected {}, expecting ')'", describe_kind(kind)))),
                 }

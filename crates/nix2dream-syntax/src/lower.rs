@@ -283,22 +283,21 @@ impl<'a> Lowerer<'a> {
                 Rc::new(Expr::List(items.into()))
             }
             ast::Expr::Apply(a) => {
-                // Flatten `f a b c` into one call node.
-                let mut args = Vec::new();
+                // Flatten `f a b c` into one call node, lowered in source
+                // order (the function, then each argument), which is the
+                // order in which Nix meets undefined variables.
+                let mut applications = Vec::new();
                 let mut cur = ast::Expr::Apply(a.clone());
                 while let ast::Expr::Apply(app) = cur {
-                    let arg = self.opt_expr(app.argument(), app.syntax());
-                    args.push(arg);
                     match app.lambda() {
                         Some(f) => cur = f,
-                        None => {
-                            let m = self.missing(app.syntax());
-                            return m;
-                        }
+                        None => return self.missing(app.syntax()),
                     }
+                    applications.push(app);
                 }
                 let fun = self.expr(cur);
-                args.reverse();
+                let args: Vec<ExprRef> =
+                    applications.iter().rev().map(|app| self.opt_expr(app.argument(), app.syntax())).collect();
                 Rc::new(Expr::Call(fun, args.into(), span))
             }
             ast::Expr::Select(s) => {
