@@ -131,7 +131,31 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
                 inner.extend(first.iter().rev());
                 callee = g;
             }
-            show(ev, callee, out);
+            // A call that an operator desugars to takes the arguments too:
+            // `(a - b) c` is `(__sub a b c)` to C++ Nix's parser.
+            match &**callee {
+                Expr::BinOp(op, l, r, _) => match op {
+                    BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Less => {
+                        out.push_str(builtin_name(*op));
+                        out.push(' ');
+                        show(ev, l, out);
+                        out.push(' ');
+                        show(ev, r, out);
+                    }
+                    BinOp::Greater => {
+                        out.push_str("__lessThan ");
+                        show(ev, r, out);
+                        out.push(' ');
+                        show(ev, l, out);
+                    }
+                    _ => show(ev, callee, out),
+                },
+                Expr::Neg(e, _) => {
+                    out.push_str("__sub 0 ");
+                    show(ev, e, out);
+                }
+                _ => show(ev, callee, out),
+            }
             for a in inner.into_iter().rev() {
                 out.push(' ');
                 show(ev, a, out);
@@ -234,6 +258,16 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
         }
         Expr::CurPos(_) => out.push_str("__curPos"),
         Expr::Error(span) => out.push_str(&ev.source_text(*span)),
+    }
+}
+
+/// The builtin an arithmetic or `<` operator desugars to.
+fn builtin_name(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Sub => "__sub",
+        BinOp::Mul => "__mul",
+        BinOp::Div => "__div",
+        _ => "__lessThan",
     }
 }
 
