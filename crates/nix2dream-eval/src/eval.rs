@@ -331,9 +331,10 @@ impl Evaluator {
                 let v = self.eval(e, env)?;
                 match &v {
                     Value::Null => Ok(None),
+                    // A name must not refer to the store (`forceStringNoCtx`).
                     _ => {
-                        let s = self.expect_string(&v, e.span().unwrap_or(span))?;
-                        Ok(Some(Symbol::intern(&s.text)))
+                        let s = crate::builtins::context::expect_str_no_ctx(self, &v, e.span().unwrap_or(span))?;
+                        Ok(Some(Symbol::intern(&s)))
                     }
                 }
             }

@@ -232,7 +232,7 @@ fn read_file_type(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
 }
 
 fn get_env(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let name = ev.expect_str(&args[0], span)?;
+    let name = super::context::expect_str_no_ctx(ev, &args[0], span)?;
     if ev.options.pure {
         return Ok(Value::string(""));
     }
