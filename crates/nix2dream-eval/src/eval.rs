@@ -208,8 +208,7 @@ impl Evaluator {
                 Expr::Str(s) => return Ok(self.string_literal(s)),
                 Expr::Path(p) => return Ok(Value::Path(p.clone())),
                 Expr::HomePath(rest) => {
-                    let home = self.io.env_var("HOME").unwrap_or_default();
-                    let p = nix2dream_syntax::lower::canonicalize(std::path::Path::new(&format!("{}{}", home, rest)));
+                    let p = self.home_path(rest);
                     return Ok(Value::Path(p.into()));
                 }
                 Expr::Var(var, span) => return self.eval_var(var, env, *span),

@@ -208,6 +208,13 @@ impl Evaluator {
         self.eval(&expr, &env)
     }
 
+    /// `~/rest`: `$HOME` and the rest as written, not canonicalized (C++
+    /// Nix's lexer expands it so: `~/.` is `/root/.`).
+    #[inline(never)]
+    pub(crate) fn home_path(&self, rest: &str) -> String {
+        format!("{}{}", self.io.env_var("HOME").unwrap_or_default(), rest)
+    }
+
     /// Parse a source text now and evaluate it when forced, as C++ Nix makes
     /// `--arg` values: a syntax error is reported at once, an evaluation
     /// error only if the argument is used.

@@ -18,10 +18,8 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
         // Every `$` escaped, as C++ Nix shows a string literal.
         Expr::Str(s) => nix2dream_syntax::write_quoted(s, true, out),
         Expr::Path(p) => out.push_str(p),
-        Expr::HomePath(p) => {
-            out.push('~');
-            out.push_str(p);
-        }
+        // Expanded, as C++ Nix's lexer expands it.
+        Expr::HomePath(p) => out.push_str(&ev.home_path(p)),
         Expr::Var(_, span) => out.push_str(&ev.source_text(*span)),
         Expr::Select(sel) => {
             out.push('(');
