@@ -70,6 +70,25 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                         .push(error(&last, format!("syntax error, unexpected {}, expecting ')'", describe_kind(kind)))),
                 }
             }
+            // rnix takes an indented string for an attribute name; Nix's
+            // grammar has only "..." strings there.
+            SyntaxKind::NODE_STRING => {
+                let Some(open) = node.first_token().filter(|t| t.text() == "''") else { continue };
+                let Some(parent) = node.parent() else { continue };
+                // The first name of a binding, and inherited names, come
+                // where Bison also takes other tokens; after `.` or `?`, a
+                // name is all it takes.
+                let first_of_binding = parent.kind() == SyntaxKind::NODE_ATTRPATH
+                    && parent.parent().is_some_and(|b| b.kind() == SyntaxKind::NODE_ATTRPATH_VALUE)
+                    && parent.first_child().as_ref() == Some(&node);
+                let expecting = match parent.kind() {
+                    SyntaxKind::NODE_INHERIT => "",
+                    SyntaxKind::NODE_ATTRPATH if first_of_binding => "",
+                    SyntaxKind::NODE_ATTRPATH => ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'",
+                    _ => continue,
+                };
+                out.push(error(&open, format!("syntax error, unexpected IND_STRING_OPEN{}", expecting)));
+            }
             _ => {}
         }
     }
