@@ -27,7 +27,11 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
     let (span, message) = match err {
         ParseError::Unexpected(r) => {
             let got = &text[usize::from(r.start())..usize::from(r.end())];
-            (span_of(*r), error_token_message(got))
+            let mut message = error_token_message(got);
+            if message.starts_with("syntax error, unexpected ") && !message.contains(", expecting") {
+                message.push_str(expected_after(text, r.start().into()));
+            }
+            (span_of(*r), message)
         }
         // Tokens after a whole expression: Nix has reduced it to the file's
         // expression, after which only the end of the file may come.
@@ -73,12 +77,16 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
             (span_of(*r), format!("syntax error, unexpected {}", describe_kind(*got)))
         }
         ParseError::UnexpectedWanted(got, r, wanted) => {
-            (span_of(*r), format!("syntax error, unexpected {}{}", describe_kind(*got), expecting(wanted)))
+            let mut expected = expecting(wanted);
+            if expected.is_empty() {
+                expected = expected_after(text, r.start().into()).to_string();
+            }
+            (span_of(*r), format!("syntax error, unexpected {}{}", describe_kind(*got), expected))
         }
         ParseError::UnexpectedDoubleBind(r) => (span_of(*r), "syntax error, unexpected '@'".to_string()),
-        ParseError::UnexpectedEOF => (end_of_file_span(file, text), "syntax error, unexpected end of file".to_string()),
+        ParseError::UnexpectedEOF => (end_of_file_span(file, text), end_of_file_message(text, "")),
         ParseError::UnexpectedEOFWanted(wanted) => {
-            (end_of_file_span(file, text), format!("syntax error, unexpected end of file{}", expecting(wanted)))
+            (end_of_file_span(file, text), end_of_file_message(text, &expecting(wanted)))
         }
         ParseError::DuplicatedArgs(r, name) => (span_of(*r), format!("duplicate formal function argument '{}'", name)),
         ParseError::RecursionLimitExceeded => {
@@ -174,9 +182,65 @@ pub fn end_of_file_span(file: FileId, text: &str) -> Span {
 /// `, expecting X` when rnix wants one token only.
 fn expecting(wanted: &[SyntaxKind]) -> String {
     match wanted {
+        // rnix wants only `=` after a binding's name; the name may go on.
+        [SyntaxKind::TOKEN_ASSIGN] => ", expecting '.' or '='".to_string(),
         [one] => format!(", expecting {}", describe_kind(*one)),
         _ => String::new(),
     }
+}
+
+/// The end of the file, unexpected: what rnix expected if it names one
+/// token, else what Bison lists in a string still open or after `.`.
+fn end_of_file_message(text: &str, expected: &str) -> String {
+    if !expected.is_empty() {
+        return format!("syntax error, unexpected end of file{}", expected);
+    }
+    if string_open_at_end(text) {
+        unterminated_string_message(text, text.len())
+    } else {
+        format!("syntax error, unexpected end of file{}", expected_after(text, text.len()))
+    }
+}
+
+/// What Bison lists after the last significant token before `offset`,
+/// where rnix lists nothing: after `.` or `?`, only a name may come.
+fn expected_after(text: &str, offset: usize) -> &'static str {
+    let mut last = None;
+    let mut at = 0;
+    for (kind, token) in rnix::tokenize(text) {
+        if at >= offset {
+            break;
+        }
+        if !kind.is_trivia() {
+            last = Some(kind);
+        }
+        at += token.len();
+    }
+    match last {
+        Some(SyntaxKind::TOKEN_DOT | SyntaxKind::TOKEN_QUESTION) => ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'",
+        _ => "",
+    }
+}
+
+/// Whether a string is still open at the end of `text`, outside any
+/// interpolation of it (`"${x}` is open; `"${x` is in the interpolation).
+fn string_open_at_end(text: &str) -> bool {
+    enum Open {
+        Str,
+        Interpolation,
+    }
+    let mut open = Vec::new();
+    for (kind, _) in rnix::tokenize(text) {
+        match kind {
+            SyntaxKind::TOKEN_STRING_START => open.push(Open::Str),
+            SyntaxKind::TOKEN_INTERPOL_START => open.push(Open::Interpolation),
+            SyntaxKind::TOKEN_STRING_END | SyntaxKind::TOKEN_INTERPOL_END => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    matches!(open.last(), Some(Open::Str))
 }
 
 /// Nix's message for a string still open at `offset`: what bison expects
