@@ -217,7 +217,11 @@ impl<'a> Lowerer<'a> {
                 Rc::new(Expr::Var(v, span))
             }
             None => {
-                self.error(span, format!("undefined variable '{}'", name));
+                // Quoted where it is no identifier (`inherit "a b";`), as Nix
+                // prints it.
+                let mut shown = String::new();
+                crate::quote::write_attr_name(name.as_str(), &mut shown);
+                self.error(span, format!("undefined variable '{}'", shown));
                 self.error_expr(span)
             }
         }
