@@ -227,23 +227,12 @@ fn read_stdin() -> Result<String, EvalError> {
 /// `--parse`: each expression as nix-instantiate prints it, unevaluated.
 fn show_parsed(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
     for source in sources(opts) {
-        let (origin, text) = match source {
-            Source::Expr(e) => (Origin::Named("«string»".into()), e),
-            Source::Stdin => (Origin::Named("«stdin»".into()), read_stdin()?),
-            Source::File(file) => {
-                let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-                let mut path = PathBuf::from(nix2dream_syntax::lower::canonicalize(&cwd.join(file)));
-                if path.is_dir() {
-                    path.push("default.nix");
-                }
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    let message = format!("getting status of '{}': {}", path.display(), e);
-                    EvalError::new(nix2dream_eval::ErrorKind::Io, message, None)
-                })?;
-                (Origin::Path(path), String::from_utf8_lossy(&bytes).into_owned())
-            }
+        let shown = match source {
+            Source::Expr(e) => ev.show_parsed(Origin::Named("«string»".into()), &e)?,
+            Source::Stdin => ev.show_parsed(Origin::Named("«stdin»".into()), &read_stdin()?)?,
+            Source::File(file) => ev.show_parsed_file(Path::new(&file))?,
         };
-        emit(&ev.show_parsed(origin, &text)?);
+        emit(&shown);
     }
     Ok(())
 }

@@ -198,12 +198,17 @@ impl Evaluator {
         EvalError::new(ErrorKind::Syntax, msg, Some(d.span))
     }
 
+    /// Parse and lower a source text; its first error, as an error.
+    fn parse_expr(&mut self, origin: Origin, text: &str) -> EvalResult<nix2dream_syntax::ir::ExprRef> {
+        match self.parse(origin, text) {
+            Ok((_, expr)) => Ok(expr),
+            Err((_, diags)) => Err(self.diagnostics_error(&diags)),
+        }
+    }
+
     /// Evaluate a source text (like `nix-instantiate -E`) to WHNF.
     pub fn eval_string(&mut self, text: &str, name: &str) -> EvalResult<Value> {
-        let (_, expr) = match self.parse(Origin::Named(name.to_string()), text) {
-            Ok(x) => x,
-            Err((_, diags)) => return Err(self.diagnostics_error(&diags)),
-        };
+        let expr = self.parse_expr(Origin::Named(name.to_string()), text)?;
         let env = self.root_env.clone();
         self.eval(&expr, &env)
     }
@@ -219,51 +224,69 @@ impl Evaluator {
     /// `--arg` values: a syntax error is reported at once, an evaluation
     /// error only if the argument is used.
     pub fn lazy_string(&mut self, text: &str, name: &str) -> EvalResult<Value> {
-        match self.parse(Origin::Named(name.to_string()), text) {
-            Ok((_, expr)) => Ok(Value::thunk(expr, self.root_env.clone())),
-            Err((_, diags)) => Err(self.diagnostics_error(&diags)),
-        }
+        let expr = self.parse_expr(Origin::Named(name.to_string()), text)?;
+        Ok(Value::thunk(expr, self.root_env.clone()))
     }
 
     /// Parse a source text and print it as `nix-instantiate --parse` does:
     /// the lowered expression, fully parenthesized (see `show`).
     pub fn show_parsed(&mut self, origin: Origin, text: &str) -> EvalResult<String> {
-        match self.parse(origin, text) {
-            Ok((_, expr)) => Ok(show::show_expr(self, &expr)),
-            Err((_, diags)) => Err(self.diagnostics_error(&diags)),
-        }
+        let expr = self.parse_expr(origin, text)?;
+        Ok(show::show_expr(self, &expr))
+    }
+
+    /// [`Evaluator::show_parsed`] of a file, found and read as
+    /// [`Evaluator::eval_file`] finds and reads it.
+    pub fn show_parsed_file(&mut self, path: &Path) -> EvalResult<String> {
+        let (path, directory) = self.nix_file(&self.absolute(path));
+        let text = self.read_nix_file(&path, directory, None)?;
+        self.show_parsed(Origin::Path(path), &text)
     }
 
     /// Evaluate a file (a directory means its `default.nix`), cached per
     /// path as `import` is.
     pub fn eval_file(&mut self, path: &Path) -> EvalResult<Value> {
-        let abs = if path.is_absolute() { path.to_path_buf() } else { self.cwd().join(path) };
-        let canon = PathBuf::from(nix2dream_syntax::lower::canonicalize(&abs));
-        self.import_path(&canon, None)
+        let abs = self.absolute(path);
+        self.import_path(&abs, None)
     }
 
-    /// `import`: parse, lower and evaluate a file once; later imports of the
-    /// same path return the same value.
-    pub fn import_path(&mut self, path: &Path, span: Option<Span>) -> EvalResult<Value> {
+    /// `path` from the working directory, canonicalized as Nix does.
+    fn absolute(&self, path: &Path) -> PathBuf {
+        let abs = if path.is_absolute() { path.to_path_buf() } else { self.cwd().join(path) };
+        PathBuf::from(nix2dream_syntax::lower::canonicalize(&abs))
+    }
+
+    /// The file `import` reads for `path` (a directory means its
+    /// `default.nix`), and whether `path` was a directory.
+    fn nix_file(&self, path: &Path) -> (PathBuf, bool) {
+        let directory = self.io.is_dir(path);
         let mut path = path.to_path_buf();
-        let directory = self.io.is_dir(&path);
         if directory {
             path.push("default.nix");
         }
-        if let Some(v) = self.import_cache.get(&path).cloned() {
-            return self.force(&v);
-        }
-        let bytes = self.io.read_file(&path).map_err(|e| {
+        (path, directory)
+    }
+
+    /// The text of the file [`Evaluator::nix_file`] found.
+    fn read_nix_file(&self, path: &Path, directory: bool, span: Option<Span>) -> EvalResult<String> {
+        let bytes = self.io.read_file(path).map_err(|e| {
             // C++ Nix stats the path it was given and opens what it resolves
             // to: a directory without `default.nix` fails on the opening.
             let doing = if directory { "opening file" } else { "getting status of" };
             EvalError::new(ErrorKind::Io, format!("{} '{}': {}", doing, path.display(), io_message(&e)), span)
         })?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let (_, expr) = match self.parse(Origin::Path(path.clone()), &text) {
-            Ok(x) => x,
-            Err((_, diags)) => return Err(self.diagnostics_error(&diags)),
-        };
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// `import`: parse, lower and evaluate a file once; later imports of the
+    /// same path return the same value.
+    pub fn import_path(&mut self, path: &Path, span: Option<Span>) -> EvalResult<Value> {
+        let (path, directory) = self.nix_file(path);
+        if let Some(v) = self.import_cache.get(&path).cloned() {
+            return self.force(&v);
+        }
+        let text = self.read_nix_file(&path, directory, span)?;
+        let expr = self.parse_expr(Origin::Path(path.clone()), &text)?;
         // The file's value is a thunk, so that a file importing itself
         // lazily works and a strict self-import is infinite recursion.
         let env = self.root_env.clone();

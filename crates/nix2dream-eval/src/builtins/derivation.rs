@@ -78,13 +78,9 @@ pub(crate) fn install(ev: &mut Evaluator) {
     // A file to positions, as in C++ Nix (`unsafeGetAttrPos "type" drv`
     // names it), where an expression's text would name itself.
     let origin = nix2dream_syntax::Origin::Path(std::path::PathBuf::from("//builtin/derivation.nix"));
-    let drv = match ev.parse(origin, DERIVATION_NIX) {
-        Ok((_, expr)) => {
-            let env = ev.root_env.clone();
-            ev.eval(&expr, &env).expect("the embedded derivation.nix evaluates")
-        }
-        Err(_) => panic!("the embedded derivation.nix parses"),
-    };
+    let expr = ev.parse_expr(origin, DERIVATION_NIX).expect("the embedded derivation.nix parses");
+    let env = ev.root_env.clone();
+    let drv = ev.eval(&expr, &env).expect("the embedded derivation.nix evaluates");
     super::register(ev, "derivation", drv, true);
 }
 
