@@ -282,14 +282,6 @@ impl<'a> Collector<'a> {
             _ => return self.fail(ev, sym!("notLikeAModuleError"), vec![file.clone(), key.clone(), m.clone()]),
         };
         let get = |name: Symbol| a.get(name).cloned();
-        let to_string = |ev: &mut Evaluator, v: Option<Value>, fallback: &Value| -> EvalResult<Value> {
-            let v = ev.force(&v.unwrap_or_else(|| fallback.clone()))?;
-            if let Value::String(_) = v {
-                return Ok(v);
-            }
-            let (s, context) = ev.coerce_to_string(&v, span, true, false)?;
-            Ok(Value::string_with_context(s, context))
-        };
         let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
         if explicit && a.entries().iter().any(|e| !self.is_module_attribute(e.name, true)) {
             return self.fail(ev, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()]);
@@ -304,7 +296,7 @@ impl<'a> Collector<'a> {
             // or a thunk of one.
             None => file.clone(),
         };
-        let key = to_string(ev, get(sym!("key")), key)?;
+        let key = to_string(ev, &get(sym!("key")).unwrap_or_else(|| key.clone()), span)?;
         let (imports, options, config) = if explicit {
             let mut config = get(sym!("config")).unwrap_or_else(empty_set);
             if let Some(meta) = get(sym!("meta")) {
@@ -356,18 +348,21 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// `toString v`, for a module's `key` and `_file`.
+fn to_string(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Value> {
+    let v = ev.force(v)?;
+    if let Value::String(_) = v {
+        return Ok(v);
+    }
+    let (s, context) = ev.coerce_to_string(&v, span, true, false)?;
+    Ok(Value::string_with_context(s, context))
+}
+
 static FILE_STRING: PrimOp = PrimOp {
     lambda: true,
     name: "«modules: module file»",
     arity: 1,
-    run: |ev, args, span| {
-        let file = ev.force(&args[0])?;
-        if let Value::String(_) = file {
-            return Ok(file);
-        }
-        let (s, context) = ev.coerce_to_string(&file, span, true, false)?;
-        Ok(Value::string_with_context(s, context))
-    },
+    run: |ev, args, span| to_string(ev, &args[0], span),
 };
 
 /// A module in canonical form, with the attributes that the collection
