@@ -19,7 +19,15 @@ impl Diagnostic {
     pub fn error(span: Span, message: String) -> Diagnostic {
         Diagnostic { span, message, is_syntax: false, first_definition: None }
     }
+
+    /// An error C++ Nix's parser reports (see `is_syntax`).
+    pub fn syntax(span: Span, message: String) -> Diagnostic {
+        Diagnostic { span, message, is_syntax: true, first_definition: None }
+    }
 }
+
+/// Bison's list where only an attribute name may come (after `.` or `?`).
+pub(crate) const EXPECTING_NAME: &str = ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'";
 
 /// Translate rnix's error into Nix's wording where it can.
 pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnostic {
@@ -98,7 +106,7 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         Some((at, unexpected)) => (Span::new(file, at as u32, at as u32), unexpected),
         None => (span, message),
     };
-    Diagnostic { span, message, is_syntax: true, first_definition: None }
+    Diagnostic::syntax(span, message)
 }
 
 /// A comparison operator: Nix's are non-associative, and where one is
@@ -195,10 +203,9 @@ fn end_of_file_message(text: &str, expected: &str) -> String {
     if !expected.is_empty() {
         return format!("syntax error, unexpected end of file{}", expected);
     }
-    if string_open_at_end(text) {
-        unterminated_string_message(text, text.len())
-    } else {
-        format!("syntax error, unexpected end of file{}", expected_after(text, text.len()))
+    match string_open_at_end(text) {
+        Some(opener) => string_end_message(opener),
+        None => format!("syntax error, unexpected end of file{}", expected_after(text, text.len())),
     }
 }
 
@@ -217,22 +224,23 @@ fn expected_after(text: &str, offset: usize) -> &'static str {
         at += token.len();
     }
     match last {
-        Some(SyntaxKind::TOKEN_DOT | SyntaxKind::TOKEN_QUESTION) => ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'",
+        Some(SyntaxKind::TOKEN_DOT | SyntaxKind::TOKEN_QUESTION) => EXPECTING_NAME,
         _ => "",
     }
 }
 
-/// Whether a string is still open at the end of `text`, outside any
-/// interpolation of it (`"${x}` is open; `"${x` is in the interpolation).
-fn string_open_at_end(text: &str) -> bool {
-    enum Open {
-        Str,
+/// The opener (`"` or `''`) of a string still open at the end of `text`,
+/// outside any interpolation of it (`"${x}` is open; `"${x` is in the
+/// interpolation).
+fn string_open_at_end(text: &str) -> Option<&str> {
+    enum Open<'t> {
+        Str(&'t str),
         Interpolation,
     }
     let mut open = Vec::new();
-    for (kind, _) in rnix::tokenize(text) {
+    for (kind, token) in rnix::tokenize(text) {
         match kind {
-            SyntaxKind::TOKEN_STRING_START => open.push(Open::Str),
+            SyntaxKind::TOKEN_STRING_START => open.push(Open::Str(token)),
             SyntaxKind::TOKEN_INTERPOL_START => open.push(Open::Interpolation),
             SyntaxKind::TOKEN_STRING_END | SyntaxKind::TOKEN_INTERPOL_END => {
                 open.pop();
@@ -240,7 +248,10 @@ fn string_open_at_end(text: &str) -> bool {
             _ => {}
         }
     }
-    matches!(open.last(), Some(Open::Str))
+    match open.last() {
+        Some(Open::Str(opener)) => Some(opener),
+        _ => None,
+    }
 }
 
 /// Nix's message for a string still open at `offset`: what bison expects
@@ -262,8 +273,14 @@ fn unterminated_string_message(text: &str, offset: usize) -> String {
         }
         at += token.len();
     }
-    match open.last() {
-        Some(&"''") => {
+    string_end_message(open.last().copied().unwrap_or("\""))
+}
+
+/// The end of the file inside a string opened by `opener`: what Bison
+/// expects depends on whether it is a `"` string or an indented `''` one.
+fn string_end_message(opener: &str) -> String {
+    match opener {
+        "''" => {
             "syntax error, unexpected end of file, expecting IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE".to_string()
         }
         _ => "syntax error, unexpected end of file, expecting '\"'".to_string(),

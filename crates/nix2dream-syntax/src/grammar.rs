@@ -6,13 +6,16 @@
 //!   `a.b or x: x`): Nix allows `x: ...` only where a whole expression
 //!   goes, so `x` is read as a variable and the `:` after it is
 //!   unexpected.
-//! - A parenthesis closed by something else (`(1]`): rnix takes any
-//!   closing token.
+//! - A parenthesis closed by something else (`(1 ;`, `(1]`) or by the end
+//!   of the file: rnix takes whichever token follows the expression.
 //! - An unterminated comment inside parentheses (`(1 /* x`): rnix keeps it
 //!   as an error token inside the parenthesis and reports nothing.
+//! - An indented string as an attribute name (`{ ''a'' = 1; }`): Nix's
+//!   grammar has only `"..."` strings there.
 
 use crate::diagnostics::{
     describe_kind, end_of_file_span, error_token_message, is_comparison, unterminated_comment, Diagnostic,
+    EXPECTING_NAME,
 };
 use crate::source::{FileId, Span};
 use rnix::{SyntaxKind, SyntaxNode, SyntaxToken};
@@ -23,7 +26,7 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
     let mut out = Vec::new();
     let error = |token: &SyntaxToken, message: String| {
         let start = u32::from(token.text_range().start());
-        Diagnostic { span: Span::new(file, start, start), message, is_syntax: true, first_definition: None }
+        Diagnostic::syntax(Span::new(file, start, start), message)
     };
     for node in root.descendants() {
         match node.kind() {
@@ -55,12 +58,10 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                     SyntaxKind::TOKEN_L_PAREN
                         if own.len() == 1 && node.children().any(|c| c.kind() != SyntaxKind::NODE_ERROR) =>
                     {
-                        out.push(Diagnostic {
-                            span: end_of_file_span(file, text),
-                            message: "syntax error, unexpected end of file, expecting ')'".to_string(),
-                            is_syntax: true,
-                            first_definition: None,
-                        })
+                        out.push(Diagnostic::syntax(
+                            end_of_file_span(file, text),
+                            "syntax error, unexpected end of file, expecting ')'".to_string(),
+                        ))
                     }
                     SyntaxKind::TOKEN_L_PAREN if own.len() == 1 => {}
                     kind if is_comparison(kind) => {
@@ -84,7 +85,7 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                 let expecting = match parent.kind() {
                     SyntaxKind::NODE_INHERIT => "",
                     SyntaxKind::NODE_ATTRPATH if first_of_binding => "",
-                    SyntaxKind::NODE_ATTRPATH => ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'",
+                    SyntaxKind::NODE_ATTRPATH => EXPECTING_NAME,
                     _ => continue,
                 };
                 out.push(error(&open, format!("syntax error, unexpected IND_STRING_OPEN{}", expecting)));

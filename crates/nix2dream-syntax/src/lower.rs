@@ -810,10 +810,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let mut d = Diagnostic::error(span, format!("attribute '{}' already defined", shown));
-        d.first_definition = Some(first);
         // C++ Nix finds a duplicate while it parses, before it resolves names.
-        d.is_syntax = true;
+        let mut d = Diagnostic::syntax(span, format!("attribute '{}' already defined", shown));
+        d.first_definition = Some(first);
         self.diagnostics.push(d);
     }
 
@@ -822,9 +821,7 @@ impl<'a> Lowerer<'a> {
     fn let_like(&mut self, pending: PendingAttrs, span: Span, body: impl FnOnce(&mut Self) -> ExprRef) -> ExprRef {
         for (key, _, kspan) in &pending.dynamics {
             let _ = key;
-            let mut d = Diagnostic::error(*kspan, "dynamic attributes not allowed in let".into());
-            d.is_syntax = true;
-            self.diagnostics.push(d);
+            self.diagnostics.push(Diagnostic::syntax(*kspan, "dynamic attributes not allowed in let".into()));
         }
         let mut names = HashMap::new();
         for (i, (name, _, _)) in pending.statics.iter().enumerate() {
@@ -951,17 +948,9 @@ fn ident_name(id: &ast::Ident) -> Symbol {
 /// node for parentheses, so `a = ({ b = 1; }); a.c = 2;` merges as
 /// `a = { b = 1; }; a.c = 2;` does. Any other expression as it is.
 fn unparenthesized_set(e: ast::Expr) -> ast::Expr {
-    let mut inner = e.clone();
-    while let ast::Expr::Paren(p) = &inner {
-        match p.expr() {
-            Some(next) => inner = next,
-            None => return e,
-        }
-    }
-    if matches!(inner, ast::Expr::AttrSet(_)) {
-        inner
-    } else {
-        e
+    match strip_parens(e.clone()) {
+        set @ ast::Expr::AttrSet(_) => set,
+        _ => e,
     }
 }
 
