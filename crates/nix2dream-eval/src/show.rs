@@ -124,43 +124,20 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
             // `(f a) b` is one call of `f` with two arguments to C++ Nix's
             // parser, parentheses or not.
             let mut callee = f;
-            let mut inner: Vec<&ExprRef> = Vec::new();
+            let mut all: Vec<&Expr> = args.iter().rev().map(|a| &**a).collect();
             while let Expr::Call(g, first, _) = &**callee {
-                inner.extend(first.iter().rev());
+                all.extend(first.iter().rev().map(|a| &**a));
                 callee = g;
             }
+            all.reverse();
             // A call that an operator desugars to takes the arguments too:
             // `(a - b) c` is `(__sub a b c)` to C++ Nix's parser.
-            match &**callee {
-                Expr::BinOp(op, l, r, _) => match op {
-                    BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Less => {
-                        out.push_str(builtin_name(*op));
-                        out.push(' ');
-                        show(ev, l, out);
-                        out.push(' ');
-                        show(ev, r, out);
-                    }
-                    BinOp::Greater => {
-                        out.push_str("__lessThan ");
-                        show(ev, r, out);
-                        out.push(' ');
-                        show(ev, l, out);
-                    }
-                    _ => show(ev, callee, out),
-                },
-                Expr::Neg(e, _) => {
-                    out.push_str("__sub 0 ");
-                    show(ev, e, out);
+            if !show_operator_call(ev, callee, &all, out) {
+                show(ev, callee, out);
+                for a in all {
+                    out.push(' ');
+                    show(ev, a, out);
                 }
-                _ => show(ev, callee, out),
-            }
-            for a in inner.into_iter().rev() {
-                out.push(' ');
-                show(ev, a, out);
-            }
-            for a in args.iter() {
-                out.push(' ');
-                show(ev, a, out);
             }
             out.push(')');
         }
@@ -209,7 +186,11 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
             show(ev, e, out);
             out.push(')');
         }
-        Expr::Neg(e, _) => call(ev, "__sub", &[&Expr::Int(0), e], out),
+        Expr::Neg(..) => {
+            out.push('(');
+            show_operator_call(ev, e, &[], out);
+            out.push(')');
+        }
         Expr::BinOp(op, l, r, _) => {
             let infix = |sym: &str, out: &mut String| {
                 out.push('(');
@@ -220,11 +201,11 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
             };
             match op {
                 BinOp::Add => infix("+", out),
-                BinOp::Sub => call(ev, "__sub", &[l, r], out),
-                BinOp::Mul => call(ev, "__mul", &[l, r], out),
-                BinOp::Div => call(ev, "__div", &[l, r], out),
-                BinOp::Less => call(ev, "__lessThan", &[l, r], out),
-                BinOp::Greater => call(ev, "__lessThan", &[r, l], out),
+                BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Less | BinOp::Greater => {
+                    out.push('(');
+                    show_operator_call(ev, e, &[], out);
+                    out.push(')');
+                }
                 BinOp::LessEq => {
                     out.push_str("(! ");
                     call(ev, "__lessThan", &[r, l], out);
@@ -259,14 +240,27 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
     }
 }
 
-/// The builtin an arithmetic or `<` operator desugars to.
-fn builtin_name(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Sub => "__sub",
-        BinOp::Mul => "__mul",
-        BinOp::Div => "__div",
-        _ => "__lessThan",
+/// The builtin call that `e`, an operator, is in C++ Nix's parser, with
+/// `extra` arguments after its own and without parentheses: `a - b` is
+/// `__sub a b`, `a > b` is `__lessThan b a`, `-a` is `__sub 0 a`. False,
+/// and nothing written, for any other expression.
+fn show_operator_call(ev: &Evaluator, e: &Expr, extra: &[&Expr], out: &mut String) -> bool {
+    let zero = Expr::Int(0);
+    let (name, own): (&str, [&Expr; 2]) = match e {
+        Expr::Neg(x, _) => ("__sub", [&zero, x]),
+        Expr::BinOp(BinOp::Sub, l, r, _) => ("__sub", [l, r]),
+        Expr::BinOp(BinOp::Mul, l, r, _) => ("__mul", [l, r]),
+        Expr::BinOp(BinOp::Div, l, r, _) => ("__div", [l, r]),
+        Expr::BinOp(BinOp::Less, l, r, _) => ("__lessThan", [l, r]),
+        Expr::BinOp(BinOp::Greater, l, r, _) => ("__lessThan", [r, l]),
+        _ => return false,
+    };
+    out.push_str(name);
+    for a in own.into_iter().chain(extra.iter().copied()) {
+        out.push(' ');
+        show(ev, a, out);
     }
+    true
 }
 
 fn call(ev: &Evaluator, name: &str, args: &[&Expr], out: &mut String) {
