@@ -17,19 +17,27 @@ pub fn write_attr_name(name: &str, out: &mut String) {
 /// C++ Nix 2.8 escapes every `$` in a quoted attribute name (`{ "\$" = 1; }`),
 /// but in a string value only the `$` of `${`.
 pub fn write_quoted(s: &str, every_dollar: bool, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if every_dollar || chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
+    // Runs without an escape are copied whole: the bytes escaped are all
+    // ASCII, so every cut falls between two characters.
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b'$' if every_dollar || bytes.get(i + 1) == Some(&b'{') => "\\$",
+            _ => continue,
+        };
+        out.push_str(&s[run_start..i]);
+        out.push_str(escape);
+        run_start = i + 1;
     }
+    out.push_str(&s[run_start..]);
     out.push('"');
 }
 
@@ -65,5 +73,18 @@ mod tests {
         assert_eq!(shown("1a"), "\"1a\"");
         assert_eq!(shown(""), "\"\"");
         assert_eq!(shown("$x"), "\"\\$x\"");
+    }
+
+    #[test]
+    fn strings_escape_what_nix_escapes() {
+        let shown = |s: &str| {
+            let mut out = String::new();
+            write_quoted(s, false, &mut out);
+            out
+        };
+        assert_eq!(shown("plain"), r#""plain""#);
+        assert_eq!(shown("a\"b\\c\n\r\td"), r#""a\"b\\c\n\r\td""#);
+        assert_eq!(shown("${x} $y $"), r#""\${x} $y $""#);
+        assert_eq!(shown("é\"ü${"), r#""é\"ü\${""#);
     }
 }
