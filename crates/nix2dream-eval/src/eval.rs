@@ -62,6 +62,8 @@ impl Evaluator {
             Expr::Float(f) => Value::Float(*f),
             Expr::Str(s) => self.string_literal(s),
             Expr::Path(p) => Value::Path(p.clone()),
+            // C++ Nix resolves `~/` as it parses: a value, never a thunk.
+            Expr::HomePath(rest) => Value::Path(self.home_path(rest).into()),
             Expr::Var(Var::Local { depth, slot }, _) => match env.ancestor(*depth).get(*slot) {
                 Some(v) => v,
                 // The slot is in the scope being built: defer the lookup.
