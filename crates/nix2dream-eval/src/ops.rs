@@ -178,12 +178,12 @@ impl Evaluator {
         // Elements of lists and sets that are the very same object compare
         // equal once forced, as in C++ Nix (so `[f] == [f]` holds).
         let same = !top && same_object(a, b);
-        let a = self.force(a)?;
-        let b = self.force(b)?;
+        let a = self.force_ref(a)?;
+        let b = self.force_ref(b)?;
         if same {
             return Ok(true);
         }
-        Ok(match (&a, &b) {
+        Ok(match (a, b) {
             (Value::Int(x), Value::Int(y)) => x == y,
             (Value::Int(x), Value::Float(y)) => (*x as f64) == *y,
             (Value::Float(x), Value::Int(y)) => *x == (*y as f64),
@@ -236,12 +236,14 @@ impl Evaluator {
     }
 
     pub fn compare(&mut self, a: &Value, b: &Value, span: Span) -> EvalResult<Ordering> {
-        let a = self.force(a)?;
-        let b = self.force(b)?;
-        match (&a, &b) {
+        // Borrowed, not cloned: a sort compares every element about
+        // log2(n) times, and each clone and drop touches a count.
+        let a = self.force_ref(a)?;
+        let b = self.force_ref(b)?;
+        match (a, b) {
             (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
-                let (x, y) = (num(&a), num(&b));
+                let (x, y) = (num(a), num(b));
                 Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal))
             }
             (Value::String(x), Value::String(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
