@@ -271,7 +271,6 @@ impl Block for Header {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Shared;
 
     fn set(names: &[&str]) -> AttrSet {
         let mut a = Attrs::with_capacity(names.len());
@@ -327,9 +326,9 @@ mod tests {
         assert!(AttrSet::ptr_eq(&s, &copy));
         drop(s);
         let Value::String(text) = &inner else { unreachable!() };
-        assert_eq!(Shared::strong_count(text), 2);
+        assert_eq!(text.count().get(), 2);
         drop(copy);
-        assert_eq!(Shared::strong_count(text), 1);
+        assert_eq!(text.count().get(), 1);
         assert!(AttrSet::default().is_empty());
     }
 

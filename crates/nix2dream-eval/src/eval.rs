@@ -41,11 +41,11 @@ impl Evaluator {
     #[inline]
     fn string_literal(&mut self, text: &Rc<str>) -> Value {
         let key = text.as_ptr() as usize;
-        if let Some(v) = self.string_literals.get(&key) {
+        if let Some((_, v)) = self.string_literals.get(&key) {
             return v.clone();
         }
-        let v = Value::String(Shared::new(NixString::new(text.clone(), Context::new())));
-        self.string_literals.insert(key, v.clone());
+        let v = Value::String(NixString::new(text, Context::new()));
+        self.string_literals.insert(key, (text.clone(), v.clone()));
         v
     }
 
@@ -727,7 +727,7 @@ impl Evaluator {
                 match &v {
                     Value::String(s) => {
                         out.extend_from_slice(s.as_bytes());
-                        ctx.extend(s.context.iter().cloned());
+                        ctx.extend(s.context().iter().cloned());
                     }
                     _ => {
                         let (s, c) = self.coerce_to_bytes(&v, pspan, false, true)?;

@@ -24,11 +24,13 @@ mod report;
 pub mod shared;
 mod show;
 pub mod store;
+mod string;
 pub mod value;
 
 pub use error::{ErrorKind, EvalError, EvalResult, TraceFrame};
 pub use io::{EvalIo, MemoryFs, RealFs};
 pub use report::{caret_line, source_line};
+pub use string::NixString;
 pub use value::{AttrSet, Attrs, Value};
 
 use nix2dream_syntax::FxHashMap;
@@ -98,7 +100,7 @@ pub struct Evaluator {
     /// every time its scope runs (`_type = "option"` once per `mkOption`).
     /// Keyed by the address of the literal's text, which the entry keeps
     /// alive, so that the address cannot be reused by another literal.
-    pub(crate) string_literals: FxHashMap<usize, Value>,
+    pub(crate) string_literals: FxHashMap<usize, (Rc<str>, Value)>,
     /// Trace messages (`builtins.trace`, `warn`) for the embedder to show.
     pub traces: Vec<String>,
     /// If set, trace messages are handed to this callback as they happen

@@ -117,7 +117,6 @@ impl std::ops::Deref for List {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Shared;
 
     #[test]
     fn elements_are_kept_shared_and_dropped_once() {
@@ -129,9 +128,9 @@ mod tests {
         assert_eq!(copy.len(), 3);
         assert!(matches!(copy[0], Value::Int(1)));
         let Value::String(s) = &inner else { unreachable!() };
-        assert_eq!(Shared::strong_count(s), 2);
+        assert_eq!(s.count().get(), 2);
         drop(copy);
-        assert_eq!(Shared::strong_count(s), 1);
+        assert_eq!(s.count().get(), 1);
         assert!(List::default().is_empty());
     }
 

@@ -6,7 +6,6 @@ use crate::value::*;
 use crate::Evaluator;
 use nix2dream_syntax::{Span, Symbol};
 use std::cmp::Ordering;
-use std::rc::Rc;
 
 impl Evaluator {
     fn expected(&self, v: &Value, what: &str, span: Span) -> EvalError {
@@ -69,7 +68,7 @@ impl Evaluator {
     }
 
     /// A string value (not coerced), with its context.
-    pub fn expect_string(&mut self, v: &Value, span: Span) -> EvalResult<Shared<NixString>> {
+    pub fn expect_string(&mut self, v: &Value, span: Span) -> EvalResult<NixString> {
         match self.force(v)? {
             Value::String(s) => Ok(s),
             other => Err(self.expected(&other, "a string", span)),
@@ -77,8 +76,8 @@ impl Evaluator {
     }
 
     /// The text of a string, ignoring context (for names, regexes, ...).
-    pub fn expect_str(&mut self, v: &Value, span: Span) -> EvalResult<Rc<str>> {
-        Ok(self.expect_string(v, span)?.text.clone())
+    pub fn expect_str(&mut self, v: &Value, span: Span) -> EvalResult<NixString> {
+        self.expect_string(v, span)
     }
 
     /// [`Evaluator::coerce_to_string`], but exact for strings that are not
@@ -91,7 +90,7 @@ impl Evaluator {
         copy_to_store: bool,
     ) -> EvalResult<(Vec<u8>, Context)> {
         if let Value::String(s) = self.force_ref(v)? {
-            return Ok((s.as_bytes().to_vec(), s.context.clone()));
+            return Ok((s.as_bytes().to_vec(), s.context().clone()));
         }
         let (s, ctx) = self.coerce_to_string(v, span, coerce_more, copy_to_store)?;
         Ok((s.into_bytes(), ctx))
@@ -109,7 +108,7 @@ impl Evaluator {
     ) -> EvalResult<(String, Context)> {
         let v = self.force(v)?;
         match &v {
-            Value::String(s) => Ok((s.text.to_string(), s.context.clone())),
+            Value::String(s) => Ok((s.as_str().to_string(), s.context().clone())),
             Value::Path(p) => {
                 if copy_to_store {
                     let store_path = self.copy_path_to_store(p, span)?;
@@ -286,7 +285,7 @@ fn same_object(a: &Value, b: &Value) -> bool {
 pub(crate) fn is_derivation(ev: &mut Evaluator, a: &AttrSet) -> EvalResult<bool> {
     match a.get(Symbol::TYPE).cloned() {
         Some(t) => match ev.force_ref(&t)? {
-            Value::String(s) => Ok(&*s.text == "derivation"),
+            Value::String(s) => Ok(s.as_str() == "derivation"),
             _ => Ok(false),
         },
         None => Ok(false),

@@ -48,7 +48,7 @@ fn print_inner(
                 let _ = write!(out, "{}", i);
             }
             Value::Float(f) => out.push_str(&format_float(*f)),
-            Value::String(s) => print_string(&s.text, out),
+            Value::String(s) => print_string(s.as_str(), out),
             Value::Path(p) => out.push_str(p),
             Value::Attrs(a) => {
                 if a.is_empty() {
@@ -152,8 +152,8 @@ pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, c
             }
             Value::Float(f) => out.push_str(&format_float(*f)),
             Value::String(s) => {
-                json_string(&s.text, out);
-                ctx.extend(s.context.iter().cloned());
+                json_string(s.as_str(), out);
+                ctx.extend(s.context().iter().cloned());
             }
             Value::Path(p) => {
                 let store_path = ev.copy_path_to_store(p, span)?;

@@ -73,6 +73,7 @@ pub(crate) unsafe fn alloc_block<H>(layout: std::alloc::Layout) -> NonNull<H> {
 pub(crate) struct Unreferenced<H: Block>(pub(crate) NonNull<H>);
 
 impl<H: Block> Drop for Unreferenced<H> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: an `Unreferenced` is made only by `counted_pointer!`'s
         // `Drop`, once the last pointer to the block is gone.

@@ -16,7 +16,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    String(Shared<NixString>),
+    String(NixString),
     /// An absolute, canonical path.
     Path(Rc<String>),
     Attrs(AttrSet),
@@ -65,18 +65,18 @@ impl Value {
 }
 
 impl Value {
-    pub fn string(s: impl Into<Rc<str>>) -> Value {
-        Value::String(Shared::new(NixString { text: s.into(), raw: None, context: Context::default() }))
+    pub fn string(s: impl AsRef<str>) -> Value {
+        Value::String(NixString::new(s.as_ref(), Context::default()))
     }
 
-    pub fn string_with_context(s: impl Into<Rc<str>>, context: Context) -> Value {
-        Value::String(Shared::new(NixString { text: s.into(), raw: None, context }))
+    pub fn string_with_context(s: impl AsRef<str>, context: Context) -> Value {
+        Value::String(NixString::new(s.as_ref(), context))
     }
 
     /// A string from arbitrary bytes: Nix strings are byte strings, and
     /// `substring` may cut a UTF-8 sequence in half.
     pub fn string_from_bytes(bytes: Vec<u8>, context: Context) -> Value {
-        Value::String(Shared::new(NixString::from_bytes(bytes, context)))
+        Value::String(NixString::from_bytes(bytes, context))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
@@ -116,7 +116,7 @@ impl Value {
             Value::Bool(_) => "a Boolean",
             Value::Int(_) => "an integer",
             Value::Float(_) => "a float",
-            Value::String(s) if !s.context.is_empty() => "a string with context",
+            Value::String(s) if !s.context().is_empty() => "a string with context",
             Value::String(_) => "a string",
             Value::Path(_) => "a path",
             Value::Attrs(_) => "a set",
@@ -184,6 +184,7 @@ impl std::fmt::Debug for Value {
 }
 
 pub use crate::list::List;
+pub use crate::string::NixString;
 
 thread_local! {
     static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
@@ -225,46 +226,6 @@ pub(crate) fn deferred_drop<T: 'static>(parts: T) {
 /// Nix's encoding: a plain path, `=DRV` for a whole derivation, and
 /// `!OUTPUT!DRV` for one output.
 pub type Context = BTreeSet<Rc<str>>;
-
-pub struct NixString {
-    /// The text; exact unless `raw` is set, then a lossy rendering of it
-    /// (for messages and names).
-    pub text: Rc<str>,
-    /// The exact bytes, kept only for strings that are not valid UTF-8
-    /// (rare: a `substring` through a multi-byte character), so the common
-    /// case costs nothing.
-    raw: Option<Rc<[u8]>>,
-    pub context: Context,
-}
-
-impl NixString {
-    pub fn new(text: Rc<str>, context: Context) -> NixString {
-        NixString { text, raw: None, context }
-    }
-
-    pub fn from_bytes(bytes: Vec<u8>, context: Context) -> NixString {
-        match String::from_utf8(bytes) {
-            Ok(text) => NixString { text: text.into(), raw: None, context },
-            Err(e) => {
-                let bytes = e.into_bytes();
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                NixString { text: text.into(), raw: Some(bytes.into()), context }
-            }
-        }
-    }
-
-    /// The exact bytes of the string.
-    pub fn as_bytes(&self) -> &[u8] {
-        match &self.raw {
-            Some(raw) => raw,
-            None => self.text.as_bytes(),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
 
 /// An attribute set being built: entries sorted by symbol id, so lookup is
 /// a binary search. [`Value::attrs`] freezes it into the [`AttrSet`] that
@@ -526,10 +487,10 @@ mod size_tests {
         let text = Value::string("x");
         let Value::String(s) = &text else { unreachable!() };
         let copy = text.clone();
-        assert_eq!(Shared::strong_count(s), 2);
-        assert!(matches!(&copy, Value::String(c) if Shared::ptr_eq(c, s)));
+        assert_eq!(s.count().get(), 2);
+        assert!(matches!(&copy, Value::String(c) if NixString::ptr_eq(c, s)));
         drop(copy);
-        assert_eq!(Shared::strong_count(s), 1);
+        assert_eq!(s.count().get(), 1);
 
         let thunk = Value::Thunk(Shared::new(Thunk::new(ThunkState::Done(Value::Int(1)))));
         let Value::Thunk(t) = &thunk else { unreachable!() };
@@ -557,7 +518,7 @@ mod size_tests {
         for v in [Value::Null, Value::Bool(true), Value::Int(7), Value::Float(0.5)] {
             assert_eq!(format!("{:?}", v.clone()), format!("{v:?}"));
         }
-        assert_eq!(Shared::strong_count(s), 1, "dropping the list released the string");
+        assert_eq!(s.count().get(), 1, "dropping the list released the string");
     }
 
     /// Values, thunks and set entries are the most numerous objects of an

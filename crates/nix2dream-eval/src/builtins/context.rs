@@ -27,16 +27,16 @@ pub(crate) static PRIMOPS: &[PrimOp] = &[
 pub const STORE_DIR: &str = "/nix/store";
 
 /// `forceStringNoCtx`: a string that must not refer to the store.
-pub fn expect_str_no_ctx(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<Rc<str>> {
+pub fn expect_str_no_ctx(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<NixString> {
     let s = ev.expect_string(v, span)?;
-    if let Some(first) = s.context.iter().next() {
+    if let Some(first) = s.context().iter().next() {
         return Err(EvalError::new(
             ErrorKind::Other,
-            format!("the string '{}' is not allowed to refer to a store path (such as '{}')", s.text, first),
+            format!("the string '{}' is not allowed to refer to a store path (such as '{}')", s.as_str(), first),
             Some(span),
         ));
     }
-    Ok(s.text.clone())
+    Ok(s)
 }
 
 /// Whether `name` is a valid store path base name (`<hash>-<name>`), as
@@ -73,12 +73,12 @@ pub fn is_store_path(path: &str) -> bool {
 
 fn has_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let s = ev.expect_string(&args[0], span)?;
-    Ok(Value::Bool(!s.context.is_empty()))
+    Ok(Value::Bool(!s.context().is_empty()))
 }
 
 fn unsafe_discard_string_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let v = ev.force(&args[0])?;
-    if matches!(&v, Value::String(s) if s.context.is_empty()) {
+    if matches!(&v, Value::String(s) if s.context().is_empty()) {
         return Ok(v);
     }
     let (s, _) = ev.coerce_to_string(&args[0], span, false, true)?;
@@ -140,7 +140,7 @@ struct ContextInfo {
 fn get_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let s = ev.expect_string(&args[0], span)?;
     let mut infos: BTreeMap<String, ContextInfo> = BTreeMap::new();
-    for elem in s.context.iter() {
+    for elem in s.context().iter() {
         if let Some(drv) = elem.strip_prefix('=') {
             infos.entry(drv.to_string()).or_default().all_outputs = true;
         } else if let Some(rest) = elem.strip_prefix('!') {
@@ -172,7 +172,7 @@ fn get_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Val
 
 fn append_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let s = ev.expect_string(&args[0], span)?;
-    let mut ctx = s.context.clone();
+    let mut ctx = s.context().clone();
     let attrs = ev.expect_attrs(&args[1], span)?;
     let (path_sym, all_sym, outputs_sym) =
         (Symbol::intern("path"), Symbol::intern("allOutputs"), Symbol::intern("outputs"));
@@ -230,5 +230,5 @@ fn append_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
             }
         }
     }
-    Ok(Value::string_with_context(s.text.clone(), ctx))
+    Ok(Value::string_with_context(s.as_str(), ctx))
 }

@@ -135,7 +135,7 @@ fn abort(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 fn trace(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
     let v = ev.force(&args[0])?;
     let shown = match &v {
-        Value::String(s) => s.text.to_string(),
+        Value::String(s) => s.as_str().to_string(),
         _ => crate::print::print_value(ev, &v, false)?,
     };
     ev.trace(format!("trace: {}", shown));
@@ -144,7 +144,7 @@ fn trace(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
 
 fn warn(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let msg = ev.expect_string(&args[0], span)?;
-    ev.trace(format!("evaluation warning: {}", msg.text));
+    ev.trace(format!("evaluation warning: {}", msg.as_str()));
     ev.force(&args[1])
 }
 
@@ -200,7 +200,7 @@ fn read_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
             Some(span),
         )
     })?;
-    Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(Value::string(String::from_utf8_lossy(&bytes)))
 }
 
 fn read_dir(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -241,7 +241,7 @@ fn get_env(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
 
 fn to_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let path = value_to_path(ev, &args[0], span)?;
-    Ok(Value::string(path.to_string_lossy().into_owned()))
+    Ok(Value::string(path.to_string_lossy()))
 }
 
 /// `__findFile nixPath "name/sub"`: the lookup behind `<name/sub>`.
@@ -251,8 +251,8 @@ fn find_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
     let mut search_path = Vec::with_capacity(list.len());
     for item in list.iter() {
         let a = ev.expect_attrs(item, span)?;
-        let prefix = match a.get(Symbol::intern("prefix")).cloned() {
-            Some(p) => ev.expect_str(&p, span)?,
+        let prefix: Rc<str> = match a.get(Symbol::intern("prefix")).cloned() {
+            Some(p) => Rc::from(ev.expect_str(&p, span)?.as_str()),
             None => Rc::from(""),
         };
         let Some(path_v) = a.get(Symbol::intern("path")).cloned() else {

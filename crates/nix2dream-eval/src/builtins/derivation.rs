@@ -95,7 +95,7 @@ fn other(msg: impl Into<String>, span: Span) -> EvalError {
 /// `forceStringNoCtx`: a string that must not refer to the store.
 pub(crate) fn force_string_no_ctx(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<String> {
     let s = ev.expect_string(v, span)?;
-    if let Some(c) = s.context.iter().next() {
+    if let Some(c) = s.context().iter().next() {
         return Err(other(
             format!("the string '{}' is not allowed to refer to a store path (such as '{}')", s.as_str(), c),
             span,
@@ -238,7 +238,7 @@ impl DrvBuilder {
                 match key {
                     "builder" => {
                         let s = ev.expect_string(v, pd)?;
-                        self.context.extend(s.context.iter().cloned());
+                        self.context.extend(s.context().iter().cloned());
                         self.drv.builder = s.as_str().to_string();
                     }
                     "system" => self.drv.platform = force_string_no_ctx(ev, v, pd)?,
@@ -427,7 +427,7 @@ fn to_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
     let name = force_string_no_ctx(ev, &args[0], span)?;
     let contents = ev.expect_string(&args[1], span)?;
     let mut refs = BTreeSet::new();
-    for c in contents.context.iter() {
+    for c in contents.context().iter() {
         if !c.starts_with('/') {
             return Err(other(
                 format!(

@@ -42,7 +42,7 @@ fn concat_strings_sep(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
     let sep = ev.expect_string(&args[0], span)?;
     let list = ev.expect_list(&args[1], span)?;
     let mut out: Vec<u8> = Vec::new();
-    let mut ctx = sep.context.clone();
+    let mut ctx = sep.context().clone();
     for (i, item) in list.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(sep.as_bytes());
@@ -51,7 +51,7 @@ fn concat_strings_sep(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRes
             // The common case: no intermediate copy.
             Value::String(s) => {
                 out.extend_from_slice(s.as_bytes());
-                ctx.extend(s.context.iter().cloned());
+                ctx.extend(s.context().iter().cloned());
             }
             other => {
                 let (s, c) = ev.coerce_to_bytes(other, span, false, true)?;
@@ -82,10 +82,10 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
     let mut to: Vec<Option<(String, Context)>> = Vec::with_capacity(to_list.len());
     for t in to_list.iter() {
         let t = ev.expect_string(t, span)?;
-        to.push(Some((t.text.to_string(), t.context.clone())));
+        to.push(Some((t.as_str().to_string(), t.context().clone())));
     }
     let subject = ev.expect_string(&args[2], span)?;
-    let (s, mut ctx) = (subject.text.to_string(), subject.context.clone());
+    let (s, mut ctx) = (subject.as_str().to_string(), subject.context().clone());
     let bytes = s.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut p = 0;
@@ -116,7 +116,7 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
             p += 1;
         }
     }
-    Ok(Value::string_with_context(String::from_utf8_lossy(&out).into_owned(), ctx))
+    Ok(Value::string_with_context(String::from_utf8_lossy(&out), ctx))
 }
 
 fn to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {

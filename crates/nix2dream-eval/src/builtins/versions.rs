@@ -93,7 +93,7 @@ fn split_version(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
         if c.is_empty() {
             break;
         }
-        out.push(Value::string(String::from_utf8_lossy(c).into_owned()));
+        out.push(Value::string(String::from_utf8_lossy(c)));
     }
     Ok(Value::list(out))
 }

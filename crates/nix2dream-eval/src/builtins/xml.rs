@@ -100,8 +100,8 @@ fn print_xml(
             Value::Int(i) => w.empty("int", &[("value", &i.to_string())]),
             Value::Bool(b) => w.empty("bool", &[("value", if *b { "true" } else { "false" })]),
             Value::String(s) => {
-                ctx.extend(s.context.iter().cloned());
-                w.empty("string", &[("value", &s.text)]);
+                ctx.extend(s.context().iter().cloned());
+                w.empty("string", &[("value", s.as_str())]);
             }
             Value::Path(p) => w.empty("path", &[("value", p)]),
             Value::Null => w.empty("null", &[]),
@@ -112,12 +112,12 @@ fn print_xml(
                     let mut out_path = None;
                     if let Some(d) = a.get(Symbol::intern("drvPath")).cloned() {
                         if let Value::String(s) = &ev.force(&d)? {
-                            drv_path = Some(s.text.to_string());
+                            drv_path = Some(s.as_str().to_string());
                         }
                     }
                     if let Some(o) = a.get(Symbol::OUT_PATH).cloned() {
                         if let Value::String(s) = &ev.force(&o)? {
-                            out_path = Some(s.text.to_string());
+                            out_path = Some(s.as_str().to_string());
                         }
                     }
                     let mut attrs: Vec<(&str, &str)> = Vec::new();

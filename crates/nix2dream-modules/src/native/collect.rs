@@ -34,14 +34,14 @@ pub(super) fn collect_with_graph(
     };
     let mut disabled_set = std::collections::HashSet::new();
     for k in &disabled_keys {
-        disabled_set.insert(ev.expect_str(k, span)?);
+        disabled_set.insert(ev.expect_str(k, span)?.to_string());
     }
     // genericClosure: breadth first, first of every key wins. An
     // evaluation has a handful of modules (a submodule element five), so
     // the keys seen are a vector, searched from the end.
     let mut seen: Vec<&str> = Vec::new();
     let mut queue: std::collections::VecDeque<&Collected> =
-        roots.iter().filter(|c| !disabled_set.contains(&c.key)).collect();
+        roots.iter().filter(|c| !disabled_set.contains(c.key.as_str())).collect();
     let mut modules = Vec::new();
     while let Some(c) = queue.pop_front() {
         if seen.iter().rev().any(|k| *k == &*c.key) {
@@ -49,7 +49,7 @@ pub(super) fn collect_with_graph(
         }
         seen.push(&c.key);
         modules.push(c.module.clone());
-        queue.extend(c.imports.iter().filter(|i| !disabled_set.contains(&i.key)));
+        queue.extend(c.imports.iter().filter(|i| !disabled_set.contains(i.key.as_str())));
     }
     // The graph is rarely read: keep the tree as one flat list, and build
     // its records only when it is.
@@ -101,7 +101,7 @@ fn unflatten(ev: &mut Evaluator, items: &mut std::vec::IntoIter<Value>, span: Sp
 
 /// One loaded module and what it imports.
 pub(super) struct Collected {
-    key: Rc<str>,
+    key: NixString,
     module: Value,
     imports: Vec<Collected>,
 }
@@ -210,10 +210,10 @@ impl<'a> Collector<'a> {
                     None => None,
                 };
                 let tag_str = match &tag {
-                    Some(Value::String(s)) => Some(s.text.clone()),
+                    Some(Value::String(s)) => Some(s.as_str()),
                     _ => None,
                 };
-                match (tag.is_some(), tag_str.as_deref()) {
+                match (tag.is_some(), tag_str) {
                     (false, _) | (true, Some("module")) => self.unify(ev, file, &key_value, &forced),
                     (true, Some("if")) | (true, Some("override")) => {
                         let wrapped = set([(sym!("config"), forced.clone())]);

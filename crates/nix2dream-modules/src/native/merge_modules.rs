@@ -268,7 +268,7 @@ pub(super) fn per_name(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalRe
             _ => None,
         };
         if let Some(t) = tag {
-            let is_option = matches!(ev.force_ref(&t)?, Value::String(s) if &*s.text == "option");
+            let is_option = matches!(ev.force_ref(&t)?, Value::String(s) if s.as_str() == "option");
             if !is_option {
                 let file = select(ev, d, sym!("_file"), span)?;
                 return call_helper(ev, helpers, sym!("declarationTypeError"), vec![loc.clone(), t, file], span);

@@ -21,9 +21,8 @@
 //! order) and `type_merges` (the common container types).
 
 use nix2dream_eval::value::{AttrEntry, List, PrimOp, PrimOpApp, Shared, Thunk, ThunkState};
-use nix2dream_eval::{AttrSet, Attrs, ErrorKind, EvalError, EvalResult, Evaluator, Value};
+use nix2dream_eval::{AttrSet, Attrs, ErrorKind, EvalError, EvalResult, Evaluator, NixString, Value};
 use nix2dream_syntax::{Span, Symbol};
-use std::rc::Rc;
 
 /// The default priority of a definition (`mkOverride 100`).
 pub(super) const DEFAULT_OVERRIDE_PRIORITY: i64 = 100;
@@ -232,7 +231,7 @@ static SELECT_NAMED: PrimOp = PrimOp {
 };
 
 /// `v._type or ""`, when it is a string.
-pub(super) fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<Rc<str>>> {
+pub(super) fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<NixString>> {
     let tag = match ev.force_ref(v)? {
         Value::Attrs(a) => match a.get(sym!("_type")) {
             Some(t) => t,
@@ -241,12 +240,12 @@ pub(super) fn type_tag(ev: &mut Evaluator, v: &Value) -> EvalResult<Option<Rc<st
         _ => return Ok(None),
     };
     match ev.force_ref(tag)? {
-        Value::String(s) => Ok(Some(s.text.clone())),
+        Value::String(s) => Ok(Some(s.clone())),
         _ => Ok(None),
     }
 }
 
-pub(super) fn is_tag(tag: &Option<Rc<str>>, want: &str) -> bool {
+pub(super) fn is_tag(tag: &Option<NixString>, want: &str) -> bool {
     tag.as_deref() == Some(want)
 }
 

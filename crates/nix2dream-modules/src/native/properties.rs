@@ -160,7 +160,7 @@ fn priority_equal(ev: &mut Evaluator, a: &Value, b: &Value, span: Span) -> EvalR
 
 /// `def.value._type or ""`, when it is a string: a definition that is not
 /// a set, or whose value is not one, has no property.
-fn def_value_tag(ev: &mut Evaluator, def: &Value) -> EvalResult<Option<Rc<str>>> {
+fn def_value_tag(ev: &mut Evaluator, def: &Value) -> EvalResult<Option<NixString>> {
     let value = match ev.force_ref(def)? {
         Value::Attrs(a) => match a.get(sym!("value")) {
             Some(v) => v.clone(),

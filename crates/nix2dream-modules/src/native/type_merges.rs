@@ -33,7 +33,7 @@ pub(super) fn definition_values(ev: &mut Evaluator, args: &[Value], span: Span) 
     let shown = ev.expect_string(&shown, span)?;
     let mut bytes = b"Definition values: ".to_vec();
     bytes.extend_from_slice(shown.as_bytes());
-    Ok(Value::string_from_bytes(bytes, shown.context.clone()))
+    Ok(Value::string_from_bytes(bytes, shown.context().clone()))
 }
 
 pub(super) fn loc_and_defs(ev: &mut Evaluator, args: &Value, span: Span) -> EvalResult<(Value, Value)> {
