@@ -18,7 +18,11 @@ impl Evaluator {
         } else {
             let _ = writeln!(out, "error: {}", message);
         }
-        if let Some(span) = err.span() {
+        // C++ Nix 2.8's `throw` has no position; ours shows the one we
+        // keep, except under a blank message, where Nix's report has no
+        // text at all (see below) and a lone position would say nothing.
+        let blank_throw = err.kind() == crate::ErrorKind::Throw && is_blank(&message);
+        if let Some(span) = err.span().filter(|_| !blank_throw) {
             self.render_location(span, &mut out);
         }
         if let Some(hint) = err.hint() {
@@ -32,6 +36,12 @@ impl Evaluator {
         }
         // C++ Nix trims every line's trailing blanks, then filters the
         // report on its way to stderr.
+        // A report with nothing but blanks after "error:" is printed as an
+        // empty line: Nix trims the report's end before it puts "error: "
+        // in front of its first line, and there is no first line then.
+        if is_blank(&out["error:".len()..]) {
+            return "\n".to_string();
+        }
         let mut report = String::with_capacity(out.len());
         for line in out.lines() {
             report.push_str(line.trim_end());
@@ -68,6 +78,11 @@ impl Evaluator {
             let _ = writeln!(out, "{}", source_line(lc.line + 1, file.line_text(lc.line + 1)));
         }
     }
+}
+
+/// Whether `s` is all blanks as C++ Nix's `chomp` counts them.
+fn is_blank(s: &str) -> bool {
+    s.trim_matches([' ', '\n', '\r', '\t']).is_empty()
 }
 
 /// What comes before a line of code: as wide as an error's continuation
