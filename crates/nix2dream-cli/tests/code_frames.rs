@@ -169,6 +169,29 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "             |           ^\n",
         ),
     ),
+    (
+        // Nix 2.8's lexer reads `0.` as the integer 0 and a `.`.
+        "[ 0. 1.5e2 .5 ]",
+        concat!(
+            "error: syntax error, unexpected FLOAT, expecting ID or OR_KW or DOLLAR_CURLY or '\"'\n",
+            "\n",
+            "       at «string»:1:6:\n",
+            "\n",
+            "            1| [ 0. 1.5e2 .5 ]\n",
+            "             |      ^\n",
+        ),
+    ),
+    (
+        "{ a = 0.; }",
+        concat!(
+            "error: syntax error, unexpected ';', expecting ID or OR_KW or DOLLAR_CURLY or '\"'\n",
+            "\n",
+            "       at «string»:1:9:\n",
+            "\n",
+            "            1| { a = 0.; }\n",
+            "             |         ^\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

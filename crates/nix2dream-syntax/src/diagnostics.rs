@@ -130,7 +130,7 @@ pub(crate) fn unterminated_comment(text: &str, start: usize) -> Option<(usize, S
     }
     let mut open = Vec::new();
     let mut previous = None;
-    for (kind, _) in rnix::tokenize(&text[..start]) {
+    for (kind, _) in crate::parse::tokenize(&text[..start]) {
         match kind {
             TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE | TOKEN_INTERPOL_START => open.push(kind),
             TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE | TOKEN_INTERPOL_END => {
@@ -170,7 +170,7 @@ pub(crate) fn unterminated_comment(text: &str, start: usize) -> Option<(usize, S
 /// kind and where it starts.
 fn next_token(text: &str, at: usize) -> Option<(SyntaxKind, usize)> {
     let mut start = at;
-    for (kind, token) in rnix::tokenize(&text[at..]) {
+    for (kind, token) in crate::parse::tokenize(&text[at..]) {
         if !kind.is_trivia() {
             return Some((kind, start));
         }
@@ -183,7 +183,7 @@ fn next_token(text: &str, at: usize) -> Option<(SyntaxKind, usize)> {
 /// the run of blanks or the comment that ends most files included (its
 /// lexer moves the position on every token, and no token comes at the end).
 pub fn end_of_file_span(file: FileId, text: &str) -> Span {
-    let start = rnix::tokenize(text).last().map_or(0, |t| text.len() - t.1.len()) as u32;
+    let start = crate::parse::tokenize(text).last().map_or(0, |t| text.len() - t.1.len()) as u32;
     Span::new(file, start, start)
 }
 
@@ -214,7 +214,7 @@ fn end_of_file_message(text: &str, expected: &str) -> String {
 fn expected_after(text: &str, offset: usize) -> &'static str {
     let mut last = None;
     let mut at = 0;
-    for (kind, token) in rnix::tokenize(text) {
+    for (kind, token) in crate::parse::tokenize(text) {
         if at >= offset {
             break;
         }
@@ -238,7 +238,7 @@ fn string_open_at_end(text: &str) -> Option<&str> {
         Interpolation,
     }
     let mut open = Vec::new();
-    for (kind, token) in rnix::tokenize(text) {
+    for (kind, token) in crate::parse::tokenize(text) {
         match kind {
             SyntaxKind::TOKEN_STRING_START => open.push(Open::Str(token)),
             SyntaxKind::TOKEN_INTERPOL_START => open.push(Open::Interpolation),
@@ -260,7 +260,7 @@ fn unterminated_string_message(text: &str, offset: usize) -> String {
     // The innermost string open before `offset` (interpolations nest).
     let mut open = Vec::new();
     let mut at = 0;
-    for (kind, token) in rnix::tokenize(text) {
+    for (kind, token) in crate::parse::tokenize(text) {
         if at >= offset {
             break;
         }
@@ -289,7 +289,7 @@ fn string_end_message(opener: &str) -> String {
 
 /// Name the first token of `got` as Nix's bison parser does.
 fn describe_text(got: &str) -> String {
-    let first = rnix::tokenize(got.trim())
+    let first = crate::parse::tokenize(got.trim())
         .into_iter()
         .find(|t| !matches!(t.0, SyntaxKind::TOKEN_WHITESPACE | SyntaxKind::TOKEN_COMMENT));
     match first {

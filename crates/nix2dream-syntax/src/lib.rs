@@ -16,6 +16,7 @@ mod grammar;
 pub mod intern;
 pub mod ir;
 pub mod lower;
+mod parse;
 pub mod quote;
 pub mod source;
 mod strings;

@@ -60,7 +60,7 @@ pub fn lower_file_scoped(
 }
 
 fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Globals, outer: Option<Scope>) -> Lowered {
-    let parse = rnix::Root::parse(text);
+    let parse = crate::parse::parse(text);
     let mut lowerer = Lowerer {
         file,
         base_dir: base_dir.to_path_buf(),
@@ -72,11 +72,11 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
     };
     // The grammar check's errors first: where one and rnix's are at one
     // place, the check's (the innermost construct, Nix's words) is Nix's.
-    lowerer.diagnostics.extend(crate::grammar::check(&parse.syntax(), file, text));
-    for err in parse.errors() {
+    lowerer.diagnostics.extend(crate::grammar::check(parse.root.syntax(), file, text));
+    for err in &parse.errors {
         lowerer.diagnostics.push(crate::diagnostics::from_parse_error(err, file, text));
     }
-    let root = parse.tree();
+    let root = parse.root;
     let expr = match root.expr() {
         Some(e) => lowerer.expr(e),
         None => {

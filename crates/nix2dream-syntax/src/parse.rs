@@ -1,0 +1,241 @@
+//! Parsing with rnix, where Nix 2.8 reads a program differently.
+//!
+//! - Numbers: Nix 2.8's lexer reads a float as
+//!   `(([1-9][0-9]*\.[0-9]*)|(0?\.[0-9]+))([Ee][+-]?[0-9]+)?` and stops
+//!   where that stops: `0.` is the integer `0` and a `.` (`0.e3` selects
+//!   `e3` from `0`), and `1.5e` is the float `1.5` and the name `e`. rnix
+//!   reads `0.` and `0.e3` as floats and `1.5e` as one bad token.
+//!
+//! rnix parses text and takes no tokens, so where the two differ the text
+//! is parsed with a few characters put in: a blank between two tokens
+//! that rnix would read as one. The tree then loses them again: its text is the
+//! file's, byte for byte, and every position is the file's own.
+
+use rnix::{ParseError, SyntaxKind, SyntaxNode, TextRange, TextSize};
+use rowan::ast::AstNode;
+use rowan::{GreenNode, GreenNodeData, GreenToken, Language, NodeOrToken};
+use std::ops::Range;
+
+/// A parsed file: the tree (whose text is the file's) and rnix's errors.
+pub(crate) struct Parsed {
+    pub root: rnix::Root,
+    pub errors: Vec<ParseError>,
+}
+
+/// Parse `text` as Nix 2.8 reads it.
+pub(crate) fn parse(text: &str) -> Parsed {
+    let mut edited = Edited::new(text);
+    split_numbers(&mut edited);
+    edited.parse().unwrap_or_else(|| {
+        let parse = rnix::Root::parse(text);
+        Parsed { root: parse.tree(), errors: parse.errors().to_vec() }
+    })
+}
+
+/// The tokens of `text` as Nix 2.8's lexer cuts them (rnix's kinds).
+pub(crate) fn tokenize(text: &str) -> Vec<(SyntaxKind, &str)> {
+    let mut edited = Edited::new(text);
+    split_numbers(&mut edited);
+    if edited.inserted.is_empty() {
+        return rnix::tokenize(text).collect();
+    }
+    let mut out = Vec::new();
+    let (mut at, mut skipped) = (0, 0);
+    for (kind, token) in rnix::tokenize(&edited.text) {
+        let range = at..at + token.len();
+        at = range.end;
+        if edited.is_inserted(&range) {
+            skipped += token.len();
+        } else {
+            let start = range.start - skipped;
+            out.push((kind, text.get(start..start + token.len()).unwrap_or_default()));
+        }
+    }
+    out
+}
+
+/// The text with characters put in, and where (in the edited text).
+#[derive(Clone)]
+struct Edited {
+    text: String,
+    /// Sorted, disjoint.
+    inserted: Vec<Range<usize>>,
+}
+
+impl Edited {
+    fn new(text: &str) -> Edited {
+        Edited { text: text.to_string(), inserted: Vec::new() }
+    }
+
+    /// Put `s` in at `at` (an offset in the edited text), before anything
+    /// put in there already.
+    fn insert(&mut self, at: usize, s: &str) {
+        self.text.insert_str(at, s);
+        for r in self.inserted.iter_mut().filter(|r| r.start >= at) {
+            *r = r.start + s.len()..r.end + s.len();
+        }
+        let i = self.inserted.partition_point(|r| r.start < at);
+        self.inserted.insert(i, at..at + s.len());
+    }
+
+    /// The insertion that overlaps `range`, if one does (they are sorted).
+    fn inserted_at(&self, range: &Range<usize>) -> Option<&Range<usize>> {
+        let i = self.inserted.partition_point(|r| r.end <= range.start);
+        self.inserted.get(i).filter(|r| r.start < range.end)
+    }
+
+    /// Whether `range` is exactly an insertion.
+    fn is_inserted(&self, range: &Range<usize>) -> bool {
+        self.inserted_at(range) == Some(range)
+    }
+
+    /// The offset in the original text of offset `at` of the edited one.
+    fn original(&self, at: usize) -> usize {
+        let before: usize = self.inserted.iter().map(|r| r.end.min(at).saturating_sub(r.start)).sum();
+        at - before
+    }
+
+    fn original_range(&self, r: TextRange) -> TextRange {
+        let map = |o: TextSize| TextSize::from(self.original(usize::from(o)) as u32);
+        TextRange::new(map(r.start()), map(r.end()))
+    }
+
+    /// Parse the edited text and take out what was put in; `None` where
+    /// the tree does not hold the insertions as it should.
+    fn parse(&self) -> Option<Parsed> {
+        let parse = rnix::Root::parse(&self.text);
+        if self.inserted.is_empty() {
+            return Some(Parsed { root: parse.tree(), errors: parse.errors().to_vec() });
+        }
+        let green = parse.syntax().green().to_owned();
+        let children = self.strip(&green, 0, false)?;
+        let root = rnix::Root::cast(SyntaxNode::new_root(GreenNode::new(green.kind(), children)))?;
+        let errors = parse.errors().iter().map(|e| self.original_error(e)).collect();
+        Some(Parsed { root, errors })
+    }
+
+    /// The children of `node` (at `at` in the edited text) without the
+    /// inserted blanks, and with the inserted parentheses replaced by what
+    /// they hold. `bracket`: `node` is one of those parentheses.
+    fn strip(
+        &self,
+        node: &GreenNodeData,
+        mut at: usize,
+        bracket: bool,
+    ) -> Option<Vec<NodeOrToken<GreenNode, GreenToken>>> {
+        let mut out = Vec::new();
+        for child in node.children() {
+            let range = at..at + usize::from(child.text_len());
+            at = range.end;
+            let inserted = self.inserted_at(&range).is_some();
+            match child {
+                NodeOrToken::Token(t) if inserted => {
+                    let whole = self.is_inserted(&range);
+                    let kind = rnix::NixLanguage::kind_from_raw(t.kind());
+                    match kind {
+                        SyntaxKind::TOKEN_WHITESPACE if whole && t.text() == " " => {}
+                        SyntaxKind::TOKEN_L_PAREN | SyntaxKind::TOKEN_R_PAREN if whole && bracket => {}
+                        _ => return None,
+                    }
+                }
+                NodeOrToken::Token(t) => out.push(NodeOrToken::Token(t.to_owned())),
+                NodeOrToken::Node(n) if self.is_bracket(n, range.start) => {
+                    out.extend(self.strip(n, range.start, true)?)
+                }
+                NodeOrToken::Node(n) => {
+                    let children = self.strip(n, range.start, false)?;
+                    out.push(NodeOrToken::Node(GreenNode::new(n.kind(), children)));
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether `node` (at `at`) is a pair of inserted parentheses around
+    /// one expression.
+    fn is_bracket(&self, node: &GreenNodeData, at: usize) -> bool {
+        if rnix::NixLanguage::kind_from_raw(node.kind()) != SyntaxKind::NODE_PAREN {
+            return false;
+        }
+        let mut offset = at;
+        let mut parts = Vec::new();
+        for child in node.children() {
+            let range = offset..offset + usize::from(child.text_len());
+            offset = range.end;
+            match child {
+                NodeOrToken::Token(t) if rnix::NixLanguage::kind_from_raw(t.kind()).is_trivia() => {}
+                NodeOrToken::Token(_) => parts.push(Some(range)),
+                NodeOrToken::Node(_) => parts.push(None),
+            }
+        }
+        match parts.as_slice() {
+            [Some(open), None, Some(close)] => self.is_inserted(open) && self.is_inserted(close),
+            _ => false,
+        }
+    }
+
+    fn original_error(&self, err: &ParseError) -> ParseError {
+        let r = |range: &TextRange| self.original_range(*range);
+        match err {
+            ParseError::Unexpected(range) => ParseError::Unexpected(r(range)),
+            ParseError::UnexpectedExtra(range) => ParseError::UnexpectedExtra(r(range)),
+            ParseError::UnexpectedWanted(got, range, wanted) => {
+                ParseError::UnexpectedWanted(*got, r(range), wanted.clone())
+            }
+            ParseError::UnexpectedDoubleBind(range) => ParseError::UnexpectedDoubleBind(r(range)),
+            ParseError::DuplicatedArgs(range, name) => ParseError::DuplicatedArgs(r(range), name.clone()),
+            other => other.clone(),
+        }
+    }
+}
+
+/// How long the number Nix 2.8's lexer reads at the start of `s` is (the
+/// longer of its INT and FLOAT matches), if one starts there.
+fn nix_number_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let digits = |from: usize| b.get(from..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count());
+    let int = digits(0);
+    let mantissa = match b.first()? {
+        b'1'..=b'9' => Some(int).filter(|&i| b.get(i) == Some(&b'.')).map(|i| i + 1 + digits(i + 1)),
+        b'0' | b'.' => {
+            let dot = usize::from(b[0] == b'0');
+            Some(dot).filter(|&d| b.get(d) == Some(&b'.') && digits(d + 1) > 0).map(|d| d + 1 + digits(d + 1))
+        }
+        _ => None,
+    };
+    let float = mantissa.map(|m| {
+        if !matches!(b.get(m), Some(b'e' | b'E')) {
+            return m;
+        }
+        let sign = usize::from(matches!(b.get(m + 1), Some(b'+' | b'-')));
+        match digits(m + 1 + sign) {
+            0 => m,
+            n => m + 1 + sign + n,
+        }
+    });
+    Some(int.max(float.unwrap_or(0))).filter(|&n| n > 0)
+}
+
+/// Put a blank wherever Nix's lexer ends a number inside a token of
+/// rnix's (a float, or the bad token of an exponent without digits).
+fn split_numbers(edited: &mut Edited) {
+    let mut splits = Vec::new();
+    let mut at = 0;
+    for (kind, token) in rnix::tokenize(&edited.text) {
+        // rnix's bad number is an exponent without digits (`1.5e`, `.5e-`);
+        // other bad tokens (`1.5/a/`, a path ending in `/`) are not numbers.
+        let bad_number = kind == SyntaxKind::TOKEN_ERROR
+            && token.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
+        if kind == SyntaxKind::TOKEN_FLOAT || bad_number {
+            if let Some(n) = nix_number_len(token).filter(|&n| n < token.len()) {
+                splits.push(at + n);
+            }
+        }
+        at += token.len();
+    }
+    // What follows a split is a `.` or a name (`e`, `e3`, `e-`): it never
+    // starts another number to split.
+    for &at in splits.iter().rev() {
+        edited.insert(at, " ");
+    }
+}
