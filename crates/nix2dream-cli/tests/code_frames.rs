@@ -192,6 +192,18 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "             |         ^\n",
         ),
     ),
+    (
+        // `!` as an operand of `++`: the variable is checked, not the grammar.
+        "[ 1 ] ++ !x",
+        concat!(
+            "error: undefined variable 'x'\n",
+            "\n",
+            "       at «string»:1:11:\n",
+            "\n",
+            "            1| [ 1 ] ++ !x\n",
+            "             |           ^\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

@@ -5,10 +5,16 @@
 //!   where that stops: `0.` is the integer `0` and a `.` (`0.e3` selects
 //!   `e3` from `0`), and `1.5e` is the float `1.5` and the name `e`. rnix
 //!   reads `0.` and `0.e3` as floats and `1.5e` as one bad token.
+//! - `!` as an operand: Nix's grammar takes `! expr` as the operand of
+//!   `+`, `-`, `*`, `/`, `++` and of unary `-` (`1 + !true` is an
+//!   addition, an error only when evaluated); rnix takes `!` only where an
+//!   operand of `//` or of a lower operator goes.
 //!
 //! rnix parses text and takes no tokens, so where the two differ the text
 //! is parsed with a few characters put in: a blank between two tokens
-//! that rnix would read as one. The tree then loses them again: its text is the
+//! that rnix would read as one, parentheses around a `!` and its operand
+//! (which extends as far as Nix's does: over the operators that bind
+//! tighter than `!`). The tree then loses them again: its text is the
 //! file's, byte for byte, and every position is the file's own.
 
 use rnix::{ParseError, SyntaxKind, SyntaxNode, TextRange, TextSize};
@@ -26,7 +32,9 @@ pub(crate) struct Parsed {
 pub(crate) fn parse(text: &str) -> Parsed {
     let mut edited = Edited::new(text);
     split_numbers(&mut edited);
-    edited.parse().unwrap_or_else(|| {
+    let lexical = edited.clone();
+    bracket_inverted_operands(&mut edited);
+    edited.parse().or_else(|| lexical.parse()).unwrap_or_else(|| {
         let parse = rnix::Root::parse(text);
         Parsed { root: parse.tree(), errors: parse.errors().to_vec() }
     })
@@ -237,5 +245,99 @@ fn split_numbers(edited: &mut Edited) {
     // starts another number to split.
     for &at in splits.iter().rev() {
         edited.insert(at, " ");
+    }
+}
+
+/// Put parentheses around each `!` that is an operand of an arithmetic
+/// operator, `++` or a unary `-`, and around its own operand.
+fn bracket_inverted_operands(edited: &mut Edited) {
+    use SyntaxKind::*;
+    // Each such `!`: where it starts, and where its operand ends at the
+    // latest (the `;` or closing bracket that ends what holds it), so that
+    // finding its extent reads that much only.
+    let mut operands: Vec<(usize, usize)> = Vec::new();
+    // The `!`s whose latest end is not known yet, with their depth.
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut depth = 0usize;
+    let mut previous = None;
+    let mut at = 0;
+    for (kind, token) in rnix::tokenize(&edited.text) {
+        let closes = matches!(kind, TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE | TOKEN_INTERPOL_END);
+        if closes || kind == TOKEN_SEMICOLON {
+            while let Some(&(i, d)) = open.last() {
+                if d < depth {
+                    break;
+                }
+                operands[i].1 = at;
+                open.pop();
+            }
+        }
+        match kind {
+            TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE | TOKEN_INTERPOL_START => depth += 1,
+            _ if closes => depth = depth.saturating_sub(1),
+            TOKEN_INVERT if matches!(previous, Some(TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_CONCAT)) => {
+                open.push((operands.len(), depth));
+                operands.push((at, edited.text.len()));
+            }
+            _ => {}
+        }
+        if !kind.is_trivia() {
+            previous = Some(kind);
+        }
+        at += token.len();
+    }
+    // The last first: an operand's extent is found on a text in which the
+    // `!`s inside it are bracketed already (two characters each). Reading
+    // is bounded: a long chain of such `!`s nests each in the next.
+    let mut budget = 16 * edited.text.len() + (1 << 18);
+    let mut bracketed: Vec<usize> = Vec::new();
+    for &(start, latest_end) in operands.iter().rev() {
+        let end = latest_end + 2 * bracketed.iter().filter(|&&s| s < latest_end).count();
+        budget = match budget.checked_sub(end - start) {
+            Some(left) => left,
+            None => break,
+        };
+        if let Some(len) = inverted_operand_len(&edited.text[start..end]) {
+            edited.insert(start + len, ")");
+            edited.insert(start, "(");
+            bracketed.push(start);
+        }
+    }
+}
+
+/// How far the `!` at the start of `text` reaches with its operand, as
+/// rnix reads a `!` at the start of an expression (which is as Nix reads
+/// it anywhere); `None` where the operand is broken.
+fn inverted_operand_len(text: &str) -> Option<usize> {
+    let parse = rnix::Root::parse(text);
+    let root = parse.syntax();
+    let node = root
+        .descendants()
+        .find(|n| n.kind() == SyntaxKind::NODE_UNARY_OP && n.text_range().start() == TextSize::from(0))?;
+    let end = node
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| !t.kind().is_trivia())
+        .last()?
+        .text_range()
+        .end();
+    let broken =
+        node.descendants_with_tokens().any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
+            || parse.errors().iter().any(|e| match error_range(e) {
+                Some(r) => r.start() < end,
+                // The end of the file: the operand may be what is cut short.
+                None => rnix::tokenize(&text[usize::from(end)..]).all(|(kind, _)| kind.is_trivia()),
+            });
+    (!broken).then_some(usize::from(end))
+}
+
+fn error_range(err: &ParseError) -> Option<TextRange> {
+    match err {
+        ParseError::Unexpected(r)
+        | ParseError::UnexpectedExtra(r)
+        | ParseError::UnexpectedWanted(_, r, _)
+        | ParseError::UnexpectedDoubleBind(r)
+        | ParseError::DuplicatedArgs(r, _) => Some(*r),
+        _ => None,
     }
 }
