@@ -204,6 +204,18 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "             |           ^\n",
         ),
     ),
+    (
+        // Nix reads on after such a `!`: the end of the file is unexpected.
+        "1 + !",
+        concat!(
+            "error: syntax error, unexpected end of file\n",
+            "\n",
+            "       at «string»:1:5:\n",
+            "\n",
+            "            1| 1 + !\n",
+            "             |     ^\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

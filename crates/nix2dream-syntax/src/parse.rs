@@ -30,14 +30,41 @@ pub(crate) struct Parsed {
 
 /// Parse `text` as Nix 2.8 reads it.
 pub(crate) fn parse(text: &str) -> Parsed {
+    let (parsed, mut broken) = parse_once(text);
+    // A `!` whose operand is broken stays an error to rnix; Nix reads on
+    // after it and stops where the operand does. Those errors are the ones
+    // of the text with the `!` blanked out (same length, same positions);
+    // a `!` after it (`1 + ! !`) may then be one too.
+    let mut blanked = text.to_string();
+    let mut errors = None;
+    for _ in 0..8 {
+        if broken.is_empty() {
+            break;
+        }
+        for &at in &broken {
+            blanked.replace_range(at..at + 1, " ");
+        }
+        let (other, next) = parse_once(&blanked);
+        if !other.errors.is_empty() {
+            errors = Some(other.errors);
+        }
+        broken = next;
+    }
+    Parsed { root: parsed.root, errors: errors.unwrap_or(parsed.errors) }
+}
+
+/// Parse `text`, and say where (in `text`) the `!`s are that are operands
+/// of arithmetic but whose own operands are broken.
+fn parse_once(text: &str) -> (Parsed, Vec<usize>) {
     let mut edited = Edited::new(text);
     split_numbers(&mut edited);
     let lexical = edited.clone();
-    bracket_inverted_operands(&mut edited);
-    edited.parse().or_else(|| lexical.parse()).unwrap_or_else(|| {
+    let broken = bracket_inverted_operands(&mut edited);
+    let parsed = edited.parse().or_else(|| lexical.parse()).unwrap_or_else(|| {
         let parse = rnix::Root::parse(text);
         Parsed { root: parse.tree(), errors: parse.errors().to_vec() }
-    })
+    });
+    (parsed, broken)
 }
 
 /// The tokens of `text` as Nix 2.8's lexer cuts them (rnix's kinds).
@@ -249,8 +276,9 @@ fn split_numbers(edited: &mut Edited) {
 }
 
 /// Put parentheses around each `!` that is an operand of an arithmetic
-/// operator, `++` or a unary `-`, and around its own operand.
-fn bracket_inverted_operands(edited: &mut Edited) {
+/// operator, `++` or a unary `-`, and around its own operand. Returns
+/// where (in the original text) those are whose operand is broken.
+fn bracket_inverted_operands(edited: &mut Edited) -> Vec<usize> {
     use SyntaxKind::*;
     // Each such `!`: where it starts, and where its operand ends at the
     // latest (the `;` or closing bracket that ends what holds it), so that
@@ -291,18 +319,23 @@ fn bracket_inverted_operands(edited: &mut Edited) {
     // is bounded: a long chain of such `!`s nests each in the next.
     let mut budget = 16 * edited.text.len() + (1 << 18);
     let mut bracketed: Vec<usize> = Vec::new();
+    let mut broken = Vec::new();
     for &(start, latest_end) in operands.iter().rev() {
         let end = latest_end + 2 * bracketed.iter().filter(|&&s| s < latest_end).count();
         budget = match budget.checked_sub(end - start) {
             Some(left) => left,
             None => break,
         };
-        if let Some(len) = inverted_operand_len(&edited.text[start..end]) {
-            edited.insert(start + len, ")");
-            edited.insert(start, "(");
-            bracketed.push(start);
+        match inverted_operand_len(&edited.text[start..end]) {
+            Some(len) => {
+                edited.insert(start + len, ")");
+                edited.insert(start, "(");
+                bracketed.push(start);
+            }
+            None => broken.push(edited.original(start)),
         }
     }
+    broken
 }
 
 /// How far the `!` at the start of `text` reaches with its operand, as
