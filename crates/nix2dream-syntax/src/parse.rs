@@ -30,6 +30,12 @@ pub(crate) struct Parsed {
 
 /// Parse `text` as Nix 2.8 reads it.
 pub(crate) fn parse(text: &str) -> Parsed {
+    // Nearly every file has neither difference: those are parsed as they
+    // are, without the passes below (which would tokenize the text twice
+    // more and copy it; the embedded lib's startup took 20% longer).
+    if !may_read_differently(text.as_bytes()) || !tokens_read_differently(text) {
+        return plain(text);
+    }
     let (parsed, mut broken) = parse_once(text);
     // A `!` whose operand is broken stays an error to rnix; Nix reads on
     // after it and stops where the operand does. Those errors are the ones
@@ -53,6 +59,76 @@ pub(crate) fn parse(text: &str) -> Parsed {
     Parsed { root: parsed.root, errors: errors.unwrap_or(parsed.errors) }
 }
 
+fn plain(text: &str) -> Parsed {
+    let parse = rnix::Root::parse(text);
+    Parsed { root: parse.tree(), errors: parse.errors().to_vec() }
+}
+
+/// Whether Nix 2.8 and rnix may read `text` differently: false only where
+/// neither difference can occur. It looks at bytes, not tokens, so it may
+/// answer true for text in a string or a comment; that costs time only.
+fn may_read_differently(text: &[u8]) -> bool {
+    let digit_at = |i: usize| text.get(i).is_some_and(u8::is_ascii_digit);
+    // The digits that end just before `i`, unless they end a name (`t1`,
+    // `set2`): how many there are.
+    let number_before = |i: usize| {
+        let run = text[..i].iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let in_name = i > run && matches!(text[i - run - 1], b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'\'');
+        if in_name {
+            0
+        } else {
+            run
+        }
+    };
+    text.iter().enumerate().any(|(i, &c)| match c {
+        // A number cut short: digits, a dot and no digit (`0.`, `1.e3`),
+        // or digits with a leading zero before a dot (`01.5`).
+        b'.' => {
+            let run = number_before(i);
+            run > 0 && (!digit_at(i + 1) || (run > 1 && text[i - run] == b'0'))
+        }
+        // An exponent without digits (`1.5e`, `.5e-`).
+        b'e' | b'E' => {
+            number_before(i) > 0 && {
+                let after = if matches!(text.get(i + 1), Some(b'+' | b'-')) { i + 2 } else { i + 1 };
+                !digit_at(after)
+            }
+        }
+        // A `!` after an arithmetic operator or `++`, blanks between.
+        b'!' => text[..i]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b'+' | b'-' | b'*' | b'/')),
+        _ => false,
+    })
+}
+
+/// Whether rnix's tokens of `text` hold either difference: the exact
+/// test, one tokenizing pass, for the texts the byte test lets through
+/// (mostly for a number followed by a dot in a comment).
+fn tokens_read_differently(text: &str) -> bool {
+    use SyntaxKind::*;
+    let mut previous = None;
+    rnix::tokenize(text).any(|(kind, token)| {
+        let differs = (kind == TOKEN_FLOAT || is_bad_number(kind, token))
+            && nix_number_len(token).is_some_and(|n| n < token.len())
+            || kind == TOKEN_INVERT
+                && matches!(previous, Some(TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_CONCAT));
+        if !kind.is_trivia() {
+            previous = Some(kind);
+        }
+        differs
+    })
+}
+
+/// rnix's bad number is an exponent without digits (`1.5e`, `.5e-`);
+/// other bad tokens (`1.5/a/`, a path ending in `/`) are not numbers.
+fn is_bad_number(kind: SyntaxKind, token: &str) -> bool {
+    kind == SyntaxKind::TOKEN_ERROR
+        && token.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+}
+
 /// Parse `text`, and say where (in `text`) the `!`s are that are operands
 /// of arithmetic but whose own operands are broken.
 fn parse_once(text: &str) -> (Parsed, Vec<usize>) {
@@ -60,10 +136,7 @@ fn parse_once(text: &str) -> (Parsed, Vec<usize>) {
     split_numbers(&mut edited);
     let lexical = edited.clone();
     let broken = bracket_inverted_operands(&mut edited);
-    let parsed = edited.parse().or_else(|| lexical.parse()).unwrap_or_else(|| {
-        let parse = rnix::Root::parse(text);
-        Parsed { root: parse.tree(), errors: parse.errors().to_vec() }
-    });
+    let parsed = edited.parse().or_else(|| lexical.parse()).unwrap_or_else(|| plain(text));
     (parsed, broken)
 }
 
@@ -257,11 +330,7 @@ fn split_numbers(edited: &mut Edited) {
     let mut splits = Vec::new();
     let mut at = 0;
     for (kind, token) in rnix::tokenize(&edited.text) {
-        // rnix's bad number is an exponent without digits (`1.5e`, `.5e-`);
-        // other bad tokens (`1.5/a/`, a path ending in `/`) are not numbers.
-        let bad_number = kind == SyntaxKind::TOKEN_ERROR
-            && token.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
-        if kind == SyntaxKind::TOKEN_FLOAT || bad_number {
+        if kind == SyntaxKind::TOKEN_FLOAT || is_bad_number(kind, token) {
             if let Some(n) = nix_number_len(token).filter(|&n| n < token.len()) {
                 splits.push(at + n);
             }
@@ -372,5 +441,92 @@ fn error_range(err: &ParseError) -> Option<TextRange> {
         | ParseError::UnexpectedDoubleBind(r)
         | ParseError::DuplicatedArgs(r, _) => Some(*r),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The texts `parse` edits, as the full passes find them.
+    fn edited(text: &str) -> bool {
+        let mut edited = Edited::new(text);
+        split_numbers(&mut edited);
+        let broken = bracket_inverted_operands(&mut edited);
+        !edited.inserted.is_empty() || !broken.is_empty()
+    }
+
+    /// The shortcut may say "maybe" too often, never "no" wrongly: every
+    /// text the full passes would edit must be sent through them.
+    fn check(text: &str) {
+        if edited(text) {
+            assert!(may_read_differently(text.as_bytes()), "the byte test misses {text:?}");
+            assert!(tokens_read_differently(text), "the token test misses {text:?}");
+        }
+    }
+
+    #[test]
+    fn prescan_sends_every_edited_text_through_the_passes() {
+        let samples = [
+            "0.",
+            "0.e3",
+            "1.",
+            "1.e5",
+            "1.5e",
+            "1.5e+",
+            ".5e-",
+            "01.5",
+            "00.5",
+            "x: x.1.",
+            "{ a = 1.; }",
+            "[ 0. 1.5e2 .5 ]",
+            "1 + !true",
+            "1 -  !x",
+            "[ 1 ] ++ !x",
+            "-!x",
+            "2 * !a",
+            "1 / !b",
+            "1 +\n\t!c",
+            "1 + /* c */ !d",
+            "1.5",
+            "1e3",
+            ".5",
+            "a != b",
+            "!a",
+            "x // !y",
+            "x == !y",
+            "x.e",
+            "u8.x",
+            "x-1.",
+            "t1.desc",
+            "a.5e",
+            "x2e",
+            "x' 1.",
+        ];
+        for text in samples {
+            check(text);
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut dirs = vec![root.join("fixtures"), root.join("modules")];
+        let mut files = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "nix") {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        check(&text);
+                        files += 1;
+                    }
+                }
+            }
+        }
+        assert!(files > 1000, "found only {files} fixture files");
+    }
+
+    #[test]
+    fn ordinary_code_is_parsed_as_it_is() {
+        assert!(!may_read_differently(b"{ a = 1.5; b = x.y; c = !d; e = 1 - f; g = \"v1.2\"; }"));
     }
 }
