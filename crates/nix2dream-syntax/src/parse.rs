@@ -94,12 +94,16 @@ fn may_read_differently(text: &[u8]) -> bool {
                 !digit_at(after)
             }
         }
-        // A `!` after an arithmetic operator or `++`, blanks between.
-        b'!' => text[..i]
-            .iter()
-            .rev()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| matches!(b, b'+' | b'-' | b'*' | b'/')),
+        // A `!` after an arithmetic operator or `++`, blanks or comments
+        // between: a `/* */` ends in `/`; a line comment may end the line
+        // before, so a `!` first on its line counts wherever a `#` is.
+        b'!' => {
+            let before = text[..i].iter().rposition(|b| !b.is_ascii_whitespace());
+            before.is_some_and(|j| {
+                matches!(text[j], b'+' | b'-' | b'*' | b'/')
+                    || text[j + 1..i].contains(&b'\n') && text[..j].contains(&b'#')
+            })
+        }
         _ => false,
     })
 }
@@ -111,10 +115,7 @@ fn tokens_read_differently(text: &str) -> bool {
     use SyntaxKind::*;
     let mut previous = None;
     rnix::tokenize(text).any(|(kind, token)| {
-        let differs = (kind == TOKEN_FLOAT || is_bad_number(kind, token))
-            && nix_number_len(token).is_some_and(|n| n < token.len())
-            || kind == TOKEN_INVERT
-                && matches!(previous, Some(TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_CONCAT));
+        let differs = number_split(kind, token).is_some() || kind == TOKEN_INVERT && takes_inverted_operand(previous);
         if !kind.is_trivia() {
             previous = Some(kind);
         }
@@ -122,11 +123,24 @@ fn tokens_read_differently(text: &str) -> bool {
     })
 }
 
-/// rnix's bad number is an exponent without digits (`1.5e`, `.5e-`);
-/// other bad tokens (`1.5/a/`, a path ending in `/`) are not numbers.
-fn is_bad_number(kind: SyntaxKind, token: &str) -> bool {
-    kind == SyntaxKind::TOKEN_ERROR
-        && token.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+/// Where Nix's lexer ends a number inside this token of rnix's, if it
+/// does: in a float, or in rnix's bad number, an exponent without digits
+/// (`1.5e`, `.5e-`); other bad tokens (`1.5/a/`, a path ending in `/`)
+/// are not numbers.
+fn number_split(kind: SyntaxKind, token: &str) -> Option<usize> {
+    let bad_number = kind == SyntaxKind::TOKEN_ERROR
+        && token.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if kind != SyntaxKind::TOKEN_FLOAT && !bad_number {
+        return None;
+    }
+    nix_number_len(token).filter(|&n| n < token.len())
+}
+
+/// Whether a `!` after this token (the last that is not a blank or a
+/// comment) is an operand rnix does not take: after arithmetic or `++`.
+fn takes_inverted_operand(previous: Option<SyntaxKind>) -> bool {
+    use SyntaxKind::*;
+    matches!(previous, Some(TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_CONCAT))
 }
 
 /// Parse `text`, and say where (in `text`) the `!`s are that are operands
@@ -142,6 +156,9 @@ fn parse_once(text: &str) -> (Parsed, Vec<usize>) {
 
 /// The tokens of `text` as Nix 2.8's lexer cuts them (rnix's kinds).
 pub(crate) fn tokenize(text: &str) -> Vec<(SyntaxKind, &str)> {
+    if !may_read_differently(text.as_bytes()) {
+        return rnix::tokenize(text).collect();
+    }
     let mut edited = Edited::new(text);
     split_numbers(&mut edited);
     if edited.inserted.is_empty() {
@@ -330,10 +347,8 @@ fn split_numbers(edited: &mut Edited) {
     let mut splits = Vec::new();
     let mut at = 0;
     for (kind, token) in rnix::tokenize(&edited.text) {
-        if kind == SyntaxKind::TOKEN_FLOAT || is_bad_number(kind, token) {
-            if let Some(n) = nix_number_len(token).filter(|&n| n < token.len()) {
-                splits.push(at + n);
-            }
+        if let Some(n) = number_split(kind, token) {
+            splits.push(at + n);
         }
         at += token.len();
     }
@@ -372,7 +387,7 @@ fn bracket_inverted_operands(edited: &mut Edited) -> Vec<usize> {
         match kind {
             TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE | TOKEN_INTERPOL_START => depth += 1,
             _ if closes => depth = depth.saturating_sub(1),
-            TOKEN_INVERT if matches!(previous, Some(TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_CONCAT)) => {
+            TOKEN_INVERT if takes_inverted_operand(previous) => {
                 open.push((operands.len(), depth));
                 operands.push((at, edited.text.len()));
             }
@@ -488,6 +503,8 @@ mod tests {
             "1 / !b",
             "1 +\n\t!c",
             "1 + /* c */ !d",
+            "1 + # c\n!e",
+            "1 + # c\n  # d\n !f",
             "1.5",
             "1e3",
             ".5",
