@@ -261,3 +261,53 @@ fn errors_show_the_source_lines_that_cpp_nix_shows() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Thousands of syntax errors in one file: Nix reports the first. (Each
+/// used to tokenize the whole file again, and past rnix's nesting limit
+/// the report named the wrong error at the wrong place.)
+#[test]
+fn the_first_of_many_syntax_errors_is_reported() {
+    let dir = std::env::temp_dir().join(format!("nix2dream-many-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("many.nix");
+    std::fs::write(&file, format!("[\n{}]\n", " (1 +)\n".repeat(8000))).expect("write");
+    let file = file.to_str().expect("a UTF-8 path");
+    let want = format!(
+        concat!(
+            "error: syntax error, unexpected ')'\n",
+            "\n",
+            "       at {}:2:6:\n",
+            "\n",
+            "            1| [\n",
+            "            2|  (1 +)\n",
+            "             |      ^\n",
+            "            3|  (1 +)\n",
+        ),
+        file
+    );
+    let oracle = common::oracle_available("many syntax errors");
+    let mut failures = Vec::new();
+    check(&["eval", file], &want, oracle, &["--eval", file], &mut failures);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Deeper than rnix's parser goes (Nix's goes deeper: a known difference),
+/// the error says so where the limit is reached, not at the file's start
+/// or end.
+#[test]
+fn nesting_past_the_parser_limit_is_reported_where_it_is_reached() {
+    let too_deep = "syntax error, expression nested too deeply (nix2dream's parser takes up to 512 levels)";
+    let cases = [
+        (format!("{}1{}", "(".repeat(600), ")".repeat(600)), "«string»:1:513:"),
+        // Each `then` nests a level: the 512th `if`'s condition is past it.
+        (format!("{}1{}", "if true then ".repeat(1000), " else 2".repeat(1000)), "«string»:1:6647:"),
+    ];
+    for (expr, at) in cases {
+        let got = stderr_of(env!("CARGO_BIN_EXE_nix2dream"), &["eval", "-E", &expr]);
+        let got: String = got.lines().take(3).map(|l| format!("{l}\n")).collect();
+        let mut lines = got.lines();
+        assert_eq!(lines.next(), Some(format!("error: {too_deep}").as_str()), "{got}");
+        assert_eq!(lines.nth(1).map(str::trim), Some(format!("at {at}").as_str()), "{got}");
+    }
+}

@@ -1,7 +1,8 @@
 //! Diagnostics: problems found while parsing and lowering, as data.
 
 use crate::source::{FileId, Span};
-use rnix::{ParseError, SyntaxKind};
+use rnix::{ParseError, SyntaxKind, SyntaxNode};
+use std::cell::OnceCell;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -29,15 +30,116 @@ impl Diagnostic {
 /// Bison's list where only an attribute name may come (after `.` or `?`).
 pub(crate) const EXPECTING_NAME: &str = ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'";
 
+/// rnix's errors for one file in Nix's wording where it can, and where
+/// rnix gave up, if it did.
+///
+/// rnix gives up on expressions nested more than 512 deep (Nix's parser
+/// takes about ten times as many): it reads the rest of the file as one
+/// error node, and every enclosing expression then misses its end. Errors
+/// from there on are not the file's, so they are left out, and the limit
+/// is reported where it was reached.
+pub(crate) fn from_parse_errors(
+    errors: &[ParseError],
+    root: &SyntaxNode,
+    file: FileId,
+    text: &str,
+) -> (Vec<Diagnostic>, Option<u32>) {
+    let tokens = FileTokens::new(text);
+    let mut out = Vec::new();
+    for err in errors {
+        if let ParseError::RecursionLimitExceeded = err {
+            let at = nesting_limit_position(root);
+            out.push(Diagnostic::syntax(
+                Span::new(file, at, at),
+                "syntax error, expression nested too deeply (nix2dream's parser takes up to 512 levels)".to_string(),
+            ));
+            return (out, Some(at));
+        }
+        out.push(from_parse_error(err, file, &tokens));
+    }
+    (out, None)
+}
+
+/// Where rnix stopped for nesting too deep: the start of the error node
+/// that took every token left, the innermost error on the tree's
+/// rightmost path (walked without recursion: the tree is deep there).
+fn nesting_limit_position(root: &SyntaxNode) -> u32 {
+    let mut node = root.clone();
+    let mut at = root.text_range().end();
+    // rnix's limit node takes every token left, so the parents' missing
+    // parts after it (an `else`, a `)`) are empty nodes: skip those.
+    while let Some(last) = node.children().filter(|child| !child.text_range().is_empty()).last() {
+        if last.kind() == SyntaxKind::NODE_ERROR {
+            let first = last.children_with_tokens().find(|t| !t.kind().is_trivia());
+            at = first.map_or(last.text_range().start(), |t| t.text_range().start());
+        }
+        node = last;
+    }
+    at.into()
+}
+
+/// A file's tokens as Nix 2.8 cuts them, with their offsets: made once
+/// however many errors a file has (each used to tokenize the whole file,
+/// so a file with thousands of errors took seconds).
+struct FileTokens<'t> {
+    text: &'t str,
+    cut: OnceCell<Vec<Token<'t>>>,
+}
+
+#[derive(Clone, Copy)]
+struct Token<'t> {
+    kind: SyntaxKind,
+    start: usize,
+    text: &'t str,
+}
+
+impl<'t> FileTokens<'t> {
+    fn new(text: &'t str) -> Self {
+        FileTokens { text, cut: OnceCell::new() }
+    }
+
+    fn all(&self) -> &[Token<'t>] {
+        self.cut.get_or_init(|| {
+            let mut start = 0;
+            crate::parse::tokenize(self.text)
+                .into_iter()
+                .map(|(kind, text)| {
+                    start += text.len();
+                    Token { kind, start: start - text.len(), text }
+                })
+                .collect()
+        })
+    }
+
+    /// The tokens that start before `offset`, and the others.
+    fn split_at(&self, offset: usize) -> (&[Token<'t>], &[Token<'t>]) {
+        let all = self.all();
+        all.split_at(all.partition_point(|t| t.start < offset))
+    }
+
+    /// Where C++ Nix reports the end of this file (see `end_of_file_span`).
+    fn end_of_file(&self, file: FileId) -> Span {
+        let start = self.all().last().map_or(0, |t| t.start) as u32;
+        Span::new(file, start, start)
+    }
+
+    /// The first token at or after `offset` that is not a blank or a
+    /// comment: its kind and where it starts.
+    fn next_significant(&self, offset: usize) -> Option<(SyntaxKind, usize)> {
+        self.split_at(offset).1.iter().find(|t| !t.kind.is_trivia()).map(|t| (t.kind, t.start))
+    }
+}
+
 /// Translate rnix's error into Nix's wording where it can.
-pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnostic {
+fn from_parse_error(err: &ParseError, file: FileId, tokens: &FileTokens) -> Diagnostic {
+    let text = tokens.text;
     let span_of = |r: rnix::TextRange| Span::new(file, r.start().into(), r.end().into());
     let (span, message) = match err {
         ParseError::Unexpected(r) => {
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             let mut message = error_token_message(got);
             if message.starts_with("syntax error, unexpected ") && !message.contains(", expecting") {
-                message.push_str(expected_after(text, r.start().into()));
+                message.push_str(expected_after(tokens, r.start().into()));
             }
             (span_of(*r), message)
         }
@@ -46,7 +148,7 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         ParseError::UnexpectedExtra(r) => {
             let got = &text[usize::from(r.start())..usize::from(r.end())];
             let message = error_token_message(got);
-            let chained = next_token(text, usize::from(r.start())).is_some_and(|(kind, _)| is_comparison(kind));
+            let chained = tokens.next_significant(usize::from(r.start())).is_some_and(|(kind, _)| is_comparison(kind));
             let message = match message.starts_with("syntax error, unexpected ") && !chained {
                 true => format!("{}, expecting end of file", message),
                 false => message,
@@ -56,7 +158,7 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         // `let` where an operand goes starts Nix's old `let { ... }`: what
         // follows the keyword is unexpected unless it is `{`.
         ParseError::UnexpectedWanted(SyntaxKind::TOKEN_LET, r, wanted) => {
-            match next_token(text, usize::from(r.end())) {
+            match tokens.next_significant(usize::from(r.end())) {
                 // Nix's old `let { ... }`, which we do not take as an operand.
                 Some((SyntaxKind::TOKEN_L_BRACE, _)) => (
                     span_of(*r),
@@ -66,16 +168,14 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
                     Span::new(file, start as u32, start as u32),
                     format!("syntax error, unexpected {}, expecting '{{'", describe_kind(kind)),
                 ),
-                None => {
-                    (end_of_file_span(file, text), "syntax error, unexpected end of file, expecting '{'".to_string())
-                }
+                None => (tokens.end_of_file(file), "syntax error, unexpected end of file, expecting '{'".to_string()),
             }
         }
         // rnix reads the rest of a string that never ends as an error token.
         ParseError::UnexpectedWanted(SyntaxKind::TOKEN_ERROR, r, wanted)
             if wanted.contains(&SyntaxKind::TOKEN_STRING_END) =>
         {
-            (span_of(*r), unterminated_string_message(text, r.start().into()))
+            (span_of(*r), unterminated_string_message(tokens, r.start().into()))
         }
         ParseError::UnexpectedWanted(SyntaxKind::TOKEN_ERROR, r, _) => {
             let got = &text[usize::from(r.start())..usize::from(r.end())];
@@ -87,19 +187,16 @@ pub fn from_parse_error(err: &ParseError, file: FileId, text: &str) -> Diagnosti
         ParseError::UnexpectedWanted(got, r, wanted) => {
             let mut expected = expecting(wanted);
             if expected.is_empty() {
-                expected = expected_after(text, r.start().into()).to_string();
+                expected = expected_after(tokens, r.start().into()).to_string();
             }
             (span_of(*r), format!("syntax error, unexpected {}{}", describe_kind(*got), expected))
         }
         ParseError::UnexpectedDoubleBind(r) => (span_of(*r), "syntax error, unexpected '@'".to_string()),
-        ParseError::UnexpectedEOF => (end_of_file_span(file, text), end_of_file_message(text, "")),
+        ParseError::UnexpectedEOF => (tokens.end_of_file(file), end_of_file_message(tokens, "")),
         ParseError::UnexpectedEOFWanted(wanted) => {
-            (end_of_file_span(file, text), end_of_file_message(text, &expecting(wanted)))
+            (tokens.end_of_file(file), end_of_file_message(tokens, &expecting(wanted)))
         }
         ParseError::DuplicatedArgs(r, name) => (span_of(*r), format!("duplicate formal function argument '{}'", name)),
-        ParseError::RecursionLimitExceeded => {
-            (Span::new(file, 0, 0), "syntax error, expression nested too deeply".to_string())
-        }
         _ => (Span::new(file, 0, 0), format!("syntax error, {}", err)),
     };
     let (span, message) = match unterminated_comment(text, span.start as usize) {
@@ -166,19 +263,6 @@ pub(crate) fn unterminated_comment(text: &str, start: usize) -> Option<(usize, S
     })
 }
 
-/// The first token after offset `at` that is not a blank or a comment: its
-/// kind and where it starts.
-fn next_token(text: &str, at: usize) -> Option<(SyntaxKind, usize)> {
-    let mut start = at;
-    for (kind, token) in crate::parse::tokenize(&text[at..]) {
-        if !kind.is_trivia() {
-            return Some((kind, start));
-        }
-        start += token.len();
-    }
-    None
-}
-
 /// Where C++ Nix reports the end of a file: at the start of its last token,
 /// the run of blanks or the comment that ends most files included (its
 /// lexer moves the position on every token, and no token comes at the end).
@@ -199,30 +283,20 @@ fn expecting(wanted: &[SyntaxKind]) -> String {
 
 /// The end of the file, unexpected: what rnix expected if it names one
 /// token, else what Bison lists in a string still open or after `.`.
-fn end_of_file_message(text: &str, expected: &str) -> String {
+fn end_of_file_message(tokens: &FileTokens, expected: &str) -> String {
     if !expected.is_empty() {
         return format!("syntax error, unexpected end of file{}", expected);
     }
-    match string_open_at_end(text) {
+    match string_open_at_end(tokens.text) {
         Some(opener) => string_end_message(opener),
-        None => format!("syntax error, unexpected end of file{}", expected_after(text, text.len())),
+        None => format!("syntax error, unexpected end of file{}", expected_after(tokens, tokens.text.len())),
     }
 }
 
 /// What Bison lists after the last significant token before `offset`,
 /// where rnix lists nothing: after `.` or `?`, only a name may come.
-fn expected_after(text: &str, offset: usize) -> &'static str {
-    let mut last = None;
-    let mut at = 0;
-    for (kind, token) in crate::parse::tokenize(text) {
-        if at >= offset {
-            break;
-        }
-        if !kind.is_trivia() {
-            last = Some(kind);
-        }
-        at += token.len();
-    }
+fn expected_after(tokens: &FileTokens, offset: usize) -> &'static str {
+    let last = tokens.split_at(offset).0.iter().rev().map(|t| t.kind).find(|kind| !kind.is_trivia());
     match last {
         Some(SyntaxKind::TOKEN_DOT | SyntaxKind::TOKEN_QUESTION) => EXPECTING_NAME,
         _ => "",
@@ -256,22 +330,17 @@ fn string_open_at_end(text: &str) -> Option<&str> {
 
 /// Nix's message for a string still open at `offset`: what bison expects
 /// next depends on whether it is a `"` string or an indented `''` one.
-fn unterminated_string_message(text: &str, offset: usize) -> String {
+fn unterminated_string_message(tokens: &FileTokens, offset: usize) -> String {
     // The innermost string open before `offset` (interpolations nest).
     let mut open = Vec::new();
-    let mut at = 0;
-    for (kind, token) in crate::parse::tokenize(text) {
-        if at >= offset {
-            break;
-        }
-        match kind {
-            SyntaxKind::TOKEN_STRING_START => open.push(token),
+    for token in tokens.split_at(offset).0 {
+        match token.kind {
+            SyntaxKind::TOKEN_STRING_START => open.push(token.text),
             SyntaxKind::TOKEN_STRING_END => {
                 open.pop();
             }
             _ => {}
         }
-        at += token.len();
     }
     string_end_message(open.last().copied().unwrap_or("\""))
 }

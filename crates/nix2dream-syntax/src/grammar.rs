@@ -24,6 +24,9 @@ use rowan::NodeOrToken;
 /// The syntax errors of `root` that rnix did not report.
 pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // Tokenizes the whole file: once, however many errors need it.
+    let end_of_file = std::cell::OnceCell::new();
+    let end_of_file = || *end_of_file.get_or_init(|| end_of_file_span(file, text));
     let error = |token: &SyntaxToken, message: String| {
         let start = u32::from(token.text_range().start());
         Diagnostic::syntax(Span::new(file, start, start), message)
@@ -59,7 +62,7 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                         if own.len() == 1 && node.children().any(|c| c.kind() != SyntaxKind::NODE_ERROR) =>
                     {
                         out.push(Diagnostic::syntax(
-                            end_of_file_span(file, text),
+                            end_of_file(),
                             "syntax error, unexpected end of file, expecting ')'".to_string(),
                         ))
                     }

@@ -72,10 +72,11 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
     };
     // The grammar check's errors first: where one and rnix's are at one
     // place, the check's (the innermost construct, Nix's words) is Nix's.
-    lowerer.diagnostics.extend(crate::grammar::check(parse.root.syntax(), file, text));
-    for err in &parse.errors {
-        lowerer.diagnostics.push(crate::diagnostics::from_parse_error(err, file, text));
-    }
+    let (parse_errors, gave_up_at) =
+        crate::diagnostics::from_parse_errors(&parse.errors, parse.root.syntax(), file, text);
+    let grammar = crate::grammar::check(parse.root.syntax(), file, text);
+    lowerer.diagnostics.extend(grammar.into_iter().filter(|d| gave_up_at.is_none_or(|at| d.span.start < at)));
+    lowerer.diagnostics.extend(parse_errors);
     let root = parse.root;
     let expr = match root.expr() {
         Some(e) => lowerer.expr(e),
