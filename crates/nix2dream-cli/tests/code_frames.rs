@@ -216,6 +216,32 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "             |     ^\n",
         ),
     ),
+    (
+        // A path ends at a blank or a comment: the `${` after it is a
+        // token of its own (rnix reads on into an interpolation).
+        "[ ./a #c\n  ${x} ]",
+        concat!(
+            "error: syntax error, unexpected DOLLAR_CURLY\n",
+            "\n",
+            "       at «string»:2:3:\n",
+            "\n",
+            "            1| [ ./a #c\n",
+            "            2|   ${x} ]\n",
+            "             |   ^\n",
+        ),
+    ),
+    (
+        // After a formal's `?` any expression may come: Bison lists none.
+        "{ a, b ? }: 1",
+        concat!(
+            "error: syntax error, unexpected '}'\n",
+            "\n",
+            "       at «string»:1:10:\n",
+            "\n",
+            "            1| { a, b ? }: 1\n",
+            "             |          ^\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

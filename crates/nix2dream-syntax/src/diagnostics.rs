@@ -294,11 +294,18 @@ fn end_of_file_message(tokens: &FileTokens, expected: &str) -> String {
 }
 
 /// What Bison lists after the last significant token before `offset`,
-/// where rnix lists nothing: after `.` or `?`, only a name may come.
+/// where rnix lists nothing: after `.` or `?`, only a name may come;
+/// after a formal's `?` (a name after `{` or `,`), any expression, too
+/// many tokens for Bison to list.
 fn expected_after(tokens: &FileTokens, offset: usize) -> &'static str {
-    let last = tokens.split_at(offset).0.iter().rev().map(|t| t.kind).find(|kind| !kind.is_trivia());
-    match last {
-        Some(SyntaxKind::TOKEN_DOT | SyntaxKind::TOKEN_QUESTION) => EXPECTING_NAME,
+    let mut before = tokens.split_at(offset).0.iter().rev().map(|t| t.kind).filter(|kind| !kind.is_trivia());
+    match (before.next(), before.next(), before.next()) {
+        (
+            Some(SyntaxKind::TOKEN_QUESTION),
+            Some(SyntaxKind::TOKEN_IDENT),
+            Some(SyntaxKind::TOKEN_L_BRACE | SyntaxKind::TOKEN_COMMA),
+        ) => "",
+        (Some(SyntaxKind::TOKEN_DOT | SyntaxKind::TOKEN_QUESTION), _, _) => EXPECTING_NAME,
         _ => "",
     }
 }

@@ -74,6 +74,26 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                         .push(error(&last, format!("syntax error, unexpected {}, expecting ')'", describe_kind(kind)))),
                 }
             }
+            // rnix reads on into an interpolation after blanks or a
+            // comment that end a path; Nix's path ends there, and its
+            // `${` is a token of its own.
+            SyntaxKind::NODE_PATH_ABS | SyntaxKind::NODE_PATH_REL | SyntaxKind::NODE_PATH_HOME => {
+                let mut after_trivia = false;
+                for element in node.children_with_tokens() {
+                    match element {
+                        NodeOrToken::Token(t) if t.kind().is_trivia() => after_trivia = true,
+                        NodeOrToken::Node(n) if after_trivia && n.kind() == SyntaxKind::NODE_INTERPOL => {
+                            let Some(start) = n.first_token() else { break };
+                            let expecting = expected_after(&node).map(|e| format!(", expecting {}", e));
+                            let message =
+                                format!("syntax error, unexpected DOLLAR_CURLY{}", expecting.unwrap_or_default());
+                            out.push(error(&start, message));
+                            break;
+                        }
+                        _ => after_trivia = false,
+                    }
+                }
+            }
             // rnix takes an indented string for an attribute name; Nix's
             // grammar has only "..." strings there.
             SyntaxKind::NODE_STRING => {
