@@ -24,9 +24,6 @@ pub struct EvaluationFlags {
 pub fn load(file: &Path, flags: &EvaluationFlags) -> Result<Loaded, String> {
     let mut ev = eval_cmd::new_evaluator(&flags.includes);
     let result = load_deployment(&mut ev, file);
-    for trace in ev.traces.drain(..) {
-        eprintln!("{}", trace);
-    }
     match result {
         Ok(loaded) => {
             for warning in &loaded.warnings {

@@ -136,6 +136,11 @@ pub fn new_evaluator_with(includes: &[String], pure: bool, roots: Vec<PathBuf>) 
     let options = EvalOptions { search_path, pure, allowed_roots, ..EvalOptions::default() };
     let mut ev = Evaluator::new(Box::new(fs), options);
     nix2dream_modules::install(&mut ev);
+    // Traces go out as they happen, as Nix's do: before the result, and
+    // before an evaluation that never ends or fails later.
+    ev.trace_sink = Some(Box::new(|message| {
+        let _ = writeln!(std::io::stderr().lock(), "{}", message);
+    }));
     ev
 }
 
@@ -174,7 +179,6 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             written = Err(e);
         }
     });
-    flush_traces(&mut ev);
     written.context("writing to stdout")?;
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -187,12 +191,6 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     // only cost time (a tenth of a large evaluation).
     std::mem::forget(ev);
     Ok(code)
-}
-
-fn flush_traces(ev: &mut Evaluator) {
-    for t in ev.traces.drain(..) {
-        eprintln!("{}", t);
-    }
 }
 
 /// What nix-instantiate reads, in its order: standard input (`-`), then

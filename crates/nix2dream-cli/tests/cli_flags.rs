@@ -102,3 +102,32 @@ fn a_dash_reads_standard_input() {
         "{ a = \"x\"; b = { column = 27; file = \"{ a = baseNameOf ./x; b = __curPos; }\\n\"; line = 1; }; }\n"
     );
 }
+
+/// A trace is written when it happens: between the results of two `-A`
+/// paths when the second traces, as nix-instantiate writes it (both
+/// streams into one file, as a terminal or `2>&1` sees them).
+#[test]
+fn traces_are_written_as_they_happen() {
+    let expr = "{ a = 1; b = builtins.trace \"between\" 2; }";
+    let want = "1\ntrace: between\n2\n";
+    let run = |program: &str, args: &[&str]| {
+        let path = std::env::temp_dir().join(format!("nix2dream-trace-order-{}-{}", std::process::id(), args.len()));
+        let file = std::fs::File::create(&path).unwrap();
+        let status = Command::new(program)
+            .args(args)
+            .args(["-E", expr, "-A", "a", "-A", "b"])
+            .env("NIX_PATH", "")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .status()
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert!(status.success(), "{program}: {text}");
+        text
+    };
+    assert_eq!(run(env!("CARGO_BIN_EXE_nix2dream"), &["eval"]), want);
+    if common::oracle_available("trace order") {
+        assert_eq!(run("nix-instantiate", &["--eval", "--strict"]), want);
+    }
+}
