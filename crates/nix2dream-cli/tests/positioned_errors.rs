@@ -51,14 +51,63 @@ fn first_error_line(program: &str, args: &[&str], file: &Path) -> String {
     String::from_utf8_lossy(&out.stderr).lines().find(|l| !l.starts_with("GC Warning:")).unwrap_or("").to_string()
 }
 
-#[test]
-fn function_argument_errors_name_the_function_and_where_it_is() {
-    let dir = std::env::temp_dir().join(format!("nix2dream-positioned-errors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+/// File builtins take a string path as written (the system resolves its
+/// `..`) and word a failure as C++ Nix does.
+const FILE_CASES: &[(&str, &str, &str)] = &[
+    (
+        "readfile-file-slash.nix",
+        "builtins.readFile (toString ./data.txt + \"/\")\n",
+        "error: opening file '{dir}/data.txt/': Not a directory",
+    ),
+    (
+        "readfile-nul.nix",
+        "builtins.readFile ./nul.txt\n",
+        "error: the contents of the file '{dir}/nul.txt' cannot be represented as a Nix string",
+    ),
+    ("readdir-file.nix", "builtins.readDir ./data.txt\n", "error: opening directory '{dir}/data.txt': Not a directory"),
+    (
+        "readdir-up-from-missing.nix",
+        "builtins.readDir (toString ./. + \"/missing/..\")\n",
+        "error: opening directory '{dir}/missing/..': No such file or directory",
+    ),
+    (
+        "import-file-slash.nix",
+        "import (toString ./function.nix + \"/\")\n",
+        "error: getting status of '{dir}/function.nix/': Not a directory",
+    ),
+    (
+        "import-up-from-missing.nix",
+        "import (toString ./. + \"/missing/../function.nix\")\n",
+        "error: getting status of '{dir}/missing/../function.nix': No such file or directory",
+    ),
+    (
+        "import-empty-dir.nix",
+        "import ./emptydir\n",
+        "error: opening file '{dir}/emptydir/default.nix': No such file or directory",
+    ),
+    (
+        "scoped-empty-dir.nix",
+        "scopedImport { } ./emptydir\n",
+        "error: opening file '{dir}/emptydir/default.nix': No such file or directory",
+    ),
+    (
+        "scoped-up-from-missing.nix",
+        "scopedImport { } (toString ./. + \"/missing/../function.nix\")\n",
+        "error: getting status of '{dir}/missing/../function.nix': No such file or directory",
+    ),
+];
+
+/// Writes each case to a fresh temporary directory (named by `tag`) with
+/// the helper files every case may use, and compares first error lines.
+fn check_cases(tag: &str, cases: &[(&str, &str, &str)]) {
+    let dir = std::env::temp_dir().join(format!("nix2dream-{}-{}", tag, std::process::id()));
+    std::fs::create_dir_all(dir.join("emptydir")).expect("temp dir");
     std::fs::write(dir.join("function.nix"), "{ x }: x\n").expect("write");
+    std::fs::write(dir.join("data.txt"), "data\n").expect("write");
+    std::fs::write(dir.join("nul.txt"), b"a\0b").expect("write");
     let oracle = common::oracle_available("positioned error messages");
     let mut failures = Vec::new();
-    for (name, text, expected) in CASES {
+    for (name, text, expected) in cases {
         let file = dir.join(name);
         std::fs::write(&file, text).expect("write");
         let want = expected.replace("{dir}", &dir.display().to_string());
@@ -75,4 +124,14 @@ fn function_argument_errors_name_the_function_and_where_it_is() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn function_argument_errors_name_the_function_and_where_it_is() {
+    check_cases("positioned-errors", CASES);
+}
+
+#[test]
+fn file_errors_name_the_path_as_written() {
+    check_cases("file-errors", FILE_CASES);
 }

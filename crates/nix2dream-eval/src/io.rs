@@ -28,10 +28,35 @@ impl FileType {
     }
 }
 
+/// A read that failed after the file was opened (reading a directory):
+/// C++ Nix words it "reading from file: REASON", without the path.
+#[derive(Debug)]
+pub struct ReadFailed(pub io::Error);
+
+impl std::fmt::Display for ReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ReadFailed {}
+
+/// The error of a missing file, as the in-memory backends report it.
+fn not_found() -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, "No such file or directory")
+}
+
 pub trait EvalIo {
+    /// The contents of a file. A failure after opening is a [`ReadFailed`]
+    /// (inside an `io::Error` of the same kind).
     fn read_file(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// The type of `path` itself (symlinks are not followed), or `None`.
     fn file_type(&self, path: &Path) -> Option<FileType>;
+    /// `lstat`: the type of `path` itself, or why it has none (absent, a
+    /// component that is not a directory, not allowed).
+    fn lstat(&self, path: &Path) -> io::Result<FileType> {
+        self.file_type(path).ok_or_else(not_found)
+    }
     /// Entries of a directory, sorted by name.
     fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>>;
     /// Environment variable lookup (`builtins.getEnv`, `$HOME`, `NIX_PATH`).
@@ -68,13 +93,23 @@ pub struct RealFs;
 
 impl EvalIo for RealFs {
     fn read_file(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let mut out = Vec::new();
+        match file.read_to_end(&mut out) {
+            Ok(_) => Ok(out),
+            Err(e) => Err(io::Error::new(e.kind(), ReadFailed(e))),
+        }
     }
 
     fn file_type(&self, path: &Path) -> Option<FileType> {
-        let meta = std::fs::symlink_metadata(path).ok()?;
+        self.lstat(path).ok()
+    }
+
+    fn lstat(&self, path: &Path) -> io::Result<FileType> {
+        let meta = std::fs::symlink_metadata(path)?;
         let t = meta.file_type();
-        Some(if t.is_symlink() {
+        Ok(if t.is_symlink() {
             FileType::Symlink
         } else if t.is_dir() {
             FileType::Directory
@@ -151,25 +186,39 @@ impl EvalIo for MemoryFs {
         }
         match &self.fallback {
             Some(f) => f.read_file(path),
-            None => Err(io::Error::new(io::ErrorKind::NotFound, "No such file or directory")),
+            None => Err(not_found()),
         }
     }
 
     fn file_type(&self, path: &Path) -> Option<FileType> {
+        self.lstat(path).ok()
+    }
+
+    fn lstat(&self, path: &Path) -> io::Result<FileType> {
         if self.files.contains_key(path) {
-            return Some(FileType::Regular);
+            return Ok(FileType::Regular);
         }
         if self.is_memory_dir(path) {
-            return Some(FileType::Directory);
+            return Ok(FileType::Directory);
         }
-        self.fallback.as_ref().and_then(|f| f.file_type(path))
+        match &self.fallback {
+            Some(f) => f.lstat(path),
+            None => Err(not_found()),
+        }
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>> {
         let mut entries: BTreeMap<String, FileType> = BTreeMap::new();
+        // The fallback's reason (not a directory, not allowed) is the
+        // error when this backend has nothing there either.
+        let mut fallback_error = Some(not_found());
         if let Some(f) = &self.fallback {
-            if let Ok(list) = f.read_dir(path) {
-                entries.extend(list);
+            match f.read_dir(path) {
+                Ok(list) => {
+                    entries.extend(list);
+                    fallback_error = None;
+                }
+                Err(e) => fallback_error = Some(e),
             }
         }
         for file in self.files.keys() {
@@ -181,8 +230,13 @@ impl EvalIo for MemoryFs {
                 }
             }
         }
-        if entries.is_empty() && self.file_type(path) != Some(FileType::Directory) {
-            return Err(io::Error::new(io::ErrorKind::NotFound, "No such file or directory"));
+        if let Some(e) = fallback_error {
+            if !self.is_memory_dir(path) {
+                if self.files.contains_key(path) {
+                    return Err(io::Error::new(io::ErrorKind::NotADirectory, "Not a directory"));
+                }
+                return Err(e);
+            }
         }
         Ok(entries.into_iter().collect())
     }
@@ -222,38 +276,39 @@ impl RestrictedFs {
         RestrictedFs { inner, roots }
     }
 
-    fn allowed(&self, path: &Path) -> bool {
-        self.roots.iter().any(|r| path.starts_with(r))
+    /// The path to read, as C++ Nix's `checkSourcePath` gives it: without
+    /// `.` and `..`, so that `ROOT/../etc` is outside ROOT; `None` when it
+    /// is outside every root.
+    fn allowed(&self, path: &Path) -> Option<PathBuf> {
+        let canon = PathBuf::from(nix2dream_syntax::lower::canonicalize(path));
+        self.roots.iter().any(|r| canon.starts_with(r)).then_some(canon)
     }
 
-    fn check(&self, path: &Path) -> io::Result<()> {
-        if self.allowed(path) {
-            Ok(())
-        } else {
-            Err(io::Error::other(format!(
+    fn check(&self, path: &Path) -> io::Result<PathBuf> {
+        self.allowed(path).ok_or_else(|| {
+            io::Error::other(format!(
                 "access to absolute path '{}' is forbidden in pure eval mode (use '--impure' to override)",
-                path.display()
-            )))
-        }
+                nix2dream_syntax::lower::canonicalize(path)
+            ))
+        })
     }
 }
 
 impl EvalIo for RestrictedFs {
     fn read_file(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.check(path)?;
-        self.inner.read_file(path)
+        self.inner.read_file(&self.check(path)?)
     }
 
     fn file_type(&self, path: &Path) -> Option<FileType> {
-        if !self.allowed(path) {
-            return None;
-        }
-        self.inner.file_type(path)
+        self.inner.file_type(&self.allowed(path)?)
+    }
+
+    fn lstat(&self, path: &Path) -> io::Result<FileType> {
+        self.inner.lstat(&self.check(path)?)
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>> {
-        self.check(path)?;
-        self.inner.read_dir(path)
+        self.inner.read_dir(&self.check(path)?)
     }
 
     fn env_var(&self, name: &str) -> Option<String> {
@@ -261,11 +316,10 @@ impl EvalIo for RestrictedFs {
     }
 
     fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
-        self.check(path)?;
-        self.inner.read_link(path)
+        self.inner.read_link(&self.check(path)?)
     }
 
     fn is_executable(&self, path: &Path) -> bool {
-        self.allowed(path) && self.inner.is_executable(path)
+        self.allowed(path).is_some_and(|p| self.inner.is_executable(&p))
     }
 }

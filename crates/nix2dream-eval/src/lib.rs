@@ -86,7 +86,8 @@ pub struct Evaluator {
     pub(crate) global_names: HashMap<Symbol, u32>,
     /// The `builtins` set under construction (primops, then constants).
     pub(crate) builtins_set: Attrs,
-    import_cache: HashMap<PathBuf, Value>,
+    /// Keyed by the path's text: `/a/b/` is not `/a/b` here.
+    import_cache: HashMap<std::ffi::OsString, Value>,
     pub(crate) depth: usize,
     /// Below this stack address, evaluation moves to a new stack segment.
     pub(crate) stack_guard: usize,
@@ -240,8 +241,8 @@ impl Evaluator {
     /// [`Evaluator::show_parsed`] of a file, found and read as
     /// [`Evaluator::eval_file`] finds and reads it.
     pub fn show_parsed_file(&mut self, path: &Path) -> EvalResult<String> {
-        let (path, directory) = self.nix_file(&self.absolute(path));
-        let text = self.read_nix_file(&path, directory, None)?;
+        let path = self.resolve_expr_path(&self.absolute(path), None)?;
+        let text = self.read_source_file(&path, None)?;
         self.show_parsed(Origin::Path(path), &text)
     }
 
@@ -258,42 +259,78 @@ impl Evaluator {
         PathBuf::from(nix2dream_syntax::lower::canonicalize(&abs))
     }
 
-    /// The file `import` reads for `path` (a directory means its
-    /// `default.nix`), and whether `path` was a directory.
-    fn nix_file(&self, path: &Path) -> (PathBuf, bool) {
-        let directory = self.io.is_dir(path);
+    /// The file `import` reads for `path`, found as C++ Nix's
+    /// `resolveExprPath` finds it: symbolic links are followed (each
+    /// target taken from the link's directory, without `.` and `..`), and
+    /// a directory means its `default.nix`. The path itself is used as
+    /// written, so the system resolves its `..` (`/missing/../x` fails).
+    pub(crate) fn resolve_expr_path(&self, path: &Path, span: Option<Span>) -> EvalResult<PathBuf> {
+        let io_error = |msg: String| EvalError::new(ErrorKind::Io, msg, span);
         let mut path = path.to_path_buf();
-        if directory {
-            path.push("default.nix");
+        let mut follows = 0;
+        loop {
+            follows += 1;
+            if follows >= 1024 {
+                return Err(io_error(format!(
+                    "too many symbolic links encountered while traversing the path '{}'",
+                    path.display()
+                )));
+            }
+            let t = self
+                .io
+                .lstat(&path)
+                .map_err(|e| io_error(format!("getting status of '{}': {}", path.display(), io_message(&e))))?;
+            match t {
+                io::FileType::Symlink => {
+                    let target = self.io.read_link(&path).map_err(|e| {
+                        io_error(format!("reading symbolic link '{}': {}", path.display(), io_message(&e)))
+                    })?;
+                    let text = path.to_string_lossy();
+                    let dir = match text.rfind('/') {
+                        Some(0) | None => "/".to_string(),
+                        Some(i) => text[..i].to_string(),
+                    };
+                    let joined =
+                        if target.is_absolute() { target } else { Path::new(&format!("{}/", dir)).join(target) };
+                    path = PathBuf::from(nix2dream_syntax::lower::canonicalize(&joined));
+                }
+                io::FileType::Directory => {
+                    let file = format!("{}/default.nix", path.to_string_lossy());
+                    return Ok(PathBuf::from(nix2dream_syntax::lower::canonicalize(Path::new(&file))));
+                }
+                _ => return Ok(path),
+            }
         }
-        (path, directory)
     }
 
-    /// The text of the file [`Evaluator::nix_file`] found.
-    fn read_nix_file(&self, path: &Path, directory: bool, span: Option<Span>) -> EvalResult<String> {
-        let bytes = self.io.read_file(path).map_err(|e| {
-            // C++ Nix stats the path it was given and opens what it resolves
-            // to: a directory without `default.nix` fails on the opening.
-            let doing = if directory { "opening file" } else { "getting status of" };
-            EvalError::new(ErrorKind::Io, format!("{} '{}': {}", doing, path.display(), io_message(&e)), span)
-        })?;
+    /// The text of a Nix file [`Evaluator::resolve_expr_path`] found.
+    pub(crate) fn read_source_file(&self, path: &Path, span: Option<Span>) -> EvalResult<String> {
+        let bytes =
+            self.io.read_file(path).map_err(|e| EvalError::new(ErrorKind::Io, read_file_message(path, &e), span))?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// `import`: parse, lower and evaluate a file once; later imports of the
-    /// same path return the same value.
+    /// same path return the same value. As in C++ Nix, the cache holds the
+    /// path as given and the file it resolved to.
     pub fn import_path(&mut self, path: &Path, span: Option<Span>) -> EvalResult<Value> {
-        let (path, directory) = self.nix_file(path);
-        if let Some(v) = self.import_cache.get(&path).cloned() {
+        if let Some(v) = self.import_cache.get(path.as_os_str()).cloned() {
             return self.force(&v);
         }
-        let text = self.read_nix_file(&path, directory, span)?;
-        let expr = self.parse_expr(Origin::Path(path.clone()), &text)?;
+        let resolved = self.resolve_expr_path(path, span)?;
+        if let Some(v) = self.import_cache.get(resolved.as_os_str()).cloned() {
+            return self.force(&v);
+        }
+        let text = self.read_source_file(&resolved, span)?;
+        let expr = self.parse_expr(Origin::Path(resolved.clone()), &text)?;
         // The file's value is a thunk, so that a file importing itself
         // lazily works and a strict self-import is infinite recursion.
         let env = self.root_env.clone();
         let v = Value::thunk(expr, env);
-        self.import_cache.insert(path, v.clone());
+        if resolved.as_os_str() != path.as_os_str() {
+            self.import_cache.insert(path.as_os_str().to_owned(), v.clone());
+        }
+        self.import_cache.insert(resolved.into_os_string(), v.clone());
         self.force(&v)
     }
 
@@ -409,10 +446,30 @@ impl Evaluator {
     }
 }
 
+/// Why an IO operation failed, worded as C++ Nix words it: the C
+/// library's `strerror` text, without Rust's " (os error N)".
 pub(crate) fn io_message(e: &std::io::Error) -> String {
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<io::ReadFailed>()) {
+        return io_message(&inner.0);
+    }
+    if let Some(code) = e.raw_os_error() {
+        let text = e.to_string();
+        return text.strip_suffix(&format!(" (os error {code})")).unwrap_or(&text).to_string();
+    }
     match e.kind() {
         std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
         _ => e.to_string(),
+    }
+}
+
+/// A failed read of the whole file `path`, as C++ Nix's `readFile` words
+/// it: "opening file 'PATH': REASON", or "reading from file: REASON" when
+/// the file opened and the read failed (a directory).
+pub(crate) fn read_file_message(path: &Path, e: &std::io::Error) -> String {
+    if e.get_ref().is_some_and(|i| i.is::<io::ReadFailed>()) {
+        format!("reading from file: {}", io_message(e))
+    } else {
+        format!("opening file '{}': {}", path.display(), io_message(e))
     }
 }

@@ -172,13 +172,15 @@ fn add_error_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
     }
 }
 
-/// The path a value names, for `import`, `readFile` and friends.
+/// The path a value names, for `import`, `readFile` and friends: as
+/// written, as C++ Nix's `coerceToPath` leaves it, so the system resolves
+/// its `..` (`/missing/../etc` does not exist).
 pub(crate) fn value_to_path(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<PathBuf> {
     let (s, _) = ev.coerce_to_string(v, span, false, false)?;
     if !s.starts_with('/') {
         return Err(EvalError::type_error(format!("string '{}' doesn't represent an absolute path", s), span));
     }
-    Ok(PathBuf::from(nix2dream_syntax::lower::canonicalize(Path::new(&s))))
+    Ok(PathBuf::from(s))
 }
 
 fn import(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -186,20 +188,26 @@ fn import(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     ev.import_path(&path, Some(span))
 }
 
+/// False for whatever `lstat` fails on, as in C++ Nix (a file with a
+/// trailing slash, a path not allowed in pure mode).
 fn path_exists(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let path = value_to_path(ev, &args[0], span)?;
-    Ok(Value::Bool(ev.io.path_exists(&path)))
+    Ok(Value::Bool(ev.io.lstat(&path).is_ok()))
 }
 
 fn read_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let path = value_to_path(ev, &args[0], span)?;
-    let bytes = ev.io.read_file(&path).map_err(|e| {
-        EvalError::new(
-            ErrorKind::Io,
-            format!("opening file '{}': {}", path.display(), crate::io_message(&e)),
+    let bytes = ev
+        .io
+        .read_file(&path)
+        .map_err(|e| EvalError::new(ErrorKind::Io, crate::read_file_message(&path, &e), Some(span)))?;
+    if bytes.contains(&0) {
+        return Err(EvalError::new(
+            ErrorKind::Other,
+            format!("the contents of the file '{}' cannot be represented as a Nix string", path.display()),
             Some(span),
-        )
-    })?;
+        ));
+    }
     Ok(Value::string(String::from_utf8_lossy(&bytes)))
 }
 
@@ -221,11 +229,11 @@ fn read_dir(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
 
 fn read_file_type(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let path = value_to_path(ev, &args[0], span)?;
-    match ev.io.file_type(&path) {
-        Some(t) => Ok(Value::string(t.nix_name())),
-        None => Err(EvalError::new(
+    match ev.io.lstat(&path) {
+        Ok(t) => Ok(Value::string(t.nix_name())),
+        Err(e) => Err(EvalError::new(
             ErrorKind::Io,
-            format!("getting status of '{}': No such file or directory", path.display()),
+            format!("getting status of '{}': {}", path.display(), crate::io_message(&e)),
             Some(span),
         )),
     }
@@ -239,9 +247,15 @@ fn get_env(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> 
     Ok(Value::string(ev.io.env_var(&name).unwrap_or_default()))
 }
 
+/// `toPath`: the path without `.`, `..` and doubled slashes, with the
+/// string context of its argument (C++ Nix's `canonPath` of
+/// `coerceToPath`).
 fn to_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let path = value_to_path(ev, &args[0], span)?;
-    Ok(Value::string(path.to_string_lossy()))
+    let (s, ctx) = ev.coerce_to_string(&args[0], span, false, false)?;
+    if !s.starts_with('/') {
+        return Err(EvalError::type_error(format!("string '{}' doesn't represent an absolute path", s), span));
+    }
+    Ok(Value::string_with_context(nix2dream_syntax::lower::canonicalize(Path::new(&s)), ctx))
 }
 
 /// `__findFile nixPath "name/sub"`: the lookup behind `<name/sub>`.
@@ -273,14 +287,16 @@ fn find_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
             None
         };
         let Some(rest) = rest else { continue };
+        // As C++ Nix: the entry and the rest as written must exist (the
+        // system resolves `..`), and the result is canonical.
         let candidate = if rest.is_empty() { PathBuf::from(&path) } else { Path::new(&path).join(&rest) };
-        let candidate = PathBuf::from(nix2dream_syntax::lower::canonicalize(&candidate));
         if ev.io.path_exists(&candidate) {
-            return Ok(Value::Path(candidate.to_string_lossy().into_owned().into()));
+            return Ok(Value::Path(nix2dream_syntax::lower::canonicalize(&candidate).into()));
         }
     }
+    // A `throw` in C++ Nix 2.8: `tryEval <missing>` catches it.
     Err(EvalError::new(
-        ErrorKind::Io,
+        ErrorKind::Throw,
         format!("file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)", wanted),
         Some(span),
     ))

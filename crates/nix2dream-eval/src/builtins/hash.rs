@@ -40,13 +40,10 @@ fn hash_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
     let algo_name = expect_str_no_ctx(ev, &args[0], span)?;
     let algo = HashAlgo::parse(&algo_name).ok_or_else(|| unknown_algo(&algo_name, span))?;
     let path = super::control::value_to_path(ev, &args[1], span)?;
-    let bytes = ev.io.read_file(&path).map_err(|e| {
-        EvalError::new(
-            ErrorKind::Io,
-            format!("opening file '{}': {}", path.display(), crate::io_message(&e)),
-            Some(span),
-        )
-    })?;
+    let bytes = ev
+        .io
+        .read_file(&path)
+        .map_err(|e| EvalError::new(ErrorKind::Io, crate::read_file_message(&path, &e), Some(span)))?;
     Ok(Value::string(base16_encode(&algo.digest(&bytes))))
 }
 

@@ -2,7 +2,7 @@
 //! `traceVerbose`.
 
 use super::primop;
-use crate::error::{ErrorKind, EvalError, EvalResult};
+use crate::error::EvalResult;
 use crate::value::*;
 use crate::Evaluator;
 use nix2dream_syntax::{Origin, Span, Symbol};
@@ -36,18 +36,10 @@ pub(crate) fn install_constants(ev: &mut Evaluator) {
 fn scoped_import(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let path = super::control::value_to_path(ev, &args[1], span)?;
     let scope = ev.expect_attrs(&args[0], span)?;
-    let mut path: PathBuf = path;
-    if ev.io.is_dir(&path) {
-        path.push("default.nix");
-    }
-    let bytes = ev.io.read_file(&path).map_err(|e| {
-        EvalError::new(
-            ErrorKind::Io,
-            format!("getting status of '{}': {}", path.display(), crate::io_message(&e)),
-            Some(span),
-        )
-    })?;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // Found and read as `import` finds and reads a file (a directory
+    // without `default.nix` fails on opening that file).
+    let path = ev.resolve_expr_path(&path, Some(span))?;
+    let text = ev.read_source_file(&path, Some(span))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
     let names: Vec<Symbol> = scope.entries().iter().map(|e| e.name).collect();
     let values: Vec<Value> = scope.entries().iter().map(|e| e.value.clone()).collect();
