@@ -533,22 +533,118 @@ fn filter_source(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
     add_path(ev, span, &name, &path, Some(&f), FileIngestionMethod::Recursive, None)
 }
 
+/// `storePath`, with the checks of C++ Nix 2.8: a path that is not itself
+/// a store path has its symbolic links resolved (so each of its
+/// components must exist), must then be inside the store, and the store
+/// path it belongs to is the part up to the next slash, checked as
+/// `parseStorePath` checks it. The result is the path as given.
 fn store_path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let mut ctx = Context::new();
     let path = coerce_to_path(ev, &args[0], span, &mut ctx)?;
-    let path = if sp::is_store_path(&path) {
-        path
-    } else {
-        nix2dream_syntax::lower::canonicalize(std::path::Path::new(&path))
-    };
-    let Some((store_path, _)) = sp::to_store_path(&path) else {
+    let path = if super::context::is_store_path(&path) { path } else { canon_path_resolving(ev, &path, span)? };
+    if !sp::is_in_store(&path) {
         return Err(other(format!("path '{}' is not in the Nix store", path), span));
-    };
+    }
+    let first = sp::STORE_DIR.len() + 1;
+    let end = path[first..].find('/').map_or(path.len(), |i| first + i);
+    let store_path = parse_store_path(&path[..end]).map_err(|m| other(m, span))?;
     if ev.options.pure && !ev.store.contains(&store_path) {
         return Err(other("'builtins.storePath' is not allowed in pure evaluation mode", span));
     }
     ctx.insert(Rc::from(store_path.as_str()));
     Ok(Value::string_with_context(path, ctx))
+}
+
+/// C++ Nix's `Store::parseStorePath`: the path without `.` and `..` must
+/// be directly inside the store, with a valid base name; the message says
+/// what is wrong.
+fn parse_store_path(path: &str) -> Result<String, String> {
+    let canon = nix2dream_syntax::lower::canonicalize(std::path::Path::new(path));
+    let (dir, base) = canon.rsplit_once('/').unwrap_or(("", &canon));
+    if dir != sp::STORE_DIR {
+        return Err(format!("path '{}' is not in the Nix store", canon));
+    }
+    const HASH_LEN: usize = 32;
+    if base.len() < HASH_LEN + 1 {
+        return Err(format!("'{}' is too short to be a valid store path", base));
+    }
+    if let Some(c) = base[..HASH_LEN]
+        .chars()
+        .find(|&c| matches!(c, 'e' | 'o' | 'u' | 't') || !(c.is_ascii_digit() || c.is_ascii_lowercase()))
+    {
+        return Err(format!("store path '{}' contains illegal base-32 character '{}'", base, c));
+    }
+    let name = &base[HASH_LEN + 1..];
+    if name.is_empty() {
+        return Err(format!("store path '{}' has an empty name", base));
+    }
+    if name.len() > 211 {
+        return Err(format!("store path '{}' has a name longer than 211 characters", base));
+    }
+    if let Some(c) =
+        name.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_' | '?' | '=')))
+    {
+        return Err(format!("store path '{}' contains illegal character '{}'", base, c));
+    }
+    Ok(canon)
+}
+
+/// C++ Nix's `canonPath(path, true)`: `.` and `..` removed and symbolic
+/// links resolved component by component, through the evaluator's IO, so
+/// a component that does not exist is an error ("getting status of").
+fn canon_path_resolving(ev: &Evaluator, path: &str, span: Span) -> EvalResult<String> {
+    let io_error = |msg: String| EvalError::new(ErrorKind::Io, msg, Some(span));
+    let mut rest = path.to_string();
+    let mut pos = 0;
+    let mut done = String::new();
+    let mut follows = 0;
+    loop {
+        while rest[pos..].starts_with('/') {
+            pos += 1;
+        }
+        let r = &rest[pos..];
+        if r.is_empty() {
+            break;
+        }
+        if r == "." || r.starts_with("./") {
+            pos += 1;
+        } else if r == ".." || r.starts_with("../") {
+            if let Some(i) = done.rfind('/') {
+                done.truncate(i);
+            }
+            pos += 2;
+        } else {
+            let end = r.find('/').map_or(rest.len(), |i| pos + i);
+            done.push('/');
+            done.push_str(&rest[pos..end]);
+            pos = end;
+            let t = ev
+                .io
+                .lstat(std::path::Path::new(&done))
+                .map_err(|e| io_error(format!("getting status of '{}': {}", done, crate::io_message(&e))))?;
+            if t == crate::io::FileType::Symlink {
+                follows += 1;
+                if follows >= 1024 {
+                    return Err(other(format!("infinite symlink recursion in path '{}'", &rest[pos..]), span));
+                }
+                let target = ev
+                    .io
+                    .read_link(std::path::Path::new(&done))
+                    .map_err(|e| io_error(format!("reading symbolic link '{}': {}", done, crate::io_message(&e))))?;
+                let target = target.to_string_lossy().into_owned();
+                if target.starts_with('/') {
+                    done.clear();
+                } else {
+                    // `dirOf`, without the trailing slash of "/".
+                    let i = done.rfind('/').unwrap_or(0);
+                    done.truncate(i);
+                }
+                rest = format!("{}{}", target, &rest[pos..]);
+                pos = 0;
+            }
+        }
+    }
+    Ok(if done.is_empty() { "/".to_string() } else { done })
 }
 
 // ---------------------------------------------------------------------
