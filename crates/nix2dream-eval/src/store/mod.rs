@@ -255,7 +255,9 @@ fn filter_tree(ev: &mut Evaluator, path: &str, t: FileTree, f: &Value, span: Spa
         FileTree::Directory(entries) => {
             let mut out = BTreeMap::new();
             for (name, child) in entries {
-                let child_path = format!("{}/{}", path.trim_end_matches('/'), name);
+                // As `dumpPath` names it: `path + "/" + name`, even
+                // after a trailing slash.
+                let child_path = format!("{}/{}", path, name);
                 let ty = match &child {
                     FileTree::Regular { .. } => "regular",
                     FileTree::Symlink { .. } => "symlink",
@@ -295,8 +297,9 @@ fn read_node(ev: &mut Evaluator, path: &str, ty: FileType, filter: Option<&Value
                 .map_err(|e| io_err(format!("opening directory '{}': {}", path, crate::io_message(&e)), span))?;
             let mut out = BTreeMap::new();
             for (name, t) in entries {
-                let child =
-                    if path.ends_with('/') { format!("{}{}", path, name) } else { format!("{}/{}", path, name) };
+                // As `dumpPath` names it: `path + "/" + name`, so the
+                // filter of `"/dir/"` sees `"/dir//name"`.
+                let child = format!("{}/{}", path, name);
                 if let Some(f) = filter {
                     if !call_filter(ev, f, &child, t.nix_name(), span)? {
                         continue;
