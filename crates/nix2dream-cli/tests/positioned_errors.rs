@@ -43,6 +43,33 @@ const CASES: &[(&str, &str, &str)] = &[
         "(import ./function.nix) { }\n",
         "error: anonymous function at {dir}/function.nix:1:1 called without required argument 'x'",
     ),
+    (
+        // An argument name is a symbol to C++ Nix: quoted unless it is an
+        // identifier, while the function's name is shown as it is.
+        "unexpected-quoted.nix",
+        "({ a }: a) { a = 1; \"b c\" = 2; }\n",
+        "error: anonymous function at {dir}/unexpected-quoted.nix:1:2 called with unexpected argument '\"b c\"'",
+    ),
+    (
+        "unexpected-keyword.nix",
+        "let f = { a }: a; in f { a = 1; \"if\" = 2; }\n",
+        "error: 'f' at {dir}/unexpected-keyword.nix:1:9 called with unexpected argument '\"if\"'",
+    ),
+    (
+        "unexpected-functor.nix",
+        "let s = { __functor = self: { a }: a; }; in s { a = 1; \"x$y\" = 2; }\n",
+        "error: '__functor' at {dir}/unexpected-functor.nix:1:29 called with unexpected argument '\"x\\$y\"'",
+    ),
+    (
+        "function-name-not-quoted.nix",
+        "{ \"a b\" = { x }: x; }.\"a b\" { }\n",
+        "error: 'a b' at {dir}/function-name-not-quoted.nix:1:11 called without required argument 'x'",
+    ),
+    (
+        "dynamic-duplicate.nix",
+        "let n = \"a b\"; in { ${n} = 1; ${n} = 2; }\n",
+        "error: dynamic attribute '\"a b\"' already defined at {dir}/dynamic-duplicate.nix:1:21",
+    ),
 ];
 
 fn first_error_line(program: &str, args: &[&str], file: &Path) -> String {

@@ -457,7 +457,10 @@ impl Evaluator {
     #[cold]
     fn duplicate_dynamic_attribute(&self, name: Symbol, first: Option<Span>, span: Span) -> EvalError {
         let at = first.map(|first| format!(" at {}", self.position_text(first))).unwrap_or_default();
-        EvalError::type_error(format!("dynamic attribute '{}' already defined{}", name, at), span)
+        EvalError::type_error(
+            format!("dynamic attribute '{}' already defined{}", crate::symbol_text(name.as_str()), at),
+            span,
+        )
     }
 
     /// The static attributes of `rec { ...; __overrides = e; }`, as C++ Nix
@@ -958,10 +961,13 @@ impl Evaluator {
             Some(n) => format!("'{}' at {}", n, at),
             None => format!("anonymous function at {}", at),
         };
+        // The argument is a symbol to C++ Nix, shown quoted unless it is an
+        // identifier; the function's own name is shown as it is.
+        let shown = crate::symbol_text(name.as_str());
         if !unexpected {
-            return EvalError::type_error(format!("{function} called without required argument '{name}'"), span);
+            return EvalError::type_error(format!("{function} called without required argument '{shown}'"), span);
         }
-        let mut err = EvalError::type_error(format!("{function} called with unexpected argument '{name}'"), span);
+        let mut err = EvalError::type_error(format!("{function} called with unexpected argument '{shown}'"), span);
         if let Param::Pattern { formals, .. } = &def.param {
             if let Some(s) = suggest(name.as_str(), formals.iter().map(|f| f.name.as_str())) {
                 err = err.with_hint(format!("Did you mean {}?", s));

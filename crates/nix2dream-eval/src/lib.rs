@@ -446,6 +446,15 @@ impl Evaluator {
     }
 }
 
+/// An attribute name as C++ Nix shows a symbol in a message (its
+/// `printIdentifier`): bare when it is an identifier, else quoted
+/// (`builtins.getAttr "a b" {}` says `attribute '"a b"' missing`).
+pub(crate) fn symbol_text(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    nix2dream_syntax::write_attr_name(name, &mut out);
+    out
+}
+
 /// Why an IO operation failed, worded as C++ Nix words it: the C
 /// library's `strerror` text, without Rust's " (os error N)".
 pub(crate) fn io_message(e: &std::io::Error) -> String {

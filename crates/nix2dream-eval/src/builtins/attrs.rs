@@ -39,7 +39,10 @@ fn get_attr(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value>
     let a = ev.expect_attrs(&args[1], span)?;
     match a.get(Symbol::intern(&name)).cloned() {
         Some(v) => ev.force(&v),
-        None => Err(EvalError::type_error(format!("attribute '{}' missing for call to 'getAttr'", name), span)),
+        None => Err(EvalError::type_error(
+            format!("attribute '{}' missing for call to 'getAttr'", crate::symbol_text(&name)),
+            span,
+        )),
     }
 }
 

@@ -506,7 +506,10 @@ fn path(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
                 expected = Some(new_hash_allow_empty(ev, &s, Some(HashAlgo::Sha256), pos)?);
             }
             other_name => {
-                return Err(other(format!("unsupported argument '{}' to 'addPath'", other_name), pos));
+                return Err(other(
+                    format!("unsupported argument '{}' to 'addPath'", crate::symbol_text(other_name)),
+                    pos,
+                ));
             }
         }
     }
@@ -675,7 +678,12 @@ fn fetch(ev: &mut Evaluator, args: &[Value], span: Span, who: &str, unpack: bool
                         expected = Some(new_hash_allow_empty(ev, &s, Some(HashAlgo::Sha256), pos)?);
                     }
                     "name" => name = force_string_no_ctx(ev, &e.value, pos)?,
-                    n => return Err(other(format!("unsupported argument '{}' to '{}'", n, who), pos)),
+                    n => {
+                        return Err(other(
+                            format!("unsupported argument '{}' to '{}'", crate::symbol_text(n), who),
+                            pos,
+                        ))
+                    }
                 }
             }
         }
