@@ -163,11 +163,13 @@ fn try_eval(ev: &mut Evaluator, args: &[Value], _: Span) -> EvalResult<Value> {
 fn add_error_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     match ev.force(&args[1]) {
         Ok(v) => Ok(v),
-        // The context is made only on failure, and a context that fails to
-        // be a string is the error then, as in C++ Nix.
+        // The context is made only on failure, as C++ Nix's
+        // `coerceToString` makes it: a path is copied to the store (so a
+        // missing one is the error then, as is a context that is no
+        // string), and the trace line has no position.
         Err(e) => {
-            let (msg, _) = ev.coerce_to_string(&args[0], span, false, false)?;
-            Err(e.context(Some(span), msg))
+            let (msg, _) = ev.coerce_to_string(&args[0], span, false, true)?;
+            Err(e.context(None, msg))
         }
     }
 }
