@@ -242,6 +242,63 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "             |          ^\n",
         ),
     ),
+    (
+        // `+` reports an error about its right operand where that starts.
+        "1 + (2 + \"a\")",
+        concat!(
+            "error: cannot add a string to an integer\n",
+            "\n",
+            "       at «string»:1:10:\n",
+            "\n",
+            "            1| 1 + (2 + \"a\")\n",
+            "             |          ^\n",
+        ),
+    ),
+    (
+        "\"a\" + \"b\" + 1",
+        concat!(
+            "error: cannot coerce an integer to a string\n",
+            "\n",
+            "       at «string»:1:13:\n",
+            "\n",
+            "            1| \"a\" + \"b\" + 1\n",
+            "             |             ^\n",
+        ),
+    ),
+    (
+        // An interpolation's error is at its `${`, in strings and paths.
+        "\"a${ {} }b\"",
+        concat!(
+            "error: cannot coerce a set to a string\n",
+            "\n",
+            "       at «string»:1:3:\n",
+            "\n",
+            "            1| \"a${ {} }b\"\n",
+            "             |   ^\n",
+        ),
+    ),
+    (
+        "''a${{}}''",
+        concat!(
+            "error: cannot coerce a set to a string\n",
+            "\n",
+            "       at «string»:1:4:\n",
+            "\n",
+            "            1| ''a${{}}''\n",
+            "             |    ^\n",
+        ),
+    ),
+    (
+        "./a/${{}}",
+        concat!(
+            "error: cannot coerce a set to a string\n",
+            "\n",
+            "       at «string»:1:5:\n",
+            "\n",
+            "            1| ./a/${{}}\n",
+            "             |     ^\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

@@ -180,7 +180,7 @@ impl Evaluator {
     fn eval_inner(&mut self, expr: &ExprRef, env: &Env) -> EvalResult<Value> {
         // Constructs without a tail position skip the loop's large frame.
         match &**expr {
-            Expr::BinOp(op, l, r, span) => return self.eval_binop(*op, l, r, env, *span),
+            Expr::BinOp(op, l, r, span, rhs_start) => return self.eval_binop(*op, l, r, env, *span, *rhs_start),
             Expr::Select(sel) => return self.eval_select(sel, env),
             Expr::Var(var, span) => return self.eval_var(var, env, *span),
             Expr::Attrs(def) => return self.eval_attrs(def, env),
@@ -282,9 +282,9 @@ impl Evaluator {
                 }
                 Expr::Neg(e, span) => {
                     let v = self.eval(e, env)?;
-                    return self.arith(BinOp::Sub, Value::Int(0), v, *span);
+                    return self.arith(BinOp::Sub, Value::Int(0), v, *span, *span);
                 }
-                Expr::BinOp(op, l, r, span) => return self.eval_binop(*op, l, r, env, *span),
+                Expr::BinOp(op, l, r, span, rhs_start) => return self.eval_binop(*op, l, r, env, *span, *rhs_start),
                 Expr::Interp(parts, kind, span) => return self.eval_interp(parts, *kind, env, *span),
                 Expr::CurPos(span) => return Ok(self.pos_attrs(*span)),
                 Expr::Error(span) => {
@@ -496,7 +496,15 @@ impl Evaluator {
     // Inlined into `eval_loop`, its one hot caller: arithmetic and
     // comparisons are most of what small functions do.
     #[inline(always)]
-    fn eval_binop(&mut self, op: BinOp, l: &ExprRef, r: &ExprRef, env: &Env, span: Span) -> EvalResult<Value> {
+    fn eval_binop(
+        &mut self,
+        op: BinOp,
+        l: &ExprRef,
+        r: &ExprRef,
+        env: &Env,
+        span: Span,
+        rhs_start: u32,
+    ) -> EvalResult<Value> {
         match op {
             BinOp::And => {
                 let a = self.eval(l, env)?;
@@ -586,12 +594,15 @@ impl Evaluator {
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
                 let a = self.eval(l, env)?;
+                // C++ Nix's `+` reports its errors at the operand they are
+                // about: the right one's, or the left one's (the start).
+                let rhs_span = Span::new(span.file, rhs_start, span.end);
                 if op == BinOp::Add && !matches!(a, Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Path(_))
                 {
-                    return self.add_to_coerced(a, r, env, span);
+                    return self.add_to_coerced(a, r, env, span, rhs_span);
                 }
                 let b = self.eval(r, env)?;
-                self.arith(op, a, b, span)
+                self.arith(op, a, b, span, rhs_span)
             }
         }
     }
@@ -601,17 +612,18 @@ impl Evaluator {
     /// before `b` is evaluated, and then no path is copied to the store.
     #[cold]
     #[inline(never)]
-    fn add_to_coerced(&mut self, a: Value, r: &ExprRef, env: &Env, span: Span) -> EvalResult<Value> {
+    fn add_to_coerced(&mut self, a: Value, r: &ExprRef, env: &Env, span: Span, rhs_span: Span) -> EvalResult<Value> {
         let (mut text, mut context) = self.coerce_to_string(&a, span, false, false)?;
         let b = self.eval(r, env)?;
-        let (more, more_context) = self.coerce_to_string(&b, span, false, false)?;
+        let (more, more_context) = self.coerce_to_string(&b, rhs_span, false, false)?;
         text.push_str(&more);
         context.extend(more_context);
         Ok(Value::string_with_context(text, context))
     }
 
-    /// Arithmetic and `+` on strings and paths. Both operands are forced.
-    pub fn arith(&mut self, op: BinOp, a: Value, b: Value, span: Span) -> EvalResult<Value> {
+    /// Arithmetic and `+` on strings and paths. Both operands are forced;
+    /// `rhs_span` is where errors about `b` as an operand of `+` go.
+    pub fn arith(&mut self, op: BinOp, a: Value, b: Value, span: Span, rhs_span: Span) -> EvalResult<Value> {
         use Value::*;
         // Nix 2.8 wraps silently; current Nix reports overflow, and so do we.
         let overflow = |what: &str, x: i64, sign: char, y: i64| {
@@ -651,10 +663,10 @@ impl Evaluator {
             // `+` is string concatenation unless the left side is a number
             // or a path, and the right side is coerced like interpolation.
             (BinOp::Add, Int(_), _) | (BinOp::Add, Float(_), _) => {
-                Err(EvalError::type_error(format!("cannot add {} to {}", b.type_desc(), a.type_desc()), span))
+                Err(EvalError::type_error(format!("cannot add {} to {}", b.type_desc(), a.type_desc()), rhs_span))
             }
             (BinOp::Add, Path(p), _) => {
-                let (s, ctx) = self.coerce_to_string(&b, span, false, false)?;
+                let (s, ctx) = self.coerce_to_string(&b, rhs_span, false, false)?;
                 if !ctx.is_empty() {
                     return Err(EvalError::type_error(
                         "a string that refers to a store path cannot be appended to a path",
@@ -666,7 +678,7 @@ impl Evaluator {
             }
             (BinOp::Add, _, _) => {
                 let (mut bytes, mut ctx) = self.coerce_to_bytes(&a, span, false, true)?;
-                let (ys, yctx) = self.coerce_to_bytes(&b, span, false, true)?;
+                let (ys, yctx) = self.coerce_to_bytes(&b, rhs_span, false, true)?;
                 ctx.extend(yctx);
                 bytes.extend_from_slice(&ys);
                 Ok(Value::string_from_bytes(bytes, ctx))
@@ -700,14 +712,14 @@ impl Evaluator {
         }
     }
 
-    fn eval_interp(&mut self, parts: &[ExprRef], kind: InterpKind, env: &Env, span: Span) -> EvalResult<Value> {
+    fn eval_interp(&mut self, parts: &[InterpPart], kind: InterpKind, env: &Env, span: Span) -> EvalResult<Value> {
         let mut out: Vec<u8> = Vec::new();
         let mut ctx = Context::new();
         let mut first = true;
         let mut is_path = false;
         for part in parts {
-            let v = self.eval(part, env)?;
-            let pspan = part.span().unwrap_or(span);
+            let v = self.eval(&part.expr, env)?;
+            let pspan = Span::new(span.file, part.at, span.end);
             if first && kind == InterpKind::Path {
                 if let Value::Path(p) = &v {
                     out.extend_from_slice(p.as_bytes());
@@ -722,7 +734,7 @@ impl Evaluator {
                 if !c.is_empty() {
                     return Err(EvalError::type_error(
                         "a string that refers to a store path cannot be appended to a path",
-                        pspan,
+                        span,
                     ));
                 }
                 out.extend_from_slice(s.as_bytes());
@@ -1042,7 +1054,7 @@ fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
     }
     fn int(expr: &Expr, env: &Env, budget: u8) -> Option<i64> {
         match expr {
-            Expr::BinOp(op, l, r, _) if budget > 0 => {
+            Expr::BinOp(op, l, r, _, _) if budget > 0 => {
                 let (a, b) = (int(l, env, budget - 1)?, int(r, env, budget - 1)?);
                 apply(*op, a, b)
             }
@@ -1050,7 +1062,7 @@ fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
         }
     }
     match expr {
-        Expr::BinOp(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), l, r, _) => {
+        Expr::BinOp(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul), l, r, _, _) => {
             // Most are a variable and a literal (`n - 1`): no recursion.
             if let (Some(a), Some(b)) = (leaf(l, env), leaf(r, env)) {
                 return apply(*op, a, b).map(Value::Int);

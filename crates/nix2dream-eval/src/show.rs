@@ -191,7 +191,7 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
             show_operator_call(ev, e, &[], out);
             out.push(')');
         }
-        Expr::BinOp(op, l, r, _) => {
+        Expr::BinOp(op, l, r, _, _) => {
             let infix = |sym: &str, out: &mut String| {
                 out.push('(');
                 show(ev, l, out);
@@ -231,7 +231,7 @@ fn show(ev: &Evaluator, e: &Expr, out: &mut String) {
                 if i > 0 {
                     out.push_str(" + ");
                 }
-                show(ev, p, out);
+                show(ev, &p.expr, out);
             }
             out.push(')');
         }
@@ -248,11 +248,11 @@ fn show_operator_call(ev: &Evaluator, e: &Expr, extra: &[&Expr], out: &mut Strin
     let zero = Expr::Int(0);
     let (name, own): (&str, [&Expr; 2]) = match e {
         Expr::Neg(x, _) => ("__sub", [&zero, x]),
-        Expr::BinOp(BinOp::Sub, l, r, _) => ("__sub", [l, r]),
-        Expr::BinOp(BinOp::Mul, l, r, _) => ("__mul", [l, r]),
-        Expr::BinOp(BinOp::Div, l, r, _) => ("__div", [l, r]),
-        Expr::BinOp(BinOp::Less, l, r, _) => ("__lessThan", [l, r]),
-        Expr::BinOp(BinOp::Greater, l, r, _) => ("__lessThan", [r, l]),
+        Expr::BinOp(BinOp::Sub, l, r, _, _) => ("__sub", [l, r]),
+        Expr::BinOp(BinOp::Mul, l, r, _, _) => ("__mul", [l, r]),
+        Expr::BinOp(BinOp::Div, l, r, _, _) => ("__div", [l, r]),
+        Expr::BinOp(BinOp::Less, l, r, _, _) => ("__lessThan", [l, r]),
+        Expr::BinOp(BinOp::Greater, l, r, _, _) => ("__lessThan", [r, l]),
         _ => return false,
     };
     out.push_str(name);

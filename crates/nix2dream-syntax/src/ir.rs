@@ -35,13 +35,24 @@ pub enum Expr {
     Assert(ExprRef, ExprRef, Span),
     Not(ExprRef, Span),
     Neg(ExprRef, Span),
-    BinOp(BinOp, ExprRef, ExprRef, Span),
+    /// The operator, its operands, its span, and where the right operand
+    /// starts: C++ Nix reports `+`'s errors about that operand there.
+    BinOp(BinOp, ExprRef, ExprRef, Span, u32),
     /// String interpolation; `path` when the first part is a path literal.
-    Interp(Box<[ExprRef]>, InterpKind, Span),
+    Interp(Box<[InterpPart]>, InterpKind, Span),
     CurPos(Span),
     /// Stands in for a part of the tree that had errors; evaluating it fails
     /// with the first diagnostic of the file.
     Error(Span),
+}
+
+/// A part of an interpolated string or path.
+#[derive(Debug)]
+pub struct InterpPart {
+    pub expr: ExprRef,
+    /// Where C++ Nix reports an error in coercing this part: at its `${`
+    /// (a literal part, which cannot fail, at the string's start).
+    pub at: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +186,7 @@ impl Expr {
             | Expr::Assert(_, _, s)
             | Expr::Not(_, s)
             | Expr::Neg(_, s)
-            | Expr::BinOp(_, _, _, s)
+            | Expr::BinOp(_, _, _, s, _)
             | Expr::Interp(_, _, s)
             | Expr::CurPos(s)
             | Expr::Error(s) => Some(*s),

@@ -380,7 +380,8 @@ impl<'a> Lowerer<'a> {
                     }
                     None => return self.missing(b.syntax()),
                 };
-                Rc::new(Expr::BinOp(op, lhs, rhs, span))
+                let rhs_start = b.rhs().map_or(span.end, |rhs| rhs.syntax().text_range().start().into());
+                Rc::new(Expr::BinOp(op, lhs, rhs, span, rhs_start))
             }
             ast::Expr::With(w) => {
                 let ns = self.opt_expr(w.namespace(), w.syntax());
@@ -503,21 +504,24 @@ impl<'a> Lowerer<'a> {
             return Rc::new(Expr::Str(text.as_str().into()));
         }
         let parts = crate::strings::string_parts(s);
-        let mut lowered: Vec<ExprRef> = Vec::with_capacity(parts.len());
+        let mut lowered: Vec<InterpPart> = Vec::with_capacity(parts.len());
         let mut all_literal = true;
         for part in parts {
             match part {
-                crate::strings::Part::Literal(text) => lowered.push(Rc::new(Expr::Str(text.into()))),
+                crate::strings::Part::Literal(text) => {
+                    lowered.push(InterpPart { expr: Rc::new(Expr::Str(text.into())), at: span.start })
+                }
                 crate::strings::Part::Interpolation(i) => {
                     all_literal = false;
-                    lowered.push(self.opt_expr(i.expr(), i.syntax()));
+                    let at = i.syntax().text_range().start().into();
+                    lowered.push(InterpPart { expr: self.opt_expr(i.expr(), i.syntax()), at });
                 }
             }
         }
         if all_literal {
             let mut text = String::new();
             for p in &lowered {
-                if let Expr::Str(s) = &**p {
+                if let Expr::Str(s) = &*p.expr {
                     text.push_str(s);
                 }
             }
@@ -527,7 +531,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn path(&mut self, parts: Vec<rnix::NodeOrToken<String, ast::Interpol>>, kind: PathKind, span: Span) -> ExprRef {
-        let mut lowered: Vec<ExprRef> = Vec::new();
+        let mut lowered: Vec<InterpPart> = Vec::new();
+        let literal = |expr: Expr| InterpPart { expr: Rc::new(expr), at: span.start };
         let mut first = true;
         let n = parts.len();
         for part in parts {
@@ -541,8 +546,7 @@ impl<'a> Lowerer<'a> {
                             PathKind::Home => {
                                 // Resolved at evaluation time against $HOME.
                                 let rest = t.trim_start_matches('~').to_string();
-                                let e = Rc::new(Expr::HomePath(rest.into()));
-                                lowered.push(e);
+                                lowered.push(literal(Expr::HomePath(rest.into())));
                                 first = false;
                                 continue;
                             }
@@ -553,18 +557,21 @@ impl<'a> Lowerer<'a> {
                         if n > 1 && t.ends_with('/') && !s.ends_with('/') {
                             s.push('/');
                         }
-                        lowered.push(Rc::new(Expr::Path(s.into())));
+                        lowered.push(literal(Expr::Path(s.into())));
                     } else {
-                        lowered.push(Rc::new(Expr::Str(t.into())));
+                        lowered.push(literal(Expr::Str(t.into())));
                     }
                 }
-                rnix::NodeOrToken::Token(i) => lowered.push(self.opt_expr(i.expr(), i.syntax())),
+                rnix::NodeOrToken::Token(i) => {
+                    let at = i.syntax().text_range().start().into();
+                    lowered.push(InterpPart { expr: self.opt_expr(i.expr(), i.syntax()), at });
+                }
             }
             first = false;
         }
         if lowered.len() == 1 {
             if let Some(only) = lowered.pop() {
-                return only;
+                return only.expr;
             }
         }
         if lowered.is_empty() {

@@ -82,7 +82,7 @@ fn arith(ev: &mut Evaluator, args: &[Value], span: Span, op: BinOp) -> EvalResul
     }
     check(&a, float)?;
     check(&b, float)?;
-    ev.arith(op, a, b, span)
+    ev.arith(op, a, b, span, span)
 }
 
 fn less_than(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
