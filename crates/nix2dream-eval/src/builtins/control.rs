@@ -210,7 +210,9 @@ fn read_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
             Some(span),
         ));
     }
-    Ok(Value::string(String::from_utf8_lossy(&bytes)))
+    // The file's bytes as they are: a Nix string is bytes, and a file that
+    // is not UTF-8 keeps its length and hash.
+    Ok(Value::string_from_bytes(bytes, Context::new()))
 }
 
 fn read_dir(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
