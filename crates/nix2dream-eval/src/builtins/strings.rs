@@ -79,14 +79,15 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
     for f in from_list.iter() {
         from.push(ev.expect_str(f, span)?);
     }
-    let mut to: Vec<Option<(String, Context)>> = Vec::with_capacity(to_list.len());
+    // Bytes throughout: a subject that is not UTF-8 keeps its bytes.
+    let mut to: Vec<Option<(Vec<u8>, Context)>> = Vec::with_capacity(to_list.len());
     for t in to_list.iter() {
         let t = ev.expect_string(t, span)?;
-        to.push(Some((t.as_str().to_string(), t.context().clone())));
+        to.push(Some((t.as_bytes().to_vec(), t.context().clone())));
     }
     let subject = ev.expect_string(&args[2], span)?;
-    let (s, mut ctx) = (subject.as_str().to_string(), subject.context().clone());
-    let bytes = s.as_bytes();
+    let mut ctx = subject.context().clone();
+    let bytes = subject.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut p = 0;
     while p <= bytes.len() {
@@ -95,7 +96,7 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
             if bytes[p..].starts_with(pat.as_bytes()) {
                 found = true;
                 let (rep, rctx) = to[i].as_mut().expect("filled above");
-                out.extend_from_slice(rep.as_bytes());
+                out.extend_from_slice(rep);
                 // A replacement's context is added once, when first used.
                 ctx.extend(std::mem::take(rctx));
                 if pat.is_empty() {
@@ -116,7 +117,7 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
             p += 1;
         }
     }
-    Ok(Value::string_with_context(String::from_utf8_lossy(&out), ctx))
+    Ok(Value::string_from_bytes(out, ctx))
 }
 
 fn to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
