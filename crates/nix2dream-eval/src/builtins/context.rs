@@ -86,7 +86,7 @@ fn unsafe_discard_string_context(ev: &mut Evaluator, args: &[Value], span: Span)
 }
 
 fn unsafe_discard_output_dependency(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (s, ctx) = ev.coerce_to_string(&args[0], span, false, true)?;
+    let (s, ctx) = ev.coerce_to_bytes(&args[0], span, false, true)?;
     let ctx = ctx
         .into_iter()
         .map(|c| match c.strip_prefix('=') {
@@ -94,7 +94,7 @@ fn unsafe_discard_output_dependency(ev: &mut Evaluator, args: &[Value], span: Sp
             None => c,
         })
         .collect();
-    Ok(Value::string_with_context(s, ctx))
+    Ok(Value::string_from_bytes(s, ctx))
 }
 
 fn add_drv_output_dependencies(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
@@ -230,5 +230,5 @@ fn append_context(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<
             }
         }
     }
-    Ok(Value::string_with_context(s.as_str(), ctx))
+    Ok(Value::string_from_bytes(s.as_bytes().to_vec(), ctx))
 }

@@ -121,8 +121,8 @@ fn replace_strings(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult
 }
 
 fn to_string(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (s, ctx) = ev.coerce_to_string(&args[0], span, true, false)?;
-    Ok(Value::string_with_context(s, ctx))
+    let (bytes, ctx) = ev.coerce_to_bytes(&args[0], span, true, false)?;
+    Ok(Value::string_from_bytes(bytes, ctx))
 }
 
 /// Compile a POSIX extended regular expression (as C++ Nix's std::regex
@@ -183,13 +183,13 @@ fn split(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
 }
 
 fn base_name_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (s, ctx) = ev.coerce_to_string(&args[0], span, false, false)?;
-    let trimmed = s.strip_suffix('/').unwrap_or(&s);
-    let base = match trimmed.rfind('/') {
+    let (s, ctx) = ev.coerce_to_bytes(&args[0], span, false, false)?;
+    let trimmed = s.strip_suffix(b"/").unwrap_or(&s);
+    let base = match trimmed.iter().rposition(|&b| b == b'/') {
         Some(i) => &trimmed[i + 1..],
         None => trimmed,
     };
-    Ok(Value::string_with_context(base, ctx))
+    Ok(Value::string_from_bytes(base.to_vec(), ctx))
 }
 
 fn dir_of(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
