@@ -299,6 +299,44 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "             |     ^\n",
         ),
     ),
+    (
+        // A condition that is not a Boolean is reported at the `if`, `assert` or operator.
+        "let c = 1;\nin\n  if c\n  then 1\n  else 2",
+        concat!(
+            "error: value is an integer while a Boolean was expected\n",
+            "\n",
+            "       at «string»:3:3:\n",
+            "\n",
+            "            2| in\n",
+            "            3|   if c\n",
+            "             |   ^\n",
+            "            4|   then 1\n",
+        ),
+    ),
+    (
+        "let f = x: assert x; x; in f 1",
+        concat!(
+            "error: value is an integer while a Boolean was expected\n",
+            "\n",
+            "       at «string»:1:12:\n",
+            "\n",
+            "            1| let f = x: assert x; x; in f 1\n",
+            "             |            ^\n",
+        ),
+    ),
+    (
+        "let x = 1; in\n  true\n    && x",
+        concat!(
+            "error: value is an integer while a Boolean was expected\n",
+            "\n",
+            "       at «string»:2:3:\n",
+            "\n",
+            "            1| let x = 1; in\n",
+            "            2|   true\n",
+            "             |   ^\n",
+            "            3|     && x\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

@@ -261,12 +261,13 @@ impl Evaluator {
                 }
                 Expr::If(c, t, f, span) => {
                     let cond = self.eval(c, env)?;
-                    let b = self.expect_bool(&cond, c.span().unwrap_or(*span))?;
+                    // C++ Nix reports a condition that is not a Boolean at the `if`.
+                    let b = self.expect_bool(&cond, *span)?;
                     (if b { t.clone() } else { f.clone() }, env.clone())
                 }
                 Expr::Assert(c, body, span) => {
                     let cond = self.eval(c, env)?;
-                    if !self.expect_bool(&cond, c.span().unwrap_or(*span))? {
+                    if !self.expect_bool(&cond, *span)? {
                         let text = crate::show::show_expr(self, c);
                         return Err(EvalError::new(
                             ErrorKind::Assertion,
@@ -508,27 +509,27 @@ impl Evaluator {
         match op {
             BinOp::And => {
                 let a = self.eval(l, env)?;
-                if !self.expect_bool(&a, l.span().unwrap_or(span))? {
+                if !self.expect_bool(&a, span)? {
                     return Ok(Value::Bool(false));
                 }
                 let b = self.eval(r, env)?;
-                Ok(Value::Bool(self.expect_bool(&b, r.span().unwrap_or(span))?))
+                Ok(Value::Bool(self.expect_bool(&b, span)?))
             }
             BinOp::Or => {
                 let a = self.eval(l, env)?;
-                if self.expect_bool(&a, l.span().unwrap_or(span))? {
+                if self.expect_bool(&a, span)? {
                     return Ok(Value::Bool(true));
                 }
                 let b = self.eval(r, env)?;
-                Ok(Value::Bool(self.expect_bool(&b, r.span().unwrap_or(span))?))
+                Ok(Value::Bool(self.expect_bool(&b, span)?))
             }
             BinOp::Impl => {
                 let a = self.eval(l, env)?;
-                if !self.expect_bool(&a, l.span().unwrap_or(span))? {
+                if !self.expect_bool(&a, span)? {
                     return Ok(Value::Bool(true));
                 }
                 let b = self.eval(r, env)?;
-                Ok(Value::Bool(self.expect_bool(&b, r.span().unwrap_or(span))?))
+                Ok(Value::Bool(self.expect_bool(&b, span)?))
             }
             BinOp::Eq => {
                 let (a, b) = (self.eval(l, env)?, self.eval(r, env)?);
