@@ -337,6 +337,42 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "            3|     && x\n",
         ),
     ),
+    (
+        // `(f a) b` is one call in C++ Nix, reported where `f a` is.
+        "let f = x: {y}: x; in (f 1) {}",
+        concat!(
+            "error: 'f' at (string):1:12 called without required argument 'y'\n",
+            "\n",
+            "       at «string»:1:24:\n",
+            "\n",
+            "            1| let f = x: {y}: x; in (f 1) {}\n",
+            "             |                        ^\n",
+        ),
+    ),
+    (
+        // What an `inherit` makes is at the start of its bindings.
+        "let inherit (1) a; in a",
+        concat!(
+            "error: value is an integer while a set was expected\n",
+            "\n",
+            "       at «string»:1:4:\n",
+            "\n",
+            "            1| let inherit (1) a; in a\n",
+            "             |    ^\n",
+        ),
+    ),
+    (
+        "rec {\n  inherit x;\n}",
+        concat!(
+            "error: undefined variable 'x'\n",
+            "\n",
+            "       at «string»:1:6:\n",
+            "\n",
+            "            1| rec {\n",
+            "             |      ^\n",
+            "            2|   inherit x;\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

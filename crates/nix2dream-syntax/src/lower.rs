@@ -300,7 +300,14 @@ impl<'a> Lowerer<'a> {
                     }
                     applications.push(app);
                 }
+                let fun_is_call = matches!(strip_parens(cur.clone()), ast::Expr::Apply(_));
                 let fun = self.expr(cur);
+                // C++ Nix's parser also flattens `(f a) b` into `f a b`, so
+                // such a call is reported where the inner one is.
+                let span = match &*fun {
+                    Expr::Call(_, _, inner) if fun_is_call => *inner,
+                    _ => span,
+                };
                 let args: Vec<ExprRef> =
                     applications.iter().rev().map(|app| self.opt_expr(app.argument(), app.syntax())).collect();
                 Rc::new(Expr::Call(fun, args.into(), span))
@@ -618,6 +625,22 @@ impl<'a> Lowerer<'a> {
     // ----- binding sets -----
 
     fn collect_entries(&mut self, node: &impl HasEntry, into: &mut PendingAttrs) {
+        // C++ Nix gives the variable or selection an `inherit` makes the
+        // position where its list of bindings starts: right after the `{`
+        // (or the `let` of a `let ... in`), whatever comes first inside.
+        let binds_at = node
+            .syntax()
+            .children_with_tokens()
+            .filter_map(|c| c.into_token())
+            .find(|t| t.kind() == rnix::SyntaxKind::TOKEN_L_BRACE)
+            .or_else(|| {
+                node.syntax()
+                    .children_with_tokens()
+                    .filter_map(|c| c.into_token())
+                    .find(|t| t.kind() == rnix::SyntaxKind::TOKEN_LET)
+            })
+            .map_or_else(|| node.syntax().text_range().start(), |t| t.text_range().end());
+        let binds_span = Span::new(self.file, binds_at.into(), binds_at.into());
         for entry in node.entries() {
             match entry {
                 ast::Entry::Inherit(inh) => {
@@ -643,7 +666,7 @@ impl<'a> Lowerer<'a> {
                         let aspan = self.span(attr.syntax());
                         match self.key_name(&attr) {
                             KeyName::Static(name) => {
-                                let value = PendingValue::Inherit(from.clone(), name, aspan);
+                                let value = PendingValue::Inherit(from.clone(), name, binds_span);
                                 self.insert_static(into, name, value, names_span, &[name]);
                             }
                             KeyName::Dynamic(_) => {
