@@ -379,6 +379,61 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
     ("[ (builtins.throw \" \\n\") ]", "\n"),
 ];
 
+/// Errors whose report goes on with trace frames that C++ Nix prints only
+/// with `--show-trace`: the message and its code frame, up to the first
+/// frame, are compared (expression, expected head of stderr).
+const PRIMARY_POSITION_CASES: &[(&str, &str)] = &[
+    (
+        // A function in JSON is reported at the lambda, other values at the attribute holding them.
+        "builtins.toJSON { a = x: x; }",
+        concat!(
+            "error: cannot convert a function to JSON\n",
+            "\n",
+            "       at «string»:1:23:\n",
+            "\n",
+            "            1| builtins.toJSON { a = x: x; }\n",
+            "             |                       ^\n",
+        ),
+    ),
+    (
+        "builtins.toJSON {\n  a = [ builtins.add ];\n}",
+        concat!(
+            "error: cannot convert the built-in function 'add' to JSON\n",
+            "\n",
+            "       at «string»:2:3:\n",
+            "\n",
+            "            1| builtins.toJSON {\n",
+            "            2|   a = [ builtins.add ];\n",
+            "             |   ^\n",
+            "            3| }\n",
+        ),
+    ),
+    (
+        // concatMap reports a result that is not a list at the function.
+        "builtins.concatMap (x: 1) [ 1 ]",
+        concat!(
+            "error: value is an integer while a list was expected\n",
+            "\n",
+            "       at «string»:1:21:\n",
+            "\n",
+            "            1| builtins.concatMap (x: 1) [ 1 ]\n",
+            "             |                     ^\n",
+        ),
+    ),
+    (
+        // listToAttrs reports a name that is not a string at the name attribute.
+        "builtins.listToAttrs [ { name = 1; value = 2; } ]",
+        concat!(
+            "error: value is an integer while a string was expected\n",
+            "\n",
+            "       at «string»:1:26:\n",
+            "\n",
+            "            1| builtins.listToAttrs [ { name = 1; value = 2; } ]\n",
+            "             |                          ^\n",
+        ),
+    ),
+];
+
 fn stderr_of(program: &str, args: &[&str]) -> String {
     let out = Command::new(program).args(args).env("NIX_PATH", "").output().expect("runs");
     assert!(!out.status.success(), "{program} {args:?}: expected a failure");
@@ -422,6 +477,34 @@ fn errors_show_the_source_lines_that_cpp_nix_shows() {
 /// Thousands of syntax errors in one file: Nix reports the first. (Each
 /// used to tokenize the whole file again, and past rnix's nesting limit
 /// the report named the wrong error at the wrong place.)
+/// The report up to its first trace frame (ours) or the hint to use
+/// `--show-trace` (C++ Nix's), without the blank lines before them.
+fn primary(report: &str) -> String {
+    let lines: Vec<&str> =
+        report.lines().take_while(|l| !l.starts_with("       … ") && !l.starts_with("(use '--show-trace'")).collect();
+    let end = lines.iter().rposition(|l| !l.is_empty()).map_or(0, |i| i + 1);
+    lines[..end].iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn errors_are_reported_where_cpp_nix_reports_them() {
+    let oracle = common::oracle_available("positions of errors");
+    let mut failures = Vec::new();
+    for (expr, want) in PRIMARY_POSITION_CASES {
+        let got = primary(&stderr_of(env!("CARGO_BIN_EXE_nix2dream"), &["eval", "--strict", "-E", expr]));
+        if got != *want {
+            failures.push(format!("{expr:?}: nix2dream printed\n{got}expected\n{want}"));
+        }
+        if oracle {
+            let nix = primary(&stderr_of("nix-instantiate", &["--eval", "--strict", "-E", expr]));
+            if nix != *want {
+                failures.push(format!("{expr:?}: nix-instantiate printed\n{nix}expected\n{want}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn the_first_of_many_syntax_errors_is_reported() {
     let dir = std::env::temp_dir().join(format!("nix2dream-many-errors-{}", std::process::id()));

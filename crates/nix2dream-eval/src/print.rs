@@ -179,8 +179,10 @@ pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, c
                     ctx.extend(c);
                     return Ok(());
                 }
-                if let Some(p) = a.get(Symbol::OUT_PATH).cloned() {
-                    return write_json(ev, &p, span, out, ctx);
+                // C++ Nix hands an attribute's own position down as the one
+                // to report errors at (for outPath too).
+                if let Some(p) = a.get_entry(Symbol::OUT_PATH).map(|e| (e.value.clone(), e.pos)) {
+                    return write_json(ev, &p.0, p.1.unwrap_or(span), out, ctx);
                 }
                 out.push('{');
                 for (i, e) in a.sorted_by_name().into_iter().enumerate() {
@@ -190,12 +192,15 @@ pub fn write_json(ev: &mut Evaluator, v: &Value, span: Span, out: &mut String, c
                     json_string(e.name.as_str(), out);
                     out.push(':');
                     let name = e.name;
-                    write_json(ev, &e.value, span, out, ctx)
+                    write_json(ev, &e.value, e.pos.unwrap_or(span), out, ctx)
                         .map_err(|err| err.context(e.pos, format!("while evaluating attribute '{}'", name)))?;
                 }
                 out.push('}');
             }
-            other => return Err(EvalError::type_error(format!("cannot convert {} to JSON", other.type_desc()), span)),
+            other => {
+                let at = other.pos_or(span);
+                return Err(EvalError::type_error(format!("cannot convert {} to JSON", other.type_desc()), at));
+            }
         }
         Ok(())
     })

@@ -148,6 +148,16 @@ impl Value {
         }
     }
 
+    /// The position C++ Nix's `Value::determinePos` finds for some errors
+    /// about a value (toJSON of a function, concatMap's result): a lambda's
+    /// own, else `fallback`. (Nix also gives sets one; ours carry none.)
+    pub fn pos_or(&self, fallback: Span) -> Span {
+        match self {
+            Value::Lambda(c) => c.def.span,
+            _ => fallback,
+        }
+    }
+
     pub fn is_function(&self) -> bool {
         matches!(self, Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_))
     }

@@ -58,10 +58,11 @@ fn list_to_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<V
     let mut entries = Vec::with_capacity(list.len());
     for item in list.iter() {
         let a = ev.expect_attrs(item, span)?;
-        let Some(n) = a.get(name_sym).cloned() else {
+        let Some((n, name_pos)) = a.get_entry(name_sym).map(|e| (e.value.clone(), e.pos)) else {
             return Err(EvalError::type_error("attribute 'name' missing for call to 'listToAttrs'", span));
         };
-        let name = super::context::expect_str_no_ctx(ev, &n, span)?;
+        // C++ Nix reports a name that is not a string at the `name` attribute.
+        let name = super::context::expect_str_no_ctx(ev, &n, name_pos.unwrap_or(span))?;
         let Some(entry) = a.get_entry(value_sym) else {
             return Err(EvalError::type_error("attribute 'value' missing for call to 'listToAttrs'", span));
         };

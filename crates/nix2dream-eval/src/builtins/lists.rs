@@ -128,7 +128,10 @@ fn concat_map(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Valu
     let mut out = Vec::new();
     for x in l.iter() {
         let r = ev.call_value(&f, x.clone(), Some(span))?;
-        out.extend(ev.expect_list(&r, span)?.iter().cloned());
+        // As C++ Nix: a result that is not a list is reported at the
+        // function when it is a lambda.
+        let r = ev.force(&r)?;
+        out.extend(ev.expect_list(&r, r.pos_or(f.pos_or(span)))?.iter().cloned());
     }
     Ok(Value::list(out))
 }
