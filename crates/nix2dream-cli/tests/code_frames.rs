@@ -432,6 +432,18 @@ const PRIMARY_POSITION_CASES: &[(&str, &str)] = &[
             "             |                          ^\n",
         ),
     ),
+    (
+        // A derivation's args that are not a list are reported at the call of derivationStrict.
+        "builtins.derivationStrict { name = \"a\"; system = \"x\"; builder = \"b\"; args = 1; }",
+        concat!(
+            "error: value is an integer while a list was expected\n",
+            "\n",
+            "       at «string»:1:1:\n",
+            "\n",
+            "            1| builtins.derivationStrict { name = \"a\"; system = \"x\"; builder = \"b\"; args = 1; }\n",
+            "             | ^\n",
+        ),
+    ),
 ];
 
 fn stderr_of(program: &str, args: &[&str]) -> String {

@@ -154,6 +154,8 @@ struct DrvBuilder {
     drv: Derivation,
     drv_name: String,
     pos_drv_name: Span,
+    /// The call's position: C++ Nix reports some attributes' errors there.
+    call: Span,
     context: Context,
     json: Option<String>,
     output_hash: Option<String>,
@@ -197,7 +199,7 @@ impl DrvBuilder {
         let pd = self.pos_drv_name;
         match key {
             "__contentAddressed" => {
-                if ev.expect_bool(v, pd)? {
+                if ev.expect_bool(v, self.call)? {
                     return Err(other(
                         "experimental Nix feature 'ca-derivations' is disabled; use '--extra-experimental-features ca-derivations' to override",
                         pd,
@@ -205,7 +207,7 @@ impl DrvBuilder {
                 }
             }
             "__impure" => {
-                if ev.expect_bool(v, pd)? {
+                if ev.expect_bool(v, self.call)? {
                     return Err(other(
                         "experimental Nix feature 'impure-derivations' is disabled; use '--extra-experimental-features impure-derivations' to override",
                         pd,
@@ -214,7 +216,7 @@ impl DrvBuilder {
             }
             // The builder's command-line arguments.
             "args" => {
-                let list = ev.expect_list(v, pd)?;
+                let list = ev.expect_list(v, self.call)?;
                 for item in list.iter() {
                     let (s, c) = ev.coerce_to_string(item, pd, true, true)?;
                     self.context.extend(c);
@@ -229,7 +231,8 @@ impl DrvBuilder {
                 let mut kctx = Context::new();
                 crate::print::write_json(ev, &Value::string(key), pos, &mut piece, &mut kctx)?;
                 piece.push(':');
-                crate::print::write_json(ev, v, pos, &mut piece, &mut self.context)?;
+                // At the call, as C++ Nix: not at the attribute.
+                crate::print::write_json(ev, v, self.call, &mut piece, &mut self.context)?;
                 let json = self.json.as_mut().expect("structured");
                 if json.len() > 1 {
                     json.push(',');
@@ -306,6 +309,7 @@ fn derivation_strict(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResu
         drv: Derivation { name: drv_name.clone(), ..Derivation::default() },
         drv_name: drv_name.clone(),
         pos_drv_name,
+        call: span,
         context: Context::new(),
         json: if structured { Some("{".to_string()) } else { None },
         output_hash: None,
