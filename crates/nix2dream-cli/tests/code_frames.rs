@@ -444,6 +444,20 @@ const PRIMARY_POSITION_CASES: &[(&str, &str)] = &[
             "             | ^\n",
         ),
     ),
+    (
+        // A value selected last that is being evaluated is infinite recursion at its attribute.
+        "let x = {\n  a = x.a;\n}; in x",
+        concat!(
+            "error: infinite recursion encountered\n",
+            "\n",
+            "       at «string»:2:3:\n",
+            "\n",
+            "            1| let x = {\n",
+            "            2|   a = x.a;\n",
+            "             |   ^\n",
+            "            3| }; in x\n",
+        ),
+    ),
 ];
 
 fn stderr_of(program: &str, args: &[&str]) -> String {

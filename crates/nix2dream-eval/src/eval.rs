@@ -345,7 +345,7 @@ impl Evaluator {
 
     fn eval_select(&mut self, sel: &Select, env: &Env) -> EvalResult<Value> {
         let mut cur = self.eval(&sel.expr, env)?;
-        for key in sel.path.iter() {
+        for (i, key) in sel.path.iter().enumerate() {
             let name = match self.attr_key(key, env, sel.span)? {
                 Some(n) => n,
                 None => {
@@ -353,7 +353,7 @@ impl Evaluator {
                 }
             };
             let found = match &cur {
-                Value::Attrs(a) => a.get(name),
+                Value::Attrs(a) => a.get_entry(name),
                 other => {
                     if let Some(d) = &sel.default {
                         return self.eval(d, env);
@@ -365,10 +365,19 @@ impl Evaluator {
                 }
             };
             match found {
-                Some(v) => {
+                Some(entry) => {
                     let next = self
-                        .force_ref(v)
-                        .map_err(|e| e.context(Some(sel.span), format!("while evaluating the attribute '{}'", name)))?
+                        .force_ref(&entry.value)
+                        .map_err(|e| {
+                            // C++ Nix forces the value selected last with the
+                            // attribute's position, so infinite recursion is
+                            // reported there.
+                            let e = match (e.kind(), entry.pos) {
+                                (ErrorKind::InfiniteRecursion, Some(pos)) if i + 1 == sel.path.len() => e.at(pos),
+                                _ => e,
+                            };
+                            e.context(Some(sel.span), format!("while evaluating the attribute '{}'", name))
+                        })?
                         .clone();
                     cur = next;
                 }
