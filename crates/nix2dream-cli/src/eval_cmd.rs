@@ -31,6 +31,8 @@ struct EvalArgs {
     pure: bool,
     /// `--parse`: print the parsed expression instead of evaluating it.
     parse: bool,
+    /// `--show-trace`: errors list every function call they leave.
+    show_trace: bool,
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
@@ -45,7 +47,9 @@ fn parse_args(args: &[String]) -> anyhow::Result<EvalArgs> {
     while i < args.len() {
         let a = args[i].as_str();
         match a {
-            "--eval" | "--eval-only" | "--show-trace" | "--no-show-trace" | "--read-write-mode" => {}
+            "--eval" | "--eval-only" | "--read-write-mode" => {}
+            "--show-trace" => out.show_trace = true,
+            "--no-show-trace" => out.show_trace = false,
             "--parse" => out.parse = true,
             "--strict" => out.strict = true,
             "--pure" | "--pure-eval" => out.pure = true,
@@ -166,6 +170,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     // Non-strict output shows which values are still thunks: evaluate
     // exactly as lazily as C++ Nix then.
     ev.options.speculate = opts.strict;
+    ev.options.show_trace = opts.show_trace;
     // Each attribute path's result is printed as soon as it is known, as
     // nix-instantiate prints it: a value and a newline, or JSON alone (the
     // JSON of several paths runs together, as it does there).

@@ -577,3 +577,27 @@ fn nesting_past_the_parser_limit_is_reported_where_it_is_reached() {
         assert_eq!(lines.nth(1).map(str::trim), Some(format!("at {at}").as_str()), "{got}");
     }
 }
+
+/// `--show-trace` adds the frames Nix 2.8 adds for each function call an
+/// error leaves: the function (by the name it was bound to) and the call
+/// site; tail calls included. Compared whole with nix-instantiate's.
+#[test]
+fn show_trace_lists_the_calls_an_error_leaves() {
+    let oracle = common::oracle_available("--show-trace frames");
+    let mut failures = Vec::new();
+    for expr in [
+        "let f = n: if n == 0 then 1 + \"a\" else f (n - 1); in f 2",
+        "let f = x: x + \"a\"; g = y: f y; in { a = g 1; }",
+        "({ a }: a + \"b\") { a = 1; }",
+    ] {
+        let args = ["--strict", "--show-trace", "-E", expr];
+        let want =
+            if oracle { stderr_of("nix-instantiate", &[&["--eval"], &args[..]].concat()) } else { String::new() };
+        let got = stderr_of(env!("CARGO_BIN_EXE_nix2dream"), &[&["eval"], &args[..]].concat());
+        assert!(got.matches("… while evaluating").count() >= 1, "{expr}: no call frames in\n{got}");
+        if oracle && got != want {
+            failures.push(format!("{expr}: nix2dream printed\n{got}nix-instantiate printed\n{want}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -233,8 +233,10 @@ impl Evaluator {
                     }
                     let arg = self.maybe_thunk(last, env);
                     match &f {
-                        // Tail call: evaluate the body in this loop.
-                        Value::Lambda(c) => {
+                        // Tail call: evaluate the body in this loop (unless
+                        // `show_trace` wants a frame for the call, which a
+                        // loop does not leave).
+                        Value::Lambda(c) if !self.options.show_trace => {
                             self.tick(*span)?;
                             self.depth += 1;
                             if self.depth > self.options.max_depth {
@@ -779,6 +781,9 @@ impl Evaluator {
                 self.tick(span)?;
                 let env = self.bind_args(c, arg, span)?;
                 let body = c.def.body.clone();
+                if self.options.show_trace {
+                    return self.eval(&body, &env).map_err(|e| with_call_frames(e, c.def.name, c.def.span, span));
+                }
                 self.eval(&body, &env)
             }
             Value::PrimOp(op) => {
@@ -1081,6 +1086,16 @@ fn cheap_value(expr: &Expr, env: &Env, budget: u8) -> Option<Value> {
         }
         _ => None,
     }
+}
+
+/// The frames C++ Nix's `--show-trace` adds for an error that leaves a
+/// function's body: the function, then where it was called.
+fn with_call_frames(e: EvalError, name: Option<Symbol>, lambda: Span, call: Span) -> EvalError {
+    let function = match name {
+        Some(name) => format!("'{}'", name),
+        None => "anonymous lambda".to_string(),
+    };
+    e.context(Some(lambda), format!("while evaluating {}", function)).context(Some(call), "from call site")
 }
 
 /// A closure borrowed in parts (definition and environment).

@@ -61,6 +61,9 @@ pub struct EvalOptions {
     /// is visible in non-strict printing (`<CODE>`), so the CLI turns it
     /// off there to print exactly what C++ Nix prints.
     pub speculate: bool,
+    /// Nix's `--show-trace`: an error also records each function call it
+    /// leaves (`while evaluating 'f'`, then `from call site`).
+    pub show_trace: bool,
 }
 
 impl Default for EvalOptions {
@@ -71,6 +74,7 @@ impl Default for EvalOptions {
             pure: false,
             allowed_roots: Vec::new(),
             speculate: true,
+            show_trace: false,
         }
     }
 }
