@@ -89,11 +89,32 @@ impl Evaluator {
         coerce_more: bool,
         copy_to_store: bool,
     ) -> EvalResult<(Vec<u8>, Context)> {
-        if let Value::String(s) = self.force_ref(v)? {
-            return Ok((s.as_bytes().to_vec(), s.context().clone()));
+        match self.force(v)? {
+            Value::String(s) => Ok((s.as_bytes().to_vec(), s.context().clone())),
+            Value::List(items) if coerce_more => {
+                let mut out = Vec::new();
+                let mut ctx = Context::new();
+                for (i, item) in items.iter().enumerate() {
+                    // Nested: a list that contains itself is a stack overflow error.
+                    let (s, c) =
+                        self.nested(Some(span), |ev| ev.coerce_to_bytes(item, span, coerce_more, copy_to_store))?;
+                    out.extend_from_slice(&s);
+                    ctx.extend(c);
+                    // Like C++ Nix: no separator after an empty list element.
+                    if i + 1 < items.len() {
+                        let is_empty_list = matches!(self.force(item)?, Value::List(ref l) if l.is_empty());
+                        if !is_empty_list {
+                            out.push(b' ');
+                        }
+                    }
+                }
+                Ok((out, ctx))
+            }
+            _ => {
+                let (s, ctx) = self.coerce_to_string(v, span, coerce_more, copy_to_store)?;
+                Ok((s.into_bytes(), ctx))
+            }
         }
-        let (s, ctx) = self.coerce_to_string(v, span, coerce_more, copy_to_store)?;
-        Ok((s.into_bytes(), ctx))
     }
 
     /// Nix's `coerceToString`. `coerce_more` is `toString`'s extra leniency
@@ -139,24 +160,10 @@ impl Evaluator {
             Value::Float(f) if coerce_more => Ok((format!("{:.6}", f), Context::new())),
             Value::Bool(b) if coerce_more => Ok((if *b { "1" } else { "" }.to_string(), Context::new())),
             Value::Null if coerce_more => Ok((String::new(), Context::new())),
-            Value::List(items) if coerce_more => {
-                let mut out = String::new();
-                let mut ctx = Context::new();
-                for (i, item) in items.iter().enumerate() {
-                    // Nested: a list that contains itself is a stack overflow error.
-                    let (s, c) =
-                        self.nested(Some(span), |ev| ev.coerce_to_string(item, span, coerce_more, copy_to_store))?;
-                    out.push_str(&s);
-                    ctx.extend(c);
-                    // Like C++ Nix: no separator after an empty list element.
-                    if i + 1 < items.len() {
-                        let is_empty_list = matches!(self.force(item)?, Value::List(ref l) if l.is_empty());
-                        if !is_empty_list {
-                            out.push(' ');
-                        }
-                    }
-                }
-                Ok((out, ctx))
+            // Joined as bytes (see `coerce_to_bytes`), then read as text.
+            Value::List(_) if coerce_more => {
+                let (bytes, ctx) = self.coerce_to_bytes(&v, span, coerce_more, copy_to_store)?;
+                Ok((String::from_utf8_lossy(&bytes).into_owned(), ctx))
             }
             other => Err(EvalError::type_error(format!("cannot coerce {} to a string", other.type_desc()), span)),
         }
