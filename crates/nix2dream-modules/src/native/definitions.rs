@@ -629,6 +629,9 @@ pub(super) fn first_declaration_of(ev: &mut Evaluator, args: &[Value], span: Spa
 /// `apply` over the merged value (or the type's empty value), inside
 /// "while evaluating the option". Without `apply`, the merge runs here
 /// rather than in a thunk of its own: this call is the value's thunk.
+/// With `apply`, the merged value stays a thunk, as in the Nix code: an
+/// `apply` that does not force its argument must not force the merge
+/// (whose `mkIf` conditions may read this very option).
 #[allow(clippy::too_many_arguments)]
 fn eov_value(
     ev: &mut Evaluator,
@@ -644,22 +647,58 @@ fn eov_value(
         ev,
         span,
         |ev| {
-            let mut empty_merge = None;
-            if !merge.is_defined(ev, span)? {
-                if let Some(empty) = select_or(ev, ty, sym!("emptyValue"))? {
-                    if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
-                        let defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), empty_value)])]);
-                        empty_merge = Some(merged_definitions(helpers, loc, ty, &defs, span));
-                    }
-                }
-            }
-            let merge = empty_merge.as_ref().unwrap_or(merge);
             let opt_attrs = attrs_of(ev, opt, span)?;
             match opt_attrs.get(sym!("apply")).cloned() {
-                Some(apply) => ev.call_value(&apply, merge.merged(helpers, loc, ty, span), Some(span)),
-                None => merge.merged_now(ev, helpers, loc, ty, span),
+                Some(apply) => {
+                    let merged = lazy(
+                        &EOV_MERGED,
+                        [
+                            helpers.clone(),
+                            loc.clone(),
+                            ty.clone(),
+                            file.clone(),
+                            merge.core.clone(),
+                            merge.checked.clone(),
+                        ],
+                        span,
+                    );
+                    ev.call_value(&apply, merged, Some(span))
+                }
+                None => merged_or_empty(ev, helpers, loc, ty, file, merge, span),
             }
         },
         |ev| show_option(ev, helpers, loc, span).ok().map(|o| format!("while evaluating the option `{}':", o)),
     )
+}
+
+static EOV_MERGED: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: option mergedValue»",
+    arity: 6,
+    run: |ev, args, span| {
+        let merge = MergedDefinitions { core: args[4].clone(), checked: args[5].clone() };
+        merged_or_empty(ev, &args[0], &args[1], &args[2], &args[3], &merge, span)
+    },
+};
+
+/// `evalOptionValue`'s `mergedValue`: the merge, or without any definition
+/// the type's empty value merged like a definition.
+fn merged_or_empty(
+    ev: &mut Evaluator,
+    helpers: &Value,
+    loc: &Value,
+    ty: &Value,
+    file: &Value,
+    merge: &MergedDefinitions,
+    span: Span,
+) -> EvalResult<Value> {
+    if !merge.is_defined(ev, span)? {
+        if let Some(empty) = select_or(ev, ty, sym!("emptyValue"))? {
+            if let Some(empty_value) = select_or(ev, &empty, sym!("value"))? {
+                let defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), empty_value)])]);
+                return merged_definitions(helpers, loc, ty, &defs, span).merged_now(ev, helpers, loc, ty, span);
+            }
+        }
+    }
+    merge.merged_now(ev, helpers, loc, ty, span)
 }
