@@ -175,16 +175,24 @@ fn final_of(ev: &mut Evaluator, default: Option<OptionDefault>, defs: Vec<Value>
         }
     }
     let (kept, highest) = filter_overrides(ev, default, discharged, span)?;
-    let mut any_order = false;
+    // The order check forces the kept values; `highestPrio` alone must not.
+    let values = lazy(&ORDERED_VALUES, [Value::list(kept)], span);
+    Ok(set([(sym!("values"), values), (sym!("highestPrio"), highest)]))
+}
+
+static ORDERED_VALUES: PrimOp =
+    PrimOp { lambda: true, name: "«modules: sorted definitions»", arity: 1, run: ordered_values };
+
+/// The definitions sorted by `mkOrder`, only when some definition asks for it.
+fn ordered_values(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let kept = list_of(ev, &args[0], span)?;
     for def in &kept {
         let value = select(ev, def, sym!("value"), span)?;
         if is_tag(&type_tag(ev, &value)?, "order") {
-            any_order = true;
-            break;
+            return Ok(Value::list(sort_properties(ev, kept, span)?));
         }
     }
-    let values = if any_order { sort_properties(ev, kept, span)? } else { kept };
-    Ok(set([(sym!("values"), Value::list(values)), (sym!("highestPrio"), highest)]))
+    Ok(args[0].clone())
 }
 
 pub(super) fn md_is_defined(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
