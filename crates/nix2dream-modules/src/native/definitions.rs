@@ -495,9 +495,41 @@ pub(super) fn declare_option(
         ],
         span,
     );
-    let merge = MergedDefinitions::from_core(helpers, loc, ty, core, span);
+    let mut merge = MergedDefinitions::from_core(helpers, loc, ty, core, span);
+    if attrs_of(ev, opt, span)?.contains(sym!("readOnly")) {
+        // In the Nix code the read-only error is `res` itself, so it is
+        // also what `checkedAndMerged` (a non-v2 type's `valueMeta`, which
+        // reads no definition) gives.
+        merge.checked = lazy(
+            &READ_ONLY_GUARD,
+            [
+                helpers.clone(),
+                loc.clone(),
+                opt.clone(),
+                ty.clone(),
+                declaration.first_file.clone(),
+                defs.defs.clone(),
+                defs.name.clone(),
+                merge.checked,
+            ],
+            span,
+        );
+    }
     Ok(DeclaredOption { opt: opt.clone(), declaration, merge }.into_value())
 }
+
+static READ_ONLY_GUARD: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: read-only checkedAndMerged»",
+    arity: 8,
+    run: |ev, args, span| {
+        let read_only = select(ev, &args[2], sym!("readOnly"), span)?;
+        if ev.expect_bool(&read_only, span)? {
+            eov_defs(ev, &args[..7], span)?;
+        }
+        ev.force(&args[7])
+    },
+};
 
 pub(super) static OPTION_VALUE: PrimOp =
     PrimOp { lambda: true, name: "«modules: option value»", arity: 3, run: option_value };
