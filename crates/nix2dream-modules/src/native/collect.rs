@@ -523,7 +523,7 @@ pub(super) fn module_arg(ev: &mut Evaluator, args: &[Value], span: Span) -> Eval
             // argument read where `config` cannot be computed yet (in
             // `imports`) is infinite recursion either way.
             ev.force_ref(&config)?;
-            if !matches!(merged, Value::Null) {
+            if !matches!(ev.force_ref(merged)?, Value::Null) {
                 if let Some(v) = plain_module_arg(ev, merged, sym(&name), span)? {
                     return ev.force(&v);
                 }

@@ -59,7 +59,7 @@ pub(super) fn eval_modules(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
             modules.clone(),
             internal_module,
             module_args,
-            merged.clone(),
+            lazy(&MERGED_FOR_ARGS, [special_args.clone(), merged.clone()], span),
         ],
         span,
     );
@@ -114,6 +114,22 @@ pub(super) static CHECKED_MODULE: PrimOp =
     PrimOp { lambda: true, name: "«modules: checked _module»", arity: 2, run: checked_module };
 pub(super) static CONFIG_ARGUMENT: PrimOp =
     PrimOp { lambda: true, name: "«modules: config argument»", arity: 2, run: config_argument };
+
+/// The merge that module arguments may be read from (see
+/// `collect::module_arg`), or null when `specialArgs` replaces `config`:
+/// then `config._module.args` is the caller's set, not this evaluation's.
+/// Forced only after the module arguments, which force `specialArgs`.
+static MERGED_FOR_ARGS: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: merge for arguments»",
+    arity: 2,
+    run: |ev, args, span| {
+        if attrs_of(ev, &args[0], span)?.contains(sym!("config")) {
+            return Ok(Value::Null);
+        }
+        ev.force(&args[1])
+    },
+};
 
 /// `{ inherit lib options specialArgs; _class; _prefix; config; } // specialArgs`
 pub(super) fn module_args(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
