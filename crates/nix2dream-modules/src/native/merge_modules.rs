@@ -28,15 +28,20 @@ pub(super) fn pushed_down(
     span: Span,
 ) -> EvalResult<Value> {
     let items = self::items(ev, items, span)?;
-    let mut out = Vec::with_capacity(items.len());
-    let mut pushed = Vec::new();
+    // Every item's list first, then the elements (see `push_down_spine`).
+    let mut spine = Vec::with_capacity(items.len());
+    let mut wrappers = Vec::new();
+    let mut files = Vec::with_capacity(items.len());
     for item in items {
         let file = select(ev, item, file_name, span)?;
         let value = select(ev, item, value_name, span)?;
-        push_down_properties(ev, &value, span, &mut pushed)?;
-        for c in pushed.drain(..) {
-            out.push(set([(sym!("file"), file.clone()), (sym!("config"), c)]));
-        }
+        let from = spine.len();
+        push_down_spine(ev, &value, span, &mut wrappers, &mut spine)?;
+        files.extend(std::iter::repeat_n(file, spine.len() - from));
+    }
+    let mut out = Vec::with_capacity(spine.len());
+    for (pushed, file) in spine.into_iter().zip(files) {
+        out.push(set([(sym!("file"), file), (sym!("config"), pushed.wrap(ev, span)?)]));
     }
     Ok(Value::list(out))
 }

@@ -10,20 +10,60 @@ pub(super) fn push_down_properties(
     span: Span,
     out: &mut Vec<Value>,
 ) -> EvalResult<()> {
+    let mut spine = Vec::new();
+    push_down_spine(ev, cfg, span, &mut Vec::new(), &mut spine)?;
+    for pushed in spine {
+        out.push(pushed.wrap(ev, span)?);
+    }
+    Ok(())
+}
+
+/// One set of a pushed-down definition, with the `mkIf`/`mkOverride`
+/// wrappers (outermost first) still to put around each of its attributes.
+pub(super) struct Pushed {
+    item: Value,
+    wrappers: Vec<(&'static str, Symbol, Value)>,
+}
+
+/// The list `pushDownProperties` returns, without its elements: in the Nix
+/// code each element (a `mapAttrs`) is a thunk, so the lists of all of a
+/// merge's definitions are made (forcing each `mkIf`'s content and the
+/// `mkMerge` lists) before any element is, and an error in a later list
+/// comes before one in an earlier element. [`Pushed::wrap`] makes the
+/// elements.
+pub(super) fn push_down_spine(
+    ev: &mut Evaluator,
+    cfg: &Value,
+    span: Span,
+    wrappers: &mut Vec<(&'static str, Symbol, Value)>,
+    out: &mut Vec<Pushed>,
+) -> EvalResult<()> {
     let tag = type_tag(ev, cfg)?;
     if is_tag(&tag, "merge") {
         let contents = select(ev, cfg, sym!("contents"), span)?;
         for c in items(ev, &contents, span)? {
-            ev.nested(Some(span), |ev| push_down_properties(ev, c, span, out))?;
+            ev.nested(Some(span), |ev| push_down_spine(ev, c, span, wrappers, out))?;
         }
     } else if is_tag(&tag, "if") || is_tag(&tag, "override") {
         let (wrapper, key) =
             if is_tag(&tag, "if") { ("if", sym!("condition")) } else { ("override", sym!("priority")) };
         let property = select(ev, cfg, key, span)?;
         let content = select(ev, cfg, sym!("content"), span)?;
-        let mut inner = Vec::new();
-        ev.nested(Some(span), |ev| push_down_properties(ev, &content, span, &mut inner))?;
-        for item in inner {
+        wrappers.push((wrapper, key, property));
+        let r = ev.nested(Some(span), |ev| push_down_spine(ev, &content, span, wrappers, out));
+        wrappers.pop();
+        r?;
+    } else {
+        out.push(Pushed { item: cfg.clone(), wrappers: wrappers.clone() });
+    }
+    Ok(())
+}
+
+impl Pushed {
+    /// The element: each attribute wrapped, innermost wrapper first.
+    pub(super) fn wrap(self, ev: &mut Evaluator, span: Span) -> EvalResult<Value> {
+        let mut item = self.item;
+        for (wrapper, key, property) in self.wrappers.into_iter().rev() {
             let a = attrs_of(ev, &item, span)?;
             let entries = a
                 .entries()
@@ -38,12 +78,10 @@ pub(super) fn push_down_properties(
                     pos: e.pos,
                 })
                 .collect();
-            out.push(Value::attrs(Attrs::from_sorted(entries)));
+            item = Value::attrs(Attrs::from_sorted(entries));
         }
-    } else {
-        out.push(cfg.clone());
+        Ok(item)
     }
-    Ok(())
 }
 
 pub(super) fn push_down_properties_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
