@@ -41,7 +41,7 @@ pub(super) fn pushed_down(
     }
     let mut out = Vec::with_capacity(spine.len());
     for (pushed, file) in spine.into_iter().zip(files) {
-        out.push(set([(sym!("file"), file), (sym!("config"), pushed.wrap(ev, span)?)]));
+        out.push(set([(sym!("file"), file), (sym!("config"), pushed.wrap(span))]));
     }
     Ok(Value::list(out))
 }

@@ -12,9 +12,7 @@ pub(super) fn push_down_properties(
 ) -> EvalResult<()> {
     let mut spine = Vec::new();
     push_down_spine(ev, cfg, span, &mut Vec::new(), &mut spine)?;
-    for pushed in spine {
-        out.push(pushed.wrap(ev, span)?);
-    }
+    out.extend(spine.into_iter().map(|pushed| pushed.wrap(span)));
     Ok(())
 }
 
@@ -22,7 +20,8 @@ pub(super) fn push_down_properties(
 /// wrappers (outermost first) still to put around each of its attributes.
 pub(super) struct Pushed {
     item: Value,
-    wrappers: Vec<(&'static str, Symbol, Value)>,
+    /// `(is mkIf, its condition or priority)`
+    wrappers: Vec<(bool, Value)>,
 }
 
 /// The list `pushDownProperties` returns, without its elements: in the Nix
@@ -35,7 +34,7 @@ pub(super) fn push_down_spine(
     ev: &mut Evaluator,
     cfg: &Value,
     span: Span,
-    wrappers: &mut Vec<(&'static str, Symbol, Value)>,
+    wrappers: &mut Vec<(bool, Value)>,
     out: &mut Vec<Pushed>,
 ) -> EvalResult<()> {
     let tag = type_tag(ev, cfg)?;
@@ -45,11 +44,10 @@ pub(super) fn push_down_spine(
             ev.nested(Some(span), |ev| push_down_spine(ev, c, span, wrappers, out))?;
         }
     } else if is_tag(&tag, "if") || is_tag(&tag, "override") {
-        let (wrapper, key) =
-            if is_tag(&tag, "if") { ("if", sym!("condition")) } else { ("override", sym!("priority")) };
-        let property = select(ev, cfg, key, span)?;
+        let is_if = is_tag(&tag, "if");
+        let property = select(ev, cfg, if is_if { sym!("condition") } else { sym!("priority") }, span)?;
         let content = select(ev, cfg, sym!("content"), span)?;
-        wrappers.push((wrapper, key, property));
+        wrappers.push((is_if, property));
         let r = ev.nested(Some(span), |ev| push_down_spine(ev, &content, span, wrappers, out));
         wrappers.pop();
         r?;
@@ -60,28 +58,40 @@ pub(super) fn push_down_spine(
 }
 
 impl Pushed {
-    /// The element: each attribute wrapped, innermost wrapper first.
-    pub(super) fn wrap(self, ev: &mut Evaluator, span: Span) -> EvalResult<Value> {
+    /// The element: each attribute wrapped, innermost wrapper first. Like
+    /// the Nix code's `mapAttrs`, a wrapped element is a thunk: a consumer
+    /// that fails on an earlier element never forces it.
+    pub(super) fn wrap(self, span: Span) -> Value {
         let mut item = self.item;
-        for (wrapper, key, property) in self.wrappers.into_iter().rev() {
-            let a = attrs_of(ev, &item, span)?;
-            let entries = a
-                .entries()
-                .iter()
-                .map(|e| AttrEntry {
-                    name: e.name,
-                    value: set([
-                        (sym!("_type"), Value::string(wrapper)),
-                        (key, property.clone()),
-                        (sym!("content"), e.value.clone()),
-                    ]),
-                    pos: e.pos,
-                })
-                .collect();
-            item = Value::attrs(Attrs::from_sorted(entries));
+        for (is_if, property) in self.wrappers.into_iter().rev() {
+            item = lazy(&PUSHED_ATTRS, [Value::Bool(is_if), property, item], span);
         }
-        Ok(item)
+        item
     }
+}
+
+static PUSHED_ATTRS: PrimOp =
+    PrimOp { lambda: true, name: "«modules: pushed-down attributes»", arity: 3, run: pushed_attrs };
+
+/// `mapAttrs (n: v: mkIf condition v) item` (or `mkOverride priority`).
+fn pushed_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
+    let (wrapper, key) =
+        if matches!(args[0], Value::Bool(true)) { ("if", sym!("condition")) } else { ("override", sym!("priority")) };
+    let a = attrs_of(ev, &args[2], span)?;
+    let entries = a
+        .entries()
+        .iter()
+        .map(|e| AttrEntry {
+            name: e.name,
+            value: set([
+                (sym!("_type"), Value::string(wrapper)),
+                (key, args[1].clone()),
+                (sym!("content"), e.value.clone()),
+            ]),
+            pos: e.pos,
+        })
+        .collect();
+    Ok(Value::attrs(Attrs::from_sorted(entries)))
 }
 
 pub(super) fn push_down_properties_op(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
