@@ -176,8 +176,30 @@ fn final_of(ev: &mut Evaluator, default: Option<OptionDefault>, defs: Vec<Value>
     }
     let (kept, highest) = filter_overrides(ev, default, discharged, span)?;
     // The order check forces the kept values; `highestPrio` alone must not.
-    let values = lazy(&ORDERED_VALUES, [Value::list(kept)], span);
-    Ok(set([(sym!("values"), values), (sym!("highestPrio"), highest)]))
+    // Values already evaluated and not mkOrder need no sorting: known now
+    // without forcing anything, which saves a thunk per merge.
+    for def in &kept {
+        if settled_is_order(&select(ev, def, sym!("value"), span)?) != Some(false) {
+            let values = lazy(&ORDERED_VALUES, [Value::list(kept)], span);
+            return Ok(set([(sym!("values"), values), (sym!("highestPrio"), highest)]));
+        }
+    }
+    Ok(set([(sym!("values"), Value::list(kept)), (sym!("highestPrio"), highest)]))
+}
+
+/// Whether `v` is an `mkOrder`, if that is known without forcing anything.
+fn settled_is_order(v: &Value) -> Option<bool> {
+    let v = match v {
+        Value::Thunk(t) => t.done_ref()?,
+        v => v,
+    };
+    let Value::Attrs(a) = v else { return Some(false) };
+    let tag = match a.get(sym!("_type")) {
+        None => return Some(false),
+        Some(Value::Thunk(t)) => t.done_ref()?,
+        Some(tag) => tag,
+    };
+    Some(matches!(tag, Value::String(s) if &**s == "order"))
 }
 
 static ORDERED_VALUES: PrimOp =
