@@ -373,6 +373,30 @@ const EXPRESSION_CASES: &[(&str, &str)] = &[
             "            2|   inherit x;\n",
         ),
     ),
+    (
+        // A parenthesis whose expression is cut short: Bison stops inside
+        // it, not at the missing `)`.
+        "( 1 +",
+        concat!(
+            "error: syntax error, unexpected end of file\n",
+            "\n",
+            "       at «string»:1:5:\n",
+            "\n",
+            "            1| ( 1 +\n",
+            "             |     ^\n",
+        ),
+    ),
+    (
+        "[ ( ( ]",
+        concat!(
+            "error: syntax error, unexpected ']'\n",
+            "\n",
+            "       at «string»:1:7:\n",
+            "\n",
+            "            1| [ ( ( ]\n",
+            "             |       ^\n",
+        ),
+    ),
     // A blank message: Nix trims the report's end before it writes
     // "error: " before its first line, and there is none left.
     ("throw \"\"", "\n"),

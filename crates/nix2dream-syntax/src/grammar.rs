@@ -59,7 +59,9 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
                     // An expression, then the end of the file (without one,
                     // the expression is what is missing).
                     SyntaxKind::TOKEN_L_PAREN
-                        if own.len() == 1 && node.children().any(|c| c.kind() != SyntaxKind::NODE_ERROR) =>
+                        if own.len() == 1
+                            && node.children().any(|c| c.kind() != SyntaxKind::NODE_ERROR)
+                            && holds_whole_expression(&node) =>
                     {
                         out.push(Diagnostic::syntax(
                             end_of_file(),
@@ -120,6 +122,44 @@ pub(crate) fn check(root: &SyntaxNode, file: FileId, text: &str) -> Vec<Diagnost
 }
 
 /// The node's own tokens, without blanks and comments.
+/// Whether what a parenthesis holds is a whole expression (so that only its
+/// `)` is missing at the end of the file): nothing broken inside, and a
+/// last token that can end an expression. Otherwise Bison stops inside
+/// it first (`( (`, `( 1 +`, `( let`: "unexpected end of file").
+fn holds_whole_expression(paren: &SyntaxNode) -> bool {
+    use SyntaxKind::*;
+    if paren.descendants().any(|n| n.kind() == NODE_ERROR) {
+        return false;
+    }
+    let Some(last) =
+        paren.descendants_with_tokens().filter_map(|e| e.into_token()).filter(|t| !t.kind().is_trivia()).last()
+    else {
+        return false;
+    };
+    // `./a/${x}` and `a.${b}` end in an interpolation's `}`; a string that
+    // does (`"a${x}`) is not closed yet.
+    if last.kind() == TOKEN_INTERPOL_END {
+        let holder = last.parent().and_then(|interpolation| interpolation.parent());
+        return holder.is_some_and(|n| n.kind() != NODE_STRING);
+    }
+    matches!(
+        last.kind(),
+        TOKEN_IDENT
+            | TOKEN_INTEGER
+            | TOKEN_FLOAT
+            | TOKEN_STRING_END
+            | TOKEN_PATH_ABS
+            | TOKEN_PATH_HOME
+            | TOKEN_PATH_REL
+            | TOKEN_PATH_SEARCH
+            | TOKEN_URI
+            | TOKEN_CUR_POS
+            | TOKEN_R_PAREN
+            | TOKEN_R_BRACK
+            | TOKEN_R_BRACE
+    )
+}
+
 fn significant_tokens(node: &SyntaxNode) -> impl Iterator<Item = SyntaxToken> {
     node.children_with_tokens().filter_map(|c| match c {
         NodeOrToken::Token(t) if !t.kind().is_trivia() => Some(t),
