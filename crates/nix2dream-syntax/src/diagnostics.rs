@@ -380,13 +380,30 @@ pub(crate) fn error_token_message(text: &str) -> String {
     let t = text.trim();
     if t.starts_with('"') || t.starts_with("''") {
         "syntax error, unexpected end of file".to_string()
-    } else if (t.starts_with("./") || t.starts_with('/') || t.starts_with("~/") || t.starts_with("../"))
-        && t.ends_with('/')
-    {
+    } else if is_path_with_trailing_slash(t) {
         "path has a trailing slash".to_string()
     } else {
         format!("syntax error, unexpected {}", describe_text(t))
     }
+}
+
+/// Whether Nix 2.8's lexer reads a path with a trailing slash at the start
+/// of `t`: the longest path there (`{PATH_CHAR}*(\/{PATH_CHAR}+)+`, or `~`
+/// and its segments) is followed by a `/` (`./a/`, `1.5/a/`, `./a//`).
+fn is_path_with_trailing_slash(t: &str) -> bool {
+    let is_path_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+');
+    let bytes = t.as_bytes();
+    let mut at = if bytes.first() == Some(&b'~') { 1 } else { bytes.iter().take_while(|&&c| is_path_char(c)).count() };
+    let mut segments = 0;
+    while bytes.get(at) == Some(&b'/') {
+        let length = bytes[at + 1..].iter().take_while(|&&c| is_path_char(c)).count();
+        if length == 0 {
+            break;
+        }
+        at += 1 + length;
+        segments += 1;
+    }
+    segments > 0 && bytes.get(at) == Some(&b'/')
 }
 
 pub(crate) fn describe_kind(kind: SyntaxKind) -> String {
