@@ -504,38 +504,22 @@ pub(super) fn declare_option(
             call_helper(ev, helpers, sym!("warnDeprecation"), vec![loc.clone(), shown, Value::Null], span)?;
         }
     }
-    let core = lazy(
-        &MD_OPTION_FINAL,
-        [
-            helpers.clone(),
-            loc.clone(),
-            opt.clone(),
-            ty.clone(),
-            declaration.first_file.clone(),
-            defs.defs.clone(),
-            defs.name.clone(),
-        ],
-        span,
-    );
+    let final_args = [
+        helpers.clone(),
+        loc.clone(),
+        opt.clone(),
+        ty.clone(),
+        declaration.first_file.clone(),
+        defs.defs.clone(),
+        defs.name.clone(),
+    ];
+    let core = lazy(&MD_OPTION_FINAL, final_args.clone(), span);
     let mut merge = MergedDefinitions::from_core(helpers, loc, ty, core, span);
     if attrs_of(ev, opt, span)?.contains(sym!("readOnly")) {
         // In the Nix code the read-only error is `res` itself, so it is
         // also what `checkedAndMerged` (a non-v2 type's `valueMeta`, which
         // reads no definition) gives.
-        merge.checked = lazy(
-            &READ_ONLY_GUARD,
-            [
-                helpers.clone(),
-                loc.clone(),
-                opt.clone(),
-                ty.clone(),
-                declaration.first_file.clone(),
-                defs.defs.clone(),
-                defs.name.clone(),
-                merge.checked,
-            ],
-            span,
-        );
+        merge.checked = lazy(&READ_ONLY_GUARD, [Value::list(final_args.to_vec()), merge.checked], span);
     }
     Ok(DeclaredOption { opt: opt.clone(), declaration, merge }.into_value())
 }
@@ -543,13 +527,15 @@ pub(super) fn declare_option(
 static READ_ONLY_GUARD: PrimOp = PrimOp {
     lambda: true,
     name: "«modules: read-only checkedAndMerged»",
-    arity: 8,
+    arity: 2,
+    // The arguments of `MD_OPTION_FINAL` (as a list), and `checkedAndMerged`.
     run: |ev, args, span| {
-        let read_only = select(ev, &args[2], sym!("readOnly"), span)?;
+        let final_args = ev.expect_list(&args[0], span)?;
+        let read_only = select(ev, &final_args[2], sym!("readOnly"), span)?;
         if ev.expect_bool(&read_only, span)? {
-            eov_defs(ev, &args[..7], span)?;
+            eov_defs(ev, &final_args, span)?;
         }
-        ev.force(&args[7])
+        ev.force(&args[1])
     },
 };
 
