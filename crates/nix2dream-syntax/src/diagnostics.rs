@@ -287,7 +287,7 @@ fn end_of_file_message(tokens: &FileTokens, expected: &str) -> String {
     if !expected.is_empty() {
         return format!("syntax error, unexpected end of file{}", expected);
     }
-    match string_open_at_end(tokens.text) {
+    match string_open_at_end(tokens) {
         Some(opener) => string_end_message(opener),
         None => format!("syntax error, unexpected end of file{}", expected_after(tokens, tokens.text.len())),
     }
@@ -310,18 +310,18 @@ fn expected_after(tokens: &FileTokens, offset: usize) -> &'static str {
     }
 }
 
-/// The opener (`"` or `''`) of a string still open at the end of `text`,
+/// The opener (`"` or `''`) of a string still open at the end of the file,
 /// outside any interpolation of it (`"${x}` is open; `"${x` is in the
 /// interpolation).
-fn string_open_at_end(text: &str) -> Option<&str> {
+fn string_open_at_end<'t>(tokens: &FileTokens<'t>) -> Option<&'t str> {
     enum Open<'t> {
         Str(&'t str),
         Interpolation,
     }
     let mut open = Vec::new();
-    for (kind, token) in crate::parse::tokenize(text) {
-        match kind {
-            SyntaxKind::TOKEN_STRING_START => open.push(Open::Str(token)),
+    for token in tokens.all() {
+        match token.kind {
+            SyntaxKind::TOKEN_STRING_START => open.push(Open::Str(token.text)),
             SyntaxKind::TOKEN_INTERPOL_START => open.push(Open::Interpolation),
             SyntaxKind::TOKEN_STRING_END | SyntaxKind::TOKEN_INTERPOL_END => {
                 open.pop();
@@ -330,7 +330,7 @@ fn string_open_at_end(text: &str) -> Option<&str> {
         }
     }
     match open.last() {
-        Some(Open::Str(opener)) => Some(opener),
+        Some(Open::Str(opener)) => Some(*opener),
         _ => None,
     }
 }
