@@ -33,8 +33,8 @@ pub use report::{caret_line, source_line};
 pub use string::NixString;
 pub use value::{AttrSet, Attrs, Value};
 
-use nix2dream_syntax::FxHashMap;
 use nix2dream_syntax::{lower_file, Diagnostic, FileId, Origin, SourceMap, Span, Symbol};
+use nix2dream_syntax::{FxHashMap, FxHashSet};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -342,12 +342,12 @@ impl Evaluator {
     /// attribute value, recursively.
     pub fn force_deep(&mut self, v: &Value) -> EvalResult<Value> {
         let v = self.force(v)?;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FxHashSet::default();
         self.force_deep_inner(&v, &mut seen)?;
         Ok(v)
     }
 
-    fn force_deep_inner(&mut self, v: &Value, seen: &mut std::collections::HashSet<usize>) -> EvalResult<()> {
+    fn force_deep_inner(&mut self, v: &Value, seen: &mut FxHashSet<usize>) -> EvalResult<()> {
         self.nested(None, |this| {
             let v = this.force(v)?;
             match &v {

@@ -3,15 +3,15 @@
 use crate::error::{EvalError, EvalResult};
 use crate::value::*;
 use crate::Evaluator;
+use nix2dream_syntax::FxHashSet;
 use nix2dream_syntax::{write_attr_name, write_quoted, Span, Symbol};
-use std::collections::HashSet;
 use std::fmt::Write;
 
 /// Print `v` as `nix-instantiate --eval` does. With `strict`, nested values
 /// are forced; without it, unevaluated ones print as `<CODE>`.
 pub fn print_value(ev: &mut Evaluator, v: &Value, strict: bool) -> EvalResult<String> {
     let mut out = String::new();
-    let mut seen = HashSet::new();
+    let mut seen = FxHashSet::default();
     print_inner(ev, v, strict, &mut out, &mut seen)?;
     Ok(out)
 }
@@ -21,7 +21,7 @@ fn print_inner(
     v: &Value,
     strict: bool,
     out: &mut String,
-    seen: &mut HashSet<usize>,
+    seen: &mut FxHashSet<usize>,
 ) -> EvalResult<()> {
     ev.nested(None, |ev| {
         // The slot the value is printed from: C++ Nix 2.8 keeps lists of up

@@ -45,6 +45,10 @@ impl Interner {
 /// nothing.
 pub type FxHashMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+/// A hash set hashed with [`FxHasher`]: for the addresses a walk over a
+/// value has seen (printing, `deepSeq`), one per set or list.
+pub type FxHashSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// A hash map keyed by symbols.
 pub type SymbolMap<V> = FxHashMap<Symbol, V>;
 

@@ -22,7 +22,7 @@ pub mod source;
 mod strings;
 
 pub use diagnostics::Diagnostic;
-pub use intern::{FxHashMap, Symbol, SymbolMap};
+pub use intern::{FxHashMap, FxHashSet, Symbol, SymbolMap};
 pub use lower::{lower_file, lower_file_scoped, Globals, Lowered};
 pub use quote::{write_attr_name, write_quoted};
 pub use source::{FileId, LineCol, Origin, SourceFile, SourceMap, Span};

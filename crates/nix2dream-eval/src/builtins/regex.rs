@@ -84,6 +84,12 @@ impl CompiledRegex {
     /// `builtins.match`: the whole subject must match.
     pub fn match_full(&self, hay: &[u8]) -> Option<Captures> {
         let full = self.full.get_or_init(|| build(&format!(r"\A(?:{})\z", self.pattern)));
+        // Without groups the answer is only yes or no, and `is_match` skips
+        // the capture machinery: `lib.escapeShellArg` and other validity
+        // checks match a group-less pattern on every call.
+        if self.groups == 0 {
+            return full.is_match(hay).then(|| Captures { groups: vec![Some((0, hay.len()))] });
+        }
         full.captures(hay).map(|c| captures_of(&c, self.groups))
     }
 
