@@ -179,7 +179,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let result = evaluate(&mut ev, &opts, &mut |text| {
         let mut stdout = std::io::stdout().lock();
         // `--parse` ends its output with a newline, JSON or not.
-        let w = if opts.json && !opts.parse { write!(stdout, "{}", text) } else { writeln!(stdout, "{}", text) };
+        let newline: &[u8] = if opts.json && !opts.parse { b"" } else { b"\n" };
+        let w = stdout.write_all(text).and_then(|_| stdout.write_all(newline));
         if let Err(e) = w.and_then(|_| stdout.flush()) {
             written = Err(e);
         }
@@ -228,19 +229,19 @@ fn read_stdin() -> Result<String, EvalError> {
 }
 
 /// `--parse`: each expression as nix-instantiate prints it, unevaluated.
-fn show_parsed(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
+fn show_parsed(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&[u8])) -> Result<(), EvalError> {
     for source in sources(opts) {
         let shown = match source {
             Source::Expr(e) => ev.show_parsed(Origin::Named("«string»".into()), &e)?,
             Source::Stdin => ev.show_parsed(Origin::Named("«stdin»".into()), &read_stdin()?)?,
             Source::File(file) => ev.show_parsed_file(Path::new(&file))?,
         };
-        emit(&shown);
+        emit(shown.as_bytes());
     }
     Ok(())
 }
 
-fn evaluate(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
+fn evaluate(ev: &mut Evaluator, opts: &EvalArgs, emit: &mut dyn FnMut(&[u8])) -> Result<(), EvalError> {
     // Parsed now, evaluated when used, as nix-instantiate's `--arg`s are.
     let mut auto = Attrs::default();
     for (name, src, is_string) in &opts.auto_args {
@@ -267,7 +268,7 @@ fn evaluate_root(
     opts: &EvalArgs,
     auto: &Attrs,
     root: Value,
-    emit: &mut dyn FnMut(&str),
+    emit: &mut dyn FnMut(&[u8]),
 ) -> Result<(), EvalError> {
     let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
     for path in &paths {
@@ -376,19 +377,19 @@ fn reject_thunks(v: &Value, depth: usize) -> Result<(), EvalError> {
     }
 }
 
-fn render(ev: &mut Evaluator, v: &Value, opts: &EvalArgs) -> Result<String, EvalError> {
+fn render(ev: &mut Evaluator, v: &Value, opts: &EvalArgs) -> Result<Vec<u8>, EvalError> {
     if opts.json && !opts.strict {
         reject_thunks(v, 0)?;
     }
     if opts.json {
-        let mut out = String::new();
+        let mut out = Vec::new();
         let mut ctx = Default::default();
         let span = nix2dream_syntax::Span::new(nix2dream_syntax::FileId::new(0), 0, 0);
-        print::write_json(ev, v, span, &mut out, &mut ctx)?;
+        print::write_json_bytes(ev, v, span, &mut out, &mut ctx)?;
         return Ok(out);
     }
     if opts.strict {
         ev.force_deep(v)?;
     }
-    print::print_value(ev, v, opts.strict)
+    print::print_value_bytes(ev, v, opts.strict)
 }

@@ -14,15 +14,19 @@ fn modules_dir() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../modules").canonicalize().unwrap().display().to_string()
 }
 
-fn compare(case: &Case, code: Option<i32>, stdout: &str, stderr: &str) -> Result<(), String> {
+fn compare(case: &Case, code: Option<i32>, stdout: &[u8], stderr: &str) -> Result<(), String> {
     match (&case.expected_stdout, &case.expected_error) {
-        (Some(exp), _) if code == Some(0) && stdout == exp => Ok(()),
+        (Some(exp), _) if code == Some(0) && stdout == exp.as_slice() => Ok(()),
         (None, Some(err)) if code == Some(1) && common::error_matches(err, stderr.lines().next().unwrap_or("")) => {
             Ok(())
         }
         _ => Err(format!(
             "expected {:?} / {:?}\n got exit {:?}, stdout {:?}\n stderr {}",
-            case.expected_stdout, case.expected_error, code, stdout, stderr
+            case.expected_stdout.as_deref().map(common::shown),
+            case.expected_error,
+            code,
+            common::shown(stdout),
+            stderr
         )),
     }
 }
@@ -35,7 +39,7 @@ fn run(program: &str, args: &[&str], dir: &Path, case: &Case) -> Result<(), Stri
         .arg(format!("./{}.nix", case.name))
         .output()
         .map_err(|e| e.to_string())?;
-    compare(case, out.status.code(), &String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr))
+    compare(case, out.status.code(), &out.stdout, &String::from_utf8_lossy(&out.stderr))
 }
 
 fn check_area(area: &str, minimum: usize) {

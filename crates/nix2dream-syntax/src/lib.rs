@@ -24,5 +24,5 @@ mod strings;
 pub use diagnostics::Diagnostic;
 pub use intern::{FxHashMap, FxHashSet, Symbol, SymbolMap};
 pub use lower::{lower_file, lower_file_scoped, Globals, Lowered};
-pub use quote::{write_attr_name, write_quoted};
+pub use quote::{write_attr_name, write_attr_name_bytes, write_quoted, write_quoted_bytes};
 pub use source::{FileId, LineCol, Origin, SourceFile, SourceMap, Span};

@@ -7,10 +7,16 @@ use std::sync::Mutex;
 
 pub struct Case {
     pub name: String,
-    pub expected_stdout: Option<String>,
+    /// Bytes, not text: a printed Nix string need not be UTF-8.
+    pub expected_stdout: Option<Vec<u8>>,
     pub expected_error: Option<String>,
     /// What Nix 2.8 prints where we deliberately follow current Nix.
-    pub oracle_override: Option<String>,
+    pub oracle_override: Option<Vec<u8>>,
+}
+
+/// Output bytes as text, for failure messages.
+pub fn shown(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 pub fn fixtures_dir(area: &str) -> PathBuf {
@@ -29,10 +35,10 @@ pub fn fixture_cases(dir: &Path) -> Vec<Case> {
     names
         .into_iter()
         .map(|name| {
-            let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{}.{}", name, ext))).ok();
+            let read = |ext: &str| std::fs::read(dir.join(format!("{}.{}", name, ext))).ok();
             Case {
                 expected_stdout: read("exp"),
-                expected_error: read("err").map(|s| s.trim_end_matches('\n').to_string()),
+                expected_error: read("err").map(|s| shown(&s).trim_end_matches('\n').to_string()),
                 oracle_override: read("oracle"),
                 name,
             }
@@ -72,7 +78,6 @@ pub fn check_against_oracle(dir: &Path, case: &Case) -> Result<(), String> {
         .arg(format!("./{}.nix", case.name))
         .output()
         .map_err(|e| e.to_string())?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     // The garbage collector's warnings (before "error: out of memory")
     // are not the error.
     let first_err = String::from_utf8_lossy(&out.stderr)
@@ -80,17 +85,17 @@ pub fn check_against_oracle(dir: &Path, case: &Case) -> Result<(), String> {
         .find(|line| !line.starts_with("GC Warning:"))
         .unwrap_or("")
         .to_string();
-    let got = if out.status.success() { stdout } else { first_err + "\n" };
+    let got = if out.status.success() { out.stdout } else { (first_err + "\n").into_bytes() };
     let want = match (&case.oracle_override, &case.expected_stdout, &case.expected_error) {
         (Some(o), _, _) => o.clone(),
         (None, Some(e), _) => e.clone(),
-        (None, None, Some(e)) => format!("{}\n", e),
+        (None, None, Some(e)) => format!("{}\n", e).into_bytes(),
         _ => return Err("no expectation".into()),
     };
     if got == want {
         Ok(())
     } else {
-        Err(format!("oracle printed {:?}, recorded {:?}", got, want))
+        Err(format!("oracle printed {:?}, recorded {:?}", shown(&got), shown(&want)))
     }
 }
 
@@ -128,14 +133,18 @@ pub fn check_eval_case(dir: &Path, case: &Case) -> Result<(), String> {
         .arg(format!("./{}.nix", case.name))
         .output()
         .map_err(|e| e.to_string())?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     match (&case.expected_stdout, &case.expected_error) {
         (Some(exp), _) => {
-            if out.status.success() && stdout == *exp {
+            if out.status.success() && out.stdout == *exp {
                 Ok(())
             } else {
-                Err(format!("expected stdout {:?}\n got stdout {:?}\n stderr {}", exp, stdout, stderr))
+                Err(format!(
+                    "expected stdout {:?}\n got stdout {:?}\n stderr {}",
+                    shown(exp),
+                    shown(&out.stdout),
+                    stderr
+                ))
             }
         }
         (None, Some(err)) => {

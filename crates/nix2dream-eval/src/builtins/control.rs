@@ -308,7 +308,7 @@ fn find_file(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value
 
 fn to_json(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let mut ctx = Context::new();
-    let mut out = String::new();
-    crate::print::write_json(ev, &args[0], span, &mut out, &mut ctx)?;
-    Ok(Value::string_with_context(out, ctx))
+    let mut out = Vec::new();
+    crate::print::write_json_bytes(ev, &args[0], span, &mut out, &mut ctx)?;
+    Ok(Value::string_from_bytes(out, ctx))
 }
