@@ -242,6 +242,30 @@ fn render_writes_the_procfile_its_scripts_and_the_config_files() {
     assert_eq!(mode & 0o111, 0o111);
 }
 
+/// A deployment that cannot be written is rejected before any file is:
+/// the output directory stays empty, never a Procfile whose scripts
+/// install files that are not there.
+#[test]
+fn render_writes_nothing_when_a_config_file_cannot_be_written() {
+    let cases = [("missing-source", r#"configData.a.source = ./missing.conf;"#, "error: cannot read '")];
+    for (name, definition, expected) in cases {
+        let dir = scratch(&format!("render-unwritable-{}", name));
+        let file = write(
+            &dir,
+            "deployment.nix",
+            &format!("{{\n  services.site = {{\n    process.argv = [ \"true\" ];\n    {}\n  }};\n}}\n", definition),
+        );
+        let out_dir = dir.join("out");
+        let out =
+            run(&["render", "--target", "procfile", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()], &dir);
+        assert_eq!(out.code, Some(1), "{}: {}", name, out.stderr);
+        assert!(out.stderr.contains(expected), "{}: {}", name, out.stderr);
+        let written: Vec<_> =
+            std::fs::read_dir(&out_dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+        assert!(written.is_empty(), "{}: {:?}", name, written);
+    }
+}
+
 #[test]
 fn options_documents_every_option() {
     let dir = scratch("options");

@@ -42,25 +42,35 @@ pub enum WriteError {
 /// beside it and renamed into place, so a reader sees the old file or the
 /// new one, never a partial one.
 pub fn write_all(dir: &Path, rendered: &Rendered) -> Result<(), WriteError> {
+    // Every configData source is read before anything is written: a
+    // missing or unreadable source (a typo in a path) must not leave a
+    // Procfile and scripts behind that install a file that is not there.
+    let contents = rendered
+        .files
+        .iter()
+        .map(|file| {
+            let bytes = match &file.contents {
+                Contents::Text(text) => std::borrow::Cow::Borrowed(text.as_bytes()),
+                Contents::CopyOf(source) => std::borrow::Cow::Owned(
+                    std::fs::read(source)
+                        .map_err(|source_err| WriteError::ReadSource { path: source.clone(), source: source_err })?,
+                ),
+            };
+            Ok((file, bytes))
+        })
+        .collect::<Result<Vec<_>, WriteError>>()?;
     // Each directory is made once, not once per file: a deployment of
     // 10,000 services writes 10,000 scripts into `bin/`.
     let mut made = std::collections::HashSet::new();
     let temporary_suffix = format!(".{}.tmp", std::process::id());
-    for file in &rendered.files {
+    for (file, bytes) in &contents {
         let target = dir.join(&file.path);
-        let bytes = match &file.contents {
-            Contents::Text(text) => std::borrow::Cow::Borrowed(text.as_bytes()),
-            Contents::CopyOf(source) => std::borrow::Cow::Owned(
-                std::fs::read(source)
-                    .map_err(|source_err| WriteError::ReadSource { path: source.clone(), source: source_err })?,
-            ),
-        };
         let parent = target.parent().unwrap_or(Path::new("."));
         if !made.contains(parent) {
             make_dir(parent)?;
             made.insert(parent.to_path_buf());
         }
-        write_into_existing_dir(&target, &bytes, file.executable, &temporary_suffix)?;
+        write_into_existing_dir(&target, bytes, file.executable, &temporary_suffix)?;
     }
     Ok(())
 }
