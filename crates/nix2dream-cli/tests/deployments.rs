@@ -247,7 +247,24 @@ fn render_writes_the_procfile_its_scripts_and_the_config_files() {
 /// install files that are not there.
 #[test]
 fn render_writes_nothing_when_a_config_file_cannot_be_written() {
-    let cases = [("missing-source", r#"configData.a.source = ./missing.conf;"#, "error: cannot read '")];
+    let cases = [
+        ("missing-source", r#"configData.a.source = ./missing.conf;"#, "error: cannot read '"),
+        (
+            "dot-name",
+            r#"configData.a = { name = "."; text = "x"; };"#,
+            "error: The option `services.site.configData.a.name' is `.'",
+        ),
+        (
+            "trailing-slash",
+            r#"configData.a = { name = "a/"; text = "x"; };"#,
+            "error: The option `services.site.configData.a.name' is `a/'",
+        ),
+        (
+            "file-and-directory",
+            r#"configData.a.text = "x"; configData.b = { name = "a/b"; text = "y"; };"#,
+            "error: The option `services.site.configData.b.name' is `a/b', below the file of `configData.a'",
+        ),
+    ];
     for (name, definition, expected) in cases {
         let dir = scratch(&format!("render-unwritable-{}", name));
         let file = write(

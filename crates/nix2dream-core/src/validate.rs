@@ -93,7 +93,10 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
         for (key, file) in &service.config_data {
             let at = ["services", name, "configData", key];
             let option = format!("services.{}.configData.{}.name", name, key);
-            if file.name.is_empty() || file.name.starts_with('/') || file.name.split('/').any(|part| part == "..") {
+            // An empty part (a leading, doubled or trailing `/`) or a `.`
+            // names a directory, not a file, so writing it fails once
+            // other files are already written.
+            if file.name.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
                 findings.push(finding(
                     &at,
                     option.clone(),
@@ -108,6 +111,18 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
                     &at,
                     option,
                     format!("is `{}', the same file as `configData.{}'", file.name, other),
+                ));
+            }
+        }
+        // `a` and `a/b` cannot both be written: `a` would be a file and a
+        // directory.
+        for (file_name, key) in &config_names {
+            let mut ancestors = file_name.match_indices('/').map(|(i, _)| &file_name[..i]);
+            if let Some(other) = ancestors.find_map(|dir| config_names.get(dir)) {
+                findings.push(finding(
+                    &["services", name, "configData", key],
+                    format!("services.{}.configData.{}.name", name, key),
+                    format!("is `{}', below the file of `configData.{}'", file_name, other),
                 ));
             }
         }

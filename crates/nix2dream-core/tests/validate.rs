@@ -91,10 +91,26 @@ fn host_ports_may_be_published_once() {
 fn names_that_would_break_files_or_variables_are_rejected() {
     let mut bad = argv("bad.name");
     bad.env.insert("1X".into(), "y".into());
-    let found = messages(&deployment(vec![bad]));
-    assert_eq!(found.len(), 2, "{:?}", found);
+    let mut files = argv("files");
+    for (key, name) in [("dot", "."), ("empty-part", "a//b"), ("trailing", "x/"), ("file", "f"), ("below", "f/g")] {
+        files.config_data.insert(
+            key.into(),
+            ConfigFile { name: name.into(), contents: ConfigContents::Text(String::new()), path: String::new() },
+        );
+    }
+    let found = messages(&deployment(vec![bad, files]));
+    assert_eq!(found.len(), 6, "{:?}", found);
     assert!(found[0].starts_with("services.bad.name: is not a valid service name"));
     assert!(found[1].contains("`1X', which is not a valid environment variable name"));
+    assert_eq!(
+        &found[2..],
+        [
+            "services.files.configData.dot.name: is `.'; it must be a relative path that stays inside the configuration directory",
+            "services.files.configData.empty-part.name: is `a//b'; it must be a relative path that stays inside the configuration directory",
+            "services.files.configData.trailing.name: is `x/'; it must be a relative path that stays inside the configuration directory",
+            "services.files.configData.below.name: is `f/g', below the file of `configData.file'",
+        ]
+    );
 }
 
 #[test]
