@@ -26,7 +26,7 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
             findings.push(finding(
                 &["services", name],
                 format!("services.{}", name),
-                "is not a valid service name: use letters, digits, `-` and `_`, starting with a letter or digit (the name becomes a process name, a file name and part of environment variable names)".into(),
+                format!("is not a valid service name: use at most {} letters, digits, `-` and `_`, starting with a letter or digit (the name becomes a process name, a file name and part of environment variable names)", MAX_SERVICE_NAME),
             ));
         }
         for (dependency, condition) in &service.depends_on {
@@ -144,9 +144,16 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
     findings
 }
 
+/// A DNS label's limit. The name is part of file names (`bin/<name>.<n>`,
+/// written through a longer temporary name): one past the file system's
+/// 255 bytes failed a render only after other files were written. The
+/// targets still to come need it as a host or container name too.
+const MAX_SERVICE_NAME: usize = 63;
+
 fn is_valid_service_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+    name.len() <= MAX_SERVICE_NAME
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 

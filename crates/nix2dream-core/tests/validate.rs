@@ -91,6 +91,7 @@ fn host_ports_may_be_published_once() {
 fn names_that_would_break_files_or_variables_are_rejected() {
     let mut bad = argv("bad.name");
     bad.env.insert("1X".into(), "y".into());
+    let long = "a".repeat(64);
     let mut files = argv("files");
     for (key, name) in [("dot", "."), ("empty-part", "a//b"), ("trailing", "x/"), ("file", "f"), ("below", "f/g")] {
         files.config_data.insert(
@@ -98,12 +99,13 @@ fn names_that_would_break_files_or_variables_are_rejected() {
             ConfigFile { name: name.into(), contents: ConfigContents::Text(String::new()), path: String::new() },
         );
     }
-    let found = messages(&deployment(vec![bad, files]));
-    assert_eq!(found.len(), 6, "{:?}", found);
-    assert!(found[0].starts_with("services.bad.name: is not a valid service name"));
-    assert!(found[1].contains("`1X', which is not a valid environment variable name"));
+    let found = messages(&deployment(vec![bad, argv(&long), argv(&long[..63]), files]));
+    assert_eq!(found.len(), 7, "{:?}", found);
+    assert!(found[0].starts_with(&format!("services.{}: is not a valid service name", long)));
+    assert!(found[1].starts_with("services.bad.name: is not a valid service name"));
+    assert!(found[2].contains("`1X', which is not a valid environment variable name"));
     assert_eq!(
-        &found[2..],
+        &found[3..],
         [
             "services.files.configData.dot.name: is `.'; it must be a relative path that stays inside the configuration directory",
             "services.files.configData.empty-part.name: is `a//b'; it must be a relative path that stays inside the configuration directory",
