@@ -187,6 +187,18 @@ pub(super) fn loc_with(prefix: &[Value], name: Value) -> Vec<Value> {
     loc
 }
 
+/// A thunk of `loc ++ [ name ]`. A merge hands each element its location,
+/// which Nix builds only when it is read (by an error message, a
+/// submodule's prefix). Built eagerly, values nested `depth` deep kept
+/// `depth²/2` location entries alive: 10,000 levels of `types.anything`
+/// took 6 s and 830 MB, against C++ Nix's 1 s and 100 MB.
+pub(super) static LOC_WITH: PrimOp = PrimOp {
+    lambda: true,
+    name: "«modules: loc»",
+    arity: 2,
+    run: |ev, args, span| Ok(Value::list(loc_with(items(ev, &args[0], span)?, args[1].clone()))),
+};
+
 pub(super) fn attrs_of(ev: &mut Evaluator, v: &Value, span: Span) -> EvalResult<AttrSet> {
     ev.expect_attrs(v, span)
 }

@@ -97,10 +97,9 @@ pub(super) fn attrs_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> Ev
             by_name.push(e.name, set([(sym!("file"), file.clone()), (sym!("value"), e.value.clone())]));
         }
     }
-    let loc_items = items(ev, loc, span)?;
     let mut entries: Vec<(Symbol, Value, MergedDefinitions)> = Vec::with_capacity(by_name.entries.len());
     for (name, defs) in by_name.entries {
-        let elem_loc = Value::list(loc_with(loc_items, name_string(name)));
+        let elem_loc = lazy(&LOC_WITH, [loc.clone(), name_string(name)], span);
         let merged = merged_definitions(helpers, &elem_loc, elem_type, &Value::list(defs), span);
         entries.push((name, elem_loc, merged));
     }
@@ -162,15 +161,14 @@ pub(super) fn list_merge_v2(ev: &mut Evaluator, args: &[Value], span: Span) -> E
 /// `[ value valueMeta.list ]` of a listOf merge.
 pub(super) fn list_merged(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
     let (helpers, elem_type, loc, defs) = (&args[0], &args[1], &args[2], &args[3]);
-    let loc_items = items(ev, loc, span)?;
     let mut values = Vec::new();
     let mut metas = Vec::new();
     for (n, def) in items(ev, defs, span)?.iter().enumerate() {
         let file = select(ev, def, sym!("file"), span)?;
         let def_items = select(ev, def, sym!("value"), span)?;
         for (m, item) in items(ev, &def_items, span)?.iter().enumerate() {
-            let elem_loc =
-                Value::list(loc_with(loc_items, Value::string(format!("[definition {}-entry {}]", n + 1, m + 1))));
+            let entry = Value::string(format!("[definition {}-entry {}]", n + 1, m + 1));
+            let elem_loc = lazy(&LOC_WITH, [loc.clone(), entry], span);
             let elem_defs = Value::list(vec![set([(sym!("file"), file.clone()), (sym!("value"), item.clone())])]);
             let merged = merged_definitions(helpers, &elem_loc, elem_type, &elem_defs, span);
             if merged.is_defined(ev, span)? {
