@@ -248,7 +248,11 @@ fn render_writes_the_procfile_its_scripts_and_the_config_files() {
 #[test]
 fn render_writes_nothing_when_a_config_file_cannot_be_written() {
     let cases = [
-        ("missing-source", r#"configData.a.source = ./missing.conf;"#, "error: cannot read '"),
+        (
+            "missing-source",
+            r#"configData.a.source = ./missing.conf;"#,
+            "(a configData source): No such file or directory (os error 2)\n",
+        ),
         (
             "dot-name",
             r#"configData.a = { name = "."; text = "x"; };"#,

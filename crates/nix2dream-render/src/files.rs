@@ -28,13 +28,15 @@ pub struct Rendered {
     pub notes: Vec<String>,
 }
 
+/// The OS error is each variant's `source()`, not part of its message:
+/// a report that prints the chain (`{:#}` in the CLI) would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("cannot create directory '{path}': {source}")]
+    #[error("cannot create directory '{path}'")]
     CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("cannot read '{path}' (a configData source): {source}")]
+    #[error("cannot read '{path}' (a configData source)")]
     ReadSource { path: PathBuf, source: std::io::Error },
-    #[error("cannot write '{path}': {source}")]
+    #[error("cannot write '{path}'")]
     Write { path: PathBuf, source: std::io::Error },
 }
 

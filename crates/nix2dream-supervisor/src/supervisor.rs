@@ -37,7 +37,7 @@ pub enum UpError {
     UnknownService { name: String, known: String },
     #[error("cannot allocate a free port: {0}")]
     Ports(std::io::Error),
-    #[error("cannot write the entrypoints: {0}")]
+    #[error("cannot write the entrypoints")]
     Write(#[from] WriteError),
     #[error("the logLine pattern of {service} is not a valid regular expression: {error}")]
     Pattern { service: String, error: regex::Error },
