@@ -62,13 +62,22 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    let created = !out.exists();
     std::fs::create_dir_all(&out).with_context(|| format!("creating '{}'", out.display()))?;
     let out = out.canonicalize().with_context(|| format!("resolving '{}'", out.display()))?;
     let rendered = procfile::render(&loaded.deployment, &out);
     for note in &rendered.notes {
         eprintln!("note: {}", note);
     }
-    write_all(&out, &rendered)?;
+    if let Err(e) = write_all(&out, &rendered) {
+        // write_all reads every source before it writes, so a render that
+        // fails on one leaves the directory as it found it: gone, if this
+        // run made it (remove_dir removes only an empty one).
+        if created {
+            let _ = std::fs::remove_dir(&out);
+        }
+        return Err(e.into());
+    }
     eprintln!("wrote {} files to {}", rendered.files.len(), out.display());
     Ok(ExitCode::SUCCESS)
 }
