@@ -106,6 +106,18 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
                     ),
                 ));
             }
+            if let Some(part) = file.name.split('/').find(|part| part.len() > MAX_FILE_NAME_PART) {
+                findings.push(finding(
+                    &at,
+                    option.clone(),
+                    format!(
+                        "has the part `{}', of {} bytes; a part of a configData name may have at most {}",
+                        part,
+                        part.len(),
+                        MAX_FILE_NAME_PART
+                    ),
+                ));
+            }
             if let Some(other) = config_names.insert(file.name.as_str(), key) {
                 findings.push(finding(
                     &at,
@@ -143,6 +155,12 @@ pub fn check(deployment: &Deployment) -> Vec<Finding> {
     findings.extend(dependency_cycles(deployment));
     findings
 }
+
+/// The longest part of a configData name: file systems take 255 bytes,
+/// and a render writes each file through a temporary name up to 13 bytes
+/// longer (`.<name>.<pid>.tmp`). Longer, it would fail only once other
+/// files are written.
+const MAX_FILE_NAME_PART: usize = 240;
 
 /// A DNS label's limit. The name is part of file names (`bin/<name>.<n>`,
 /// written through a longer temporary name): one past the file system's

@@ -93,14 +93,24 @@ fn names_that_would_break_files_or_variables_are_rejected() {
     bad.env.insert("1X".into(), "y".into());
     let long = "a".repeat(64);
     let mut files = argv("files");
-    for (key, name) in [("dot", "."), ("empty-part", "a//b"), ("trailing", "x/"), ("file", "f"), ("below", "f/g")] {
+    let long_part = format!("d/{}", "n".repeat(241));
+    let longest_part = format!("d/{}", "n".repeat(240));
+    for (key, name) in [
+        ("dot", "."),
+        ("empty-part", "a//b"),
+        ("trailing", "x/"),
+        ("file", "f"),
+        ("below", "f/g"),
+        ("long", long_part.as_str()),
+        ("longest", longest_part.as_str()),
+    ] {
         files.config_data.insert(
             key.into(),
             ConfigFile { name: name.into(), contents: ConfigContents::Text(String::new()), path: String::new() },
         );
     }
     let found = messages(&deployment(vec![bad, argv(&long), argv(&long[..63]), files]));
-    assert_eq!(found.len(), 7, "{:?}", found);
+    assert_eq!(found.len(), 8, "{:?}", found);
     assert!(found[0].starts_with(&format!("services.{}: is not a valid service name", long)));
     assert!(found[1].starts_with("services.bad.name: is not a valid service name"));
     assert!(found[2].contains("`1X', which is not a valid environment variable name"));
@@ -109,6 +119,7 @@ fn names_that_would_break_files_or_variables_are_rejected() {
         [
             "services.files.configData.dot.name: is `.'; it must be a relative path that stays inside the configuration directory",
             "services.files.configData.empty-part.name: is `a//b'; it must be a relative path that stays inside the configuration directory",
+            &format!("services.files.configData.long.name: has the part `{}', of 241 bytes; a part of a configData name may have at most 240", "n".repeat(241)),
             "services.files.configData.trailing.name: is `x/'; it must be a relative path that stays inside the configuration directory",
             "services.files.configData.below.name: is `f/g', below the file of `configData.file'",
         ]
