@@ -75,19 +75,19 @@ static PUSHED_ATTRS: PrimOp =
 
 /// `mapAttrs (n: v: mkIf condition v) item` (or `mkOverride priority`).
 fn pushed_attrs(ev: &mut Evaluator, args: &[Value], span: Span) -> EvalResult<Value> {
-    let (wrapper, key) =
-        if matches!(args[0], Value::Bool(true)) { ("if", sym!("condition")) } else { ("override", sym!("priority")) };
+    // The tag is one shared string, not one per attribute.
+    let (wrapper, key) = if matches!(args[0], Value::Bool(true)) {
+        (text!("if"), sym!("condition"))
+    } else {
+        (text!("override"), sym!("priority"))
+    };
     let a = attrs_of(ev, &args[2], span)?;
     let entries = a
         .entries()
         .iter()
         .map(|e| AttrEntry {
             name: e.name,
-            value: set([
-                (sym!("_type"), Value::string(wrapper)),
-                (key, args[1].clone()),
-                (sym!("content"), e.value.clone()),
-            ]),
+            value: set([(sym!("_type"), wrapper.clone()), (key, args[1].clone()), (sym!("content"), e.value.clone())]),
             pos: e.pos,
         })
         .collect();
