@@ -66,3 +66,37 @@ fn endless_structures_fail_cleanly_in_every_walk() {
     let (code, out, _) = eval("let x = [ x ]; in x == x");
     assert_eq!((code, out.as_str()), (0, "true\n"));
 }
+
+/// Modules that import each other fail as under nixpkgs ("stack
+/// overflow"), but at once: the error points at the import that closes the
+/// cycle and names the files in it (nixpkgs loads them again and again
+/// until its stack runs out; that took seconds and gigabytes here).
+#[test]
+fn module_import_cycles_are_named_at_once() {
+    let dir = std::env::temp_dir().join(format!("nix2dream-import-cycle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("a.nix"), "{ ... }: { imports = [ ./b.nix ]; }\n").expect("write");
+    std::fs::write(dir.join("b.nix"), "{\n  imports = [ ./a.nix ];\n}\n").expect("write");
+    std::fs::write(dir.join("self.nix"), "{ imports = [ ./self.nix ]; }\n").expect("write");
+    let run = |module: &str| {
+        let expr = format!("(import <nix2dream/lib>).evalModules {{ modules = [ {}/{module} ]; }}", dir.display());
+        let out = Command::new(env!("CARGO_BIN_EXE_nix2dream"))
+            .args(["eval", "--strict", "-E", &format!("({expr}).config")])
+            .output()
+            .expect("runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let d = dir.display();
+    let (code, err) = run("a.nix");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with("error: stack overflow (possible infinite recursion)\n"), "{err}");
+    assert!(err.contains(&format!("at {d}/b.nix:2:3:")), "{err}");
+    assert!(
+        err.contains(&format!("in a cycle: {d}/a.nix -> {d}/b.nix -> {d}/a.nix; remove one of these imports")),
+        "{err}"
+    );
+    let (code, err) = run("self.nix");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(&format!("note: {d}/self.nix imports itself; remove that import")), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -117,6 +117,12 @@ pub(super) struct Collector<'a> {
     /// `{ file; disabled; }` of every module with `disabledModules`.
     disabled: Vec<Value>,
     module_attributes: ModuleAttributes,
+    /// The files whose imports are being collected, outermost first: a file
+    /// that imports itself, directly or not, would be collected forever.
+    importing: Vec<Box<str>>,
+    /// Where the `imports` being collected are written, if known: what an
+    /// import cycle's error points at.
+    imports_at: Option<Span>,
 }
 
 impl<'a> Collector<'a> {
@@ -142,6 +148,8 @@ impl<'a> Collector<'a> {
             span,
             disabled: Vec::new(),
             module_attributes: module_attributes(),
+            importing: Vec::new(),
+            imports_at: None,
         })
     }
 
@@ -159,13 +167,20 @@ impl<'a> Collector<'a> {
         for (n, item) in items.iter().enumerate() {
             anon_key(&mut fallback_key, parent_key, n + 1);
             let unified = self.load(ev, parent_file, &fallback_key, item)?;
-            let Unified { module, file, key, disabled, imports, .. } = self.check_class(ev, unified)?;
+            let Unified { module, file, key, disabled, imports, imports_at, imported, .. } =
+                self.check_class(ev, unified)?;
             let key = ev.expect_str(&key, span)?;
             if !ev.expect_list(&disabled, span)?.is_empty() {
                 self.disabled.push(set([(sym!("file"), file.clone()), (sym!("disabled"), disabled)]));
             }
-            let imports = ev.nested(Some(span), |ev| self.collect(ev, &file, &key, &imports))?;
-            out.push(Collected { key, module, imports });
+            let pushed = imported.map(|path| self.importing.push(path)).is_some();
+            let outer_imports_at = std::mem::replace(&mut self.imports_at, imports_at);
+            let imports = ev.nested(Some(span), |ev| self.collect(ev, &file, &key, &imports));
+            self.imports_at = outer_imports_at;
+            if pushed {
+                self.importing.pop();
+            }
+            out.push(Collected { key, module, imports: imports? });
         }
         Ok(out)
     }
@@ -225,15 +240,38 @@ impl<'a> Collector<'a> {
             Value::List(_) => self.fail(ev, sym!("nestedListError"), vec![file.clone(), forced.clone()]),
             _ => {
                 let (name, context) = ev.coerce_to_string(&forced, span, true, false)?;
+                if let Some(start) = self.importing.iter().position(|p| **p == *name) {
+                    return Err(self.import_cycle(start, &name));
+                }
+                let path: Box<str> = name.as_str().into();
                 let name = Value::string_with_context(name, context);
                 let imported = call_helper(ev, self.helpers, sym!("importModule"), vec![forced.clone()], span)?;
                 let imported = ev.force(&imported)?;
                 let applied =
                     if is_function(ev, &imported)? { self.apply_args(ev, &name, &imported)? } else { imported };
                 // `toString m`, a thunk to the Nix code, shows as one too.
-                self.unify(ev, &lazy(&FILE_STRING, [name.clone()], span), &name, &applied)
+                let unified = self.unify(ev, &lazy(&FILE_STRING, [name.clone()], span), &name, &applied)?;
+                Ok(Unified { imported: Some(path), ..unified })
             }
         }
+    }
+
+    /// A file that imports itself through `importing[start..]`. nixpkgs
+    /// collects such a cycle until the stack overflows (its `disabled`
+    /// lists recurse through every import), after loading the same files
+    /// again and again: the same error, at once, and naming the cycle.
+    fn import_cycle(&self, start: usize, path: &str) -> EvalError {
+        let mut cycle: Vec<&str> = self.importing[start..].iter().map(|p| &**p).collect();
+        cycle.push(path);
+        let hint = if cycle.len() == 2 {
+            format!("note: {path} imports itself; remove that import")
+        } else {
+            format!(
+                "note: these modules import each other in a cycle: {}; remove one of these imports",
+                cycle.join(" -> ")
+            )
+        };
+        EvalError::stack_overflow(Some(self.imports_at.unwrap_or(self.span))).with_hint(hint)
     }
 
     fn class_value(&self) -> Value {
@@ -282,6 +320,7 @@ impl<'a> Collector<'a> {
             _ => return self.fail(ev, sym!("notLikeAModuleError"), vec![file.clone(), key.clone(), m.clone()]),
         };
         let get = |name: Symbol| a.get(name).cloned();
+        let imports_at = a.get_entry(sym!("imports")).and_then(|e| e.pos);
         let explicit = a.contains(sym!("config")) || a.contains(sym!("options"));
         if explicit && a.entries().iter().any(|e| !self.is_module_attribute(e.name, true)) {
             return self.fail(ev, sym!("unsupportedAttributeError"), vec![key.clone(), m.clone()]);
@@ -332,7 +371,7 @@ impl<'a> Collector<'a> {
             (sym!("options"), options),
             (sym!("config"), config),
         ]);
-        Ok(Unified { module, file, key, class, disabled, imports })
+        Ok(Unified { module, file, key, class, disabled, imports, imports_at, imported: None })
     }
 
     /// Whether `name` is an attribute of a module's structure: of a module
@@ -374,6 +413,10 @@ struct Unified {
     class: Value,
     disabled: Value,
     imports: Value,
+    /// Where its `imports` attribute is written.
+    imports_at: Option<Span>,
+    /// The file it was imported from, when it was given as a path.
+    imported: Option<Box<str>>,
 }
 
 /// `<parent>:anon-<n>`, the key of the `n`th module of a list, written
