@@ -602,6 +602,41 @@ fn nesting_past_the_parser_limit_is_reported_where_it_is_reached() {
     }
 }
 
+/// Lists and unary operators nest without counting towards rnix's limit,
+/// and parsing them took time quadratic in the depth (a 800 KB file of
+/// `[`s ran for minutes): past 10 000 levels (about where Nix's own parser
+/// runs out of memory) they are an error, reported where the limit is
+/// passed, at once. Found by fuzz/robust/mutate.py.
+#[test]
+fn lists_and_unary_operators_past_the_nesting_limit_fail_quickly() {
+    let too_deep =
+        "syntax error, expression nested too deeply (nix2dream's parser takes up to 10000 nested lists and unary operators)";
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("nesting-limit");
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = 400_000;
+    let cases = [
+        ("lists", format!("{}1{}", "[ ".repeat(n), " ]".repeat(n)), 20_001),
+        ("inverts", format!("{}true", "!".repeat(n)), 10_001),
+        ("mixed", format!("{}1{}", "[ !".repeat(n), " ]".repeat(n)), 30_000),
+    ];
+    for (name, text, column) in cases {
+        let file = dir.join(format!("{name}.nix"));
+        std::fs::write(&file, text).unwrap();
+        let start = std::time::Instant::now();
+        let got = stderr_of(env!("CARGO_BIN_EXE_nix2dream"), &["eval", file.to_str().unwrap()]);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "{name}: took {:?}", start.elapsed());
+        let mut lines = got.lines();
+        assert_eq!(lines.next(), Some(format!("error: {too_deep}").as_str()), "{name}: {got}");
+        let at = format!("at {}:1:{}:", file.display(), column);
+        assert_eq!(lines.nth(1).map(str::trim), Some(at.as_str()), "{name}");
+    }
+    // As deep as the limit is still a value.
+    let file = dir.join("at-the-limit.nix");
+    std::fs::write(&file, format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000))).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nix2dream")).args(["eval", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// `--show-trace` adds the frames Nix 2.8 adds for each function call an
 /// error leaves: the function (by the name it was bound to) and the call
 /// site; tail calls included. Compared whole with nix-instantiate's.

@@ -60,6 +60,15 @@ pub fn lower_file_scoped(
 }
 
 fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Globals, outer: Option<Scope>) -> Lowered {
+    // Too deep for rnix in reasonable time: said before it is tried.
+    if let Some(at) = crate::parse::nesting_past_limit(text) {
+        let span = Span::new(file, at as u32, at as u32);
+        let message = format!(
+            "syntax error, expression nested too deeply (nix2dream's parser takes up to {} nested lists and unary operators)",
+            crate::parse::LIST_AND_UNARY_LIMIT
+        );
+        return Lowered { expr: Rc::new(Expr::Error(span)), diagnostics: vec![Diagnostic::syntax(span, message)] };
+    }
     let parse = crate::parse::parse(text);
     let mut lowerer = Lowerer {
         file,

@@ -64,6 +64,51 @@ fn plain(text: &str) -> Parsed {
     Parsed { root: parse.tree(), errors: parse.errors().to_vec() }
 }
 
+/// How deep rnix may nest lists and unary operators (`-`, `!`). rnix
+/// counts only the expressions it parses through its general rule towards
+/// its limit of 512; a list's items and a unary operator's operand do not
+/// go through it, and rowan hashes every node with its whole subtree, so
+/// a deep enough list or `- - - 1` took time quadratic in its depth
+/// (minutes for a file of a megabyte). Nix's own parser stops at about
+/// this depth ("memory exhausted").
+pub(crate) const LIST_AND_UNARY_LIMIT: usize = 10_000;
+
+/// Where, if anywhere, `text` nests lists and unary operators deeper than
+/// [`LIST_AND_UNARY_LIMIT`]: the offset of the token that goes past it.
+/// A run of `-` and `!` counts as deep as it is long, on top of the lists
+/// open around it; a `-` after an operand is counted too (one more at
+/// most).
+pub(crate) fn nesting_past_limit(text: &str) -> Option<usize> {
+    use SyntaxKind::*;
+    // Cheap for the files that cannot nest that deep (nearly all).
+    if text.bytes().filter(|b| matches!(b, b'[' | b'-' | b'!')).count() <= LIST_AND_UNARY_LIMIT {
+        return None;
+    }
+    let mut lists = 0usize;
+    let mut run = 0usize;
+    let mut at = 0;
+    for (kind, token) in rnix::tokenize(text) {
+        match kind {
+            TOKEN_L_BRACK => {
+                lists += 1;
+                run = 0;
+            }
+            TOKEN_R_BRACK => {
+                lists = lists.saturating_sub(1);
+                run = 0;
+            }
+            TOKEN_SUB | TOKEN_INVERT => run += 1,
+            _ if kind.is_trivia() => {}
+            _ => run = 0,
+        }
+        if lists + run > LIST_AND_UNARY_LIMIT {
+            return Some(at);
+        }
+        at += token.len();
+    }
+    None
+}
+
 /// Whether Nix 2.8 and rnix may read `text` differently: false only where
 /// neither difference can occur. It looks at bytes, not tokens, so it may
 /// answer true for text in a string or a comment; that costs time only.
