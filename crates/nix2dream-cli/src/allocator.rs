@@ -40,24 +40,32 @@ fn plain(layout: &Layout) -> bool {
 unsafe impl GlobalAlloc for MiMalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        unsafe {
+        let p = unsafe {
             if plain(&layout) {
                 mi::mi_malloc(layout.size()) as *mut u8
             } else {
                 mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
             }
+        };
+        if p.is_null() {
+            out_of_memory(layout.size());
         }
+        p
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        unsafe {
+        let p = unsafe {
             if plain(&layout) {
                 mi::mi_zalloc(layout.size()) as *mut u8
             } else {
                 mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
             }
+        };
+        if p.is_null() {
+            out_of_memory(layout.size());
         }
+        p
     }
 
     #[inline]
@@ -67,13 +75,52 @@ unsafe impl GlobalAlloc for MiMalloc {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        unsafe {
+        let p = unsafe {
             if layout.align() <= MIN_ALIGN && layout.align() <= new_size {
                 mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
             } else {
                 mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8
             }
+        };
+        if p.is_null() {
+            out_of_memory(new_size);
         }
+        p
+    }
+}
+
+/// Memory ran out (a `ulimit -v`, or a value too big for the machine):
+/// an error like any other, as C++ Nix's "error: out of memory", instead
+/// of Rust's abort (SIGABRT, "memory allocation of N bytes failed"). The
+/// message is written without allocating; stdout is not flushed, so no
+/// half-printed value follows it.
+#[cold]
+#[inline(never)]
+fn out_of_memory(size: usize) -> ! {
+    let mut buf = [0u8; 96];
+    let head = b"error: out of memory (could not allocate ";
+    let tail = b" bytes)\n";
+    let mut digits = [0u8; 20];
+    let mut n = size;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut at = 0;
+    for &b in head.iter().chain(digits[..len].iter().rev()).chain(tail.iter()) {
+        buf[at] = b;
+        at += 1;
+    }
+    // SAFETY: writes `at` initialized bytes of `buf` to stderr, then ends
+    // the process without running anything that could allocate.
+    unsafe {
+        libc::write(2, buf.as_ptr() as *const c_void, at);
+        libc::_exit(1)
     }
 }
 

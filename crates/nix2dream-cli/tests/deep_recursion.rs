@@ -99,4 +99,24 @@ fn module_import_cycles_are_named_at_once() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains(&format!("note: {d}/self.nix imports itself; remove that import")), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+
+/// Running out of memory under an address-space limit (`ulimit -v`) is an
+/// error like any other, not Rust's abort ("memory allocation of N bytes
+/// failed", SIGABRT). Found by fuzz/robust/mutate.py.
+#[test]
+fn running_out_of_memory_is_a_clean_error() {
+    for expr in [
+        "builtins.length (builtins.genList (x: x) 30000000)",
+        "builtins.stringLength (builtins.concatStringsSep \"\" (builtins.genList (x: \"xxxxxxxxxxxxxxxxxxxx\") 100000000))",
+    ] {
+        let script = format!("ulimit -v 4194304; exec \"$0\" eval --strict -E '{}'", expr);
+        let out = Command::new("sh")
+            .args(["-c", &script, env!("CARGO_BIN_EXE_nix2dream")])
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {}", expr, err);
+        assert!(err.starts_with("error: out of memory"), "{}: {}", expr, err);
+        assert!(out.stdout.is_empty(), "{}", expr);
+    }
 }
