@@ -14,16 +14,20 @@ pub struct Diagnostic {
     pub is_syntax: bool,
     /// For "already defined" errors: where the first definition is.
     pub first_definition: Option<Span>,
+    /// Where C++ Nix's parser meets the problem, when that is not where it
+    /// is reported: a duplicate attribute is found when the binding that
+    /// repeats it is reduced, at its `;`.
+    pub found_at: Option<u32>,
 }
 
 impl Diagnostic {
     pub fn error(span: Span, message: String) -> Diagnostic {
-        Diagnostic { span, message, is_syntax: false, first_definition: None }
+        Diagnostic { span, message, is_syntax: false, first_definition: None, found_at: None }
     }
 
     /// An error C++ Nix's parser reports (see `is_syntax`).
     pub fn syntax(span: Span, message: String) -> Diagnostic {
-        Diagnostic { span, message, is_syntax: true, first_definition: None }
+        Diagnostic { span, message, is_syntax: true, first_definition: None, found_at: None }
     }
 }
 

@@ -78,6 +78,7 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
         formal_uses: Vec::new(),
         diagnostics: Vec::new(),
         text_len: text.len() as u32,
+        binding_end: None,
     };
     // The grammar check's errors first: where one and rnix's are at one
     // place, the check's (the innermost construct, Nix's words) is Nix's.
@@ -97,11 +98,11 @@ fn lower_file_inner(text: &str, file: FileId, base_dir: &Path, globals: &dyn Glo
             Rc::new(Expr::Error(Span::new(file, 0, 0)))
         }
     };
-    // Syntax errors come first in the file order, as Nix reports the first;
-    // the others in the order the lowering met them, which is the order of
-    // C++ Nix's checks of the (desugared) tree.
+    // Syntax errors come first in the order Nix's parser meets them, as Nix
+    // reports the first; the others in the order the lowering met them,
+    // which is the order of C++ Nix's checks of the (desugared) tree.
     let mut diagnostics = lowerer.diagnostics;
-    diagnostics.sort_by_key(|d| (!d.is_syntax, if d.is_syntax { d.span.start } else { 0 }));
+    diagnostics.sort_by_key(|d| (!d.is_syntax, if d.is_syntax { d.found_at.unwrap_or(d.span.start) } else { 0 }));
     Lowered { expr, diagnostics }
 }
 
@@ -121,6 +122,10 @@ struct Lowerer<'a> {
     formal_uses: Vec<(usize, Vec<bool>)>,
     diagnostics: Vec<Diagnostic>,
     text_len: u32,
+    /// The end of the binding being collected (of the outermost one, while
+    /// a later literal set merges into an earlier one): where C++ Nix's
+    /// parser reduces it and finds a duplicate attribute.
+    binding_end: Option<u32>,
 }
 
 /// A binding set being assembled from `a.b.c = v` entries before lowering.
@@ -651,55 +656,63 @@ impl<'a> Lowerer<'a> {
             .map_or_else(|| node.syntax().text_range().start(), |t| t.text_range().end());
         let binds_span = Span::new(self.file, binds_at.into(), binds_at.into());
         for entry in node.entries() {
-            match entry {
-                ast::Entry::Inherit(inh) => {
-                    let from = inh.from().map(|f| f.expr());
-                    let from = match from {
-                        Some(Some(e)) => Some(e),
-                        Some(None) => {
-                            self.missing(inh.syntax());
-                            None
+            let outer_end = self.binding_end;
+            let end: u32 = entry.syntax().text_range().end().into();
+            self.binding_end = Some(outer_end.map_or(end, |o| o.max(end)));
+            self.collect_entry(entry, binds_span, into);
+            self.binding_end = outer_end;
+        }
+    }
+
+    fn collect_entry(&mut self, entry: ast::Entry, binds_span: Span, into: &mut PendingAttrs) {
+        match entry {
+            ast::Entry::Inherit(inh) => {
+                let from = inh.from().map(|f| f.expr());
+                let from = match from {
+                    Some(Some(e)) => Some(e),
+                    Some(None) => {
+                        self.missing(inh.syntax());
+                        None
+                    }
+                    None => None,
+                };
+                // C++ Nix gives every name of one `inherit` the position
+                // where its list of names starts: right after the keyword
+                // or after `(e)` (`unsafeGetAttrPos` shows it).
+                let names_at = match (inh.from(), inh.inherit_token()) {
+                    (Some(f), _) => f.syntax().text_range().end(),
+                    (None, Some(t)) => t.text_range().end(),
+                    (None, None) => inh.syntax().text_range().start(),
+                };
+                let names_span = Span::new(self.file, names_at.into(), names_at.into());
+                for attr in inh.attrs() {
+                    let aspan = self.span(attr.syntax());
+                    match self.key_name(&attr) {
+                        KeyName::Static(name) => {
+                            let value = PendingValue::Inherit(from.clone(), name, binds_span);
+                            self.insert_static(into, name, value, names_span, &[name]);
                         }
-                        None => None,
-                    };
-                    // C++ Nix gives every name of one `inherit` the position
-                    // where its list of names starts: right after the keyword
-                    // or after `(e)` (`unsafeGetAttrPos` shows it).
-                    let names_at = match (inh.from(), inh.inherit_token()) {
-                        (Some(f), _) => f.syntax().text_range().end(),
-                        (None, Some(t)) => t.text_range().end(),
-                        (None, None) => inh.syntax().text_range().start(),
-                    };
-                    let names_span = Span::new(self.file, names_at.into(), names_at.into());
-                    for attr in inh.attrs() {
-                        let aspan = self.span(attr.syntax());
-                        match self.key_name(&attr) {
-                            KeyName::Static(name) => {
-                                let value = PendingValue::Inherit(from.clone(), name, binds_span);
-                                self.insert_static(into, name, value, names_span, &[name]);
-                            }
-                            KeyName::Dynamic(_) => {
-                                self.error(aspan, "dynamic attributes not allowed in inherit".into());
-                            }
+                        KeyName::Dynamic(_) => {
+                            self.error(aspan, "dynamic attributes not allowed in inherit".into());
                         }
                     }
                 }
-                ast::Entry::AttrpathValue(apv) => {
-                    let Some(path) = apv.attrpath() else {
-                        self.missing(apv.syntax());
-                        continue;
-                    };
-                    let keys: Vec<ast::Attr> = path.attrs().collect();
-                    let Some(value) = apv.value() else {
-                        self.missing(apv.syntax());
-                        continue;
-                    };
-                    if keys.is_empty() {
-                        continue;
-                    }
-                    let mut shown = Vec::new();
-                    self.insert_path(into, &keys, value, &mut shown);
+            }
+            ast::Entry::AttrpathValue(apv) => {
+                let Some(path) = apv.attrpath() else {
+                    self.missing(apv.syntax());
+                    return;
+                };
+                let keys: Vec<ast::Attr> = path.attrs().collect();
+                let Some(value) = apv.value() else {
+                    self.missing(apv.syntax());
+                    return;
+                };
+                if keys.is_empty() {
+                    return;
                 }
+                let mut shown = Vec::new();
+                self.insert_path(into, &keys, value, &mut shown);
             }
         }
     }
@@ -853,6 +866,7 @@ impl<'a> Lowerer<'a> {
         // C++ Nix finds a duplicate while it parses, before it resolves names.
         let mut d = Diagnostic::syntax(span, format!("attribute '{}' already defined", shown));
         d.first_definition = Some(first);
+        d.found_at = self.binding_end;
         self.diagnostics.push(d);
     }
 
