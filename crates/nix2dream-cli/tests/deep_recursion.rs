@@ -99,6 +99,7 @@ fn module_import_cycles_are_named_at_once() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains(&format!("note: {d}/self.nix imports itself; remove that import")), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
 
 /// Running out of memory under an address-space limit (`ulimit -v`) is an
 /// error like any other, not Rust's abort ("memory allocation of N bytes
